@@ -1,0 +1,1 @@
+"""Per-job bearer tokens: who may read a job's stream and status."""

@@ -1,0 +1,49 @@
+"""One settings object, read from the environment (``JOBSTREAM_*``) with embedded defaults.
+
+Every knob lives here so that handlers, the local server and tests configure the same
+thing the same way. Handlers build it once per container; tests pass overrides explicitly.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JOBSTREAM_", extra="ignore", frozen=True)
+
+    # --- DynamoDB -------------------------------------------------------------------------------
+    table: str = "jobstream"
+    # Set only for local stacks (moto server) or DynamoDB Local; None means the real AWS endpoint.
+    dynamodb_endpoint_url: str | None = None
+    region: str = Field(default="us-east-1")
+    retention_days: float = Field(default=7, gt=0, le=365)
+
+    # --- Event log writes -----------------------------------------------------------------------
+    # A lone event is written at once; events arriving within this window of the previous write are
+    # coalesced into one item (see store/writer.py).
+    flush_interval_ms: int = Field(default=50, ge=0, le=5_000)
+
+    # --- Streams --------------------------------------------------------------------------------
+    heartbeat_seconds: float = Field(default=15, gt=0, le=300)
+    # The stream ends this long before the invocation deadline so the client reconnects cleanly.
+    stream_deadline_margin_seconds: float = Field(default=5, ge=0)
+    # Hard bound on one stream's life; None means "function timeout minus margin".
+    stream_max_seconds: float | None = Field(default=None, gt=0)
+    # Reconnection delay sent in the first frame's ``retry:`` field.
+    stream_retry_ms: int = Field(default=1_000, ge=0)
+
+    # --- Jobs -------------------------------------------------------------------------------------
+    lease_seconds: float = Field(default=60, gt=0)
+    chunk_safety_margin_seconds: float = Field(default=10, ge=0)
+    max_hops: int = Field(default=200, ge=1)
+    max_step_attempts: int = Field(default=3, ge=1)
+    max_params_bytes: int = Field(default=64 * 1024, ge=1)
+
+    # --- Tokens ---------------------------------------------------------------------------------
+    # Key for per-job bearer tokens. In AWS it comes from SSM (token_key_parameter) through
+    # Powertools Parameters; locally it is generated at start-up unless set.
+    token_key: str | None = Field(default=None, repr=False)
+    token_key_parameter: str | None = None
+    token_ttl_seconds: float = Field(default=7 * 24 * 3600, gt=0)

@@ -1,0 +1,57 @@
+"""The store's own exceptions: callers never see botocore's ClientError codes."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base class for every error the store raises on purpose."""
+
+
+class JobNotFound(StoreError):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id!r} does not exist (or has expired)")
+        self.job_id = job_id
+
+
+class JobAlreadyExists(StoreError):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id!r} already exists")
+        self.job_id = job_id
+
+
+class LeaseHeld(StoreError):
+    """Another driver owns the job and its lease has not expired."""
+
+    def __init__(self, job_id: str, expires_at: float | None) -> None:
+        super().__init__(f"job {job_id!r} is leased by another driver until {expires_at}")
+        self.job_id = job_id
+        self.expires_at = expires_at
+
+
+class LeaseLost(StoreError):
+    """This writer is no longer the job's owner: it must stop without writing anything else."""
+
+    def __init__(self, job_id: str, owner: str) -> None:
+        super().__init__(
+            f"lease {owner!r} on job {job_id!r} is no longer current: another driver took over "
+            "or the job ended; this driver must stop"
+        )
+        self.job_id = job_id
+        self.owner = owner
+
+
+class JobFinished(StoreError):
+    """The job is in a terminal state: nothing more can be appended or driven."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id!r} has already finished")
+        self.job_id = job_id
+
+
+class PayloadTooLarge(StoreError):
+    """An event, params or result is too large for an item; checked before calling DynamoDB."""
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        super().__init__(f"{what} is {size} bytes encoded; the limit is {limit} bytes")
+        self.size = size
+        self.limit = limit

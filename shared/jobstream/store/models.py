@@ -1,0 +1,96 @@
+"""Values that cross the store boundary. Plain frozen dataclasses: no boto3 types leak out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+# JSON-compatible value as stored in event data, params, checkpoints and results.
+JSON = Any
+JSONObject = dict[str, Any]
+
+# Every job ends with exactly one event of one of these types.
+TERMINAL_EVENT_TYPES: frozenset[str] = frozenset({"complete", "error", "cancelled"})
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL_STATUSES
+
+
+_TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class JobMode(StrEnum):
+    # Driven by the worker function, chunk after chunk.
+    BACKGROUND = "background"
+    # Driven by the stream function while a viewer is connected; falls back to the worker.
+    INLINE = "inline"
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event a job emits, before the store has given it an id."""
+
+    type: str
+    data: JSONObject
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as read back from the log: ``id`` is 1, 2, 3, ... per job, gap-free."""
+
+    id: int
+    type: str
+    data: JSONObject
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Resumable state of a job: where to continue (``cursor``) plus small JSON state."""
+
+    cursor: JSON = None
+    state: JSONObject = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Proof that one driver owns a job until ``expires_at``; ``owner`` is unique per lease."""
+
+    job_id: str
+    owner: str
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    job_id: str
+    type: str
+    params: JSONObject
+    mode: JobMode
+    status: JobStatus
+    created_at: float
+    updated_at: float
+    # Id of the last event durably stored; 0 before the first.
+    last_event_id: int
+    checkpoint: Checkpoint
+    # Worker invocations used so far (bounded by Settings.max_hops).
+    hops: int
+    cancel_requested: bool
+    lease_owner: str | None
+    lease_expires_at: float | None
+    # Latest progress event's data, for status reads without replaying the log.
+    progress: JSONObject | None
+    result: JSON
+    # Safe, client-facing message only: never a stack trace.
+    error: str | None
+    expires_at: float

@@ -1,0 +1,57 @@
+"""Fixtures every tier shares: fake AWS credentials, a moto table built from template.yaml."""
+
+from __future__ import annotations
+
+import importlib.util
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+from jobstream.local.template_table import create_table_from_template
+from jobstream.settings import Settings
+from moto import mock_aws
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO_ROOT / "template.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never let a test reach real AWS: fake keys, a fixed region, no profile."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(table=f"jobstream-test-{uuid.uuid4().hex[:8]}", region="us-east-1")
+
+
+@pytest.fixture
+def ddb(settings: Settings) -> Iterator[DynamoDBClient]:
+    """A moto DynamoDB client with the template's table already created."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=settings.region)
+        create_table_from_template(client, settings.table, TEMPLATE)
+        yield client
+
+
+def load_handler_module(function_name: str) -> ModuleType:
+    """Import functions/<name>/app.py as its own module (every function's file is named app.py)."""
+    path = REPO_ROOT / "functions" / function_name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"functions_{function_name}_app", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
