@@ -6,7 +6,7 @@ thing the same way. Handlers build it once per container; tests pass overrides e
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,8 +29,17 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(default=15, gt=0, le=300)
     # The stream ends this long before the invocation deadline so the client reconnects cleanly.
     stream_deadline_margin_seconds: float = Field(default=5, ge=0)
-    # Hard bound on one stream's life; None means "function timeout minus margin".
-    stream_max_seconds: float | None = Field(default=None, gt=0)
+    # Hard bound on one stream's life; None means "function timeout minus margin". Also read from
+    # STREAM_MAX_SECONDS, the name the issue tracker uses (JOBSTREAM_STREAM_MAX_SECONDS wins).
+    stream_max_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        validation_alias=AliasChoices("jobstream_stream_max_seconds", "stream_max_seconds"),
+    )
+    # Tail polling of the event log: this soon after a poll that found events, doubling after each
+    # empty poll up to the ceiling. The ceiling sets an idle stream's cost: 1500 ms = 40 Queries/min.
+    stream_poll_min_ms: int = Field(default=25, ge=1, le=1_000)
+    stream_poll_max_ms: int = Field(default=1_500, ge=1, le=60_000)
     # Reconnection delay sent in the first frame's ``retry:`` field.
     stream_retry_ms: int = Field(default=1_000, ge=0)
 
