@@ -6,8 +6,11 @@ thing the same way. Handlers build it once per container; tests pass overrides e
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import json
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -56,3 +59,29 @@ class Settings(BaseSettings):
     token_key: str | None = Field(default=None, repr=False)
     token_key_parameter: str | None = None
     token_ttl_seconds: float = Field(default=7 * 24 * 3600, gt=0)
+
+    # --- Jobs API -------------------------------------------------------------------------------
+    # Origin of the stream function (its Function URL); events_url is built on it. None means the
+    # API's own origin, as on the local stack where API and stream share one server.
+    stream_base_url: str | None = None
+    # Browser origins allowed by CORS. Empty: same origin only. From the environment either a JSON
+    # list or comma-separated (CloudFormation's !Join of a CommaDelimitedList).
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # A retried POST /jobs with the same Idempotency-Key returns the first answer for this long.
+    idempotency_ttl_seconds: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
+    # Request budget where no Lambda context exists (local server, tests); on Lambda the context's
+    # remaining time is used. Bounds how long a crashed create blocks a retry with the same key.
+    api_timeout_seconds: float = Field(default=10, gt=0, le=900)
+    # Secrets Manager secret holding the token key (the template's TokenKeySecret); tried after
+    # token_key and before token_key_parameter.
+    token_key_secret: str | None = None
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
