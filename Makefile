@@ -3,15 +3,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# SAM CLI pins its own versions of libraries the app also pins, so it lives in a venv of its own.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_CLI_VERSION := 1.170.0
+CFN_LINT_VERSION := 1.58.0
+export SAM_CLI_TELEMETRY := 0
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit bench invoke clean
+.PHONY: run test lint typecheck unit template-check bench invoke clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip==26.3
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
+
+$(SAM_STAMP):
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q aws-sam-cli==$(SAM_CLI_VERSION) cfn-lint==$(CFN_LINT_VERSION)
+	@touch $(SAM_STAMP)
 
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m jobstream.local
@@ -23,13 +34,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy shared/jobstream
 
-unit: $(STAMP)
-	$(BIN)/pytest
+# Offline: neither command calls AWS.
+template-check: $(SAM_STAMP)
+	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+	$(SAM_VENV)/bin/cfn-lint template.yaml
 
-test: lint typecheck unit
+unit: $(STAMP) $(SAM_STAMP)
+	SAM_CLI=$(abspath $(SAM_VENV))/bin/sam $(BIN)/pytest
+
+test: lint typecheck template-check unit
 
 bench: $(STAMP)
 	$(BIN)/python -m jobstream.bench
 
 clean:
-	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
