@@ -52,6 +52,21 @@ class Settings(BaseSettings):
     max_hops: int = Field(default=200, ge=1)
     max_step_attempts: int = Field(default=3, ge=1)
     max_params_bytes: int = Field(default=64 * 1024, ge=1)
+    # First retry delay of a failed step; doubles per attempt (capped at step_retry_max_seconds).
+    step_retry_base_seconds: float = Field(default=0.5, ge=0)
+    step_retry_max_seconds: float = Field(default=10, ge=0)
+    # How often a running job re-reads its item for a cancel request (one consistent read each).
+    cancel_check_seconds: float = Field(default=1, ge=0)
+    # A job neither leased nor finished for this long is re-started by JobService.status(); a lease
+    # that has expired is re-started at once.
+    stall_after_seconds: float = Field(default=30, gt=0)
+    # Name or ARN of the worker function, for the API and stream functions to start it (the worker
+    # continues itself on its own invoked ARN).
+    worker_function: str | None = None
+    # False runs inline job types in the background like the rest (stream function stays read-only).
+    mode_inline_enabled: bool = True
+    # Local stack: the function timeout a worker run in a background thread pretends to have.
+    local_function_timeout_s: float = Field(default=60, gt=0, le=900)
 
     # --- Tokens ---------------------------------------------------------------------------------
     # Key for per-job bearer tokens. In AWS it comes from SSM (token_key_parameter) through
