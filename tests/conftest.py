@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from jobstream.local.template_table import create_table_from_template
 from jobstream.settings import Settings
-from moto import mock_aws
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
