@@ -55,3 +55,16 @@ class PayloadTooLarge(StoreError):
         super().__init__(f"{what} is {size} bytes encoded; the limit is {limit} bytes")
         self.size = size
         self.limit = limit
+
+
+class StoreRequestFailed(StoreError):
+    """DynamoDB refused or failed a request for a reason other than the ones above (after retries).
+
+    ``code`` is DynamoDB's error code (or the botocore exception's name); the message carries no
+    request data, so it is safe to log.
+    """
+
+    def __init__(self, operation: str, code: str) -> None:
+        super().__init__(f"DynamoDB {operation} failed: {code}")
+        self.operation = operation
+        self.code = code

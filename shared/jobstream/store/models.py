@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
+from enum import Enum, StrEnum
+from typing import Any, Final
 
 # JSON-compatible value as stored in event data, params, checkpoints and results.
 JSON = Any
 JSONObject = dict[str, Any]
+
+
+class Unset(Enum):
+    """Type of UNSET: "leave this field as it is", where None is a value a field can be set to."""
+
+    UNSET = "UNSET"
+
+
+UNSET: Final = Unset.UNSET
 
 # Every job ends with exactly one event of one of these types.
 TERMINAL_EVENT_TYPES: frozenset[str] = frozenset({"complete", "error", "cancelled"})
@@ -42,6 +51,8 @@ class NewEvent:
 
     type: str
     data: JSONObject
+    # Wall-clock time (epoch seconds) the job emitted it; None: the time the store writes it.
+    created_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +80,8 @@ class Lease:
     job_id: str
     owner: str
     expires_at: float
+    # The job's TTL (epoch seconds): event items written under this lease expire with the job.
+    job_expires_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,588 @@
+"""JobStore: jobs, leases and the append-only event log in one DynamoDB table (see schema.py).
+
+Guarantees the rest of jobstream builds on:
+
+- event ids are 1, 2, 3, ... per job, gap-free: every append is one transaction conditioned on the
+  job's ``last_event_id`` being exactly the caller's ``after_id`` and on the caller still owning the
+  lease (fencing), and every event item is put only if it does not exist: nothing is overwritten;
+- readers see only what is durably stored, with strongly consistent reads;
+- a job and its whole log expire together (``expires_at`` fixed at creation) and expired items are
+  never returned, although DynamoDB may keep them for days.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from jobstream.aws_clients import dynamodb_client
+from jobstream.settings import Settings
+from jobstream.store import attribute_values as av
+from jobstream.store import schema
+from jobstream.store.dynamo_calls import ConditionFailed, call, with_retries
+from jobstream.store.errors import (
+    JobAlreadyExists,
+    JobFinished,
+    JobNotFound,
+    LeaseHeld,
+    LeaseLost,
+    PayloadTooLarge,
+)
+from jobstream.store.event_codec import (
+    EncodedEvent,
+    EventItemBody,
+    decode_events,
+    dump_json,
+    encode_event,
+    pack_items,
+    utf8_len,
+)
+from jobstream.store.expressions import Expression
+from jobstream.store.job_codec import (
+    check_job_id,
+    encode_checkpoint,
+    encode_limited,
+    is_expired,
+    job_from_item,
+    new_job_item,
+)
+from jobstream.store.models import (
+    JSON,
+    UNSET,
+    Checkpoint,
+    Job,
+    JobMode,
+    JobStatus,
+    JSONObject,
+    Lease,
+    NewEvent,
+    StoredEvent,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
+
+T = TypeVar("T")
+
+SECONDS_PER_DAY = 86_400
+PROGRESS_EVENT_TYPE = "progress"
+_TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class JobStore:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: DynamoDBClient | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._settings = settings
+        self._client = client
+        self._client_lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+
+    # --- plumbing ---------------------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The DynamoDB client; made on first use (standard retry mode) when none was injected."""
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = dynamodb_client(self._settings)
+        return self._client
+
+    def now(self) -> float:
+        """The store's wall clock (epoch seconds): lease and TTL expiry are judged by it."""
+        return self._clock()
+
+    def _request(self, operation: str, request: Callable[[], T]) -> T:
+        return with_retries(operation, lambda: call(operation, request), sleep=self._sleep)
+
+    def _key(self, job_id: str) -> dict[str, AttributeValueTypeDef]:
+        return {schema.PK: av.s(schema.job_pk(job_id)), schema.SK: av.s(schema.JOB_SK)}
+
+    def _update_job(
+        self,
+        operation: str,
+        job_id: str,
+        expression: Expression,
+        *,
+        return_new: bool,
+    ) -> Mapping[str, Any] | None:
+        """One conditional UpdateItem of the job item (ConditionFailed carries the old item)."""
+
+        reply = self._request(
+            operation,
+            lambda: self.client.update_item(
+                TableName=self._settings.table,
+                Key=self._key(job_id),
+                UpdateExpression=expression.update,
+                ConditionExpression=expression.condition,
+                ExpressionAttributeNames=expression.names,
+                ExpressionAttributeValues=expression.values,
+                ReturnValues="ALL_NEW" if return_new else "NONE",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            ),
+        )
+        return reply.get("Attributes")
+
+    def _require_live_job(self, expression: Expression, now: float) -> None:
+        expression.require(f"attribute_exists({expression.name(schema.PK)})")
+        expression.require(f"{expression.name(schema.EXPIRES_AT)} > {expression.value(av.n(now))}")
+
+    # --- jobs -------------------------------------------------------------------------------------
+    def create_job(
+        self,
+        *,
+        job_id: str,
+        type: str,
+        params: JSONObject,
+        mode: JobMode = JobMode.BACKGROUND,
+    ) -> Job:
+        check_job_id(job_id)
+        if not type or utf8_len(type) > schema.JOB_TYPE_MAX_BYTES:
+            raise ValueError(f"job type must be 1..{schema.JOB_TYPE_MAX_BYTES} bytes")
+        if not isinstance(params, dict):
+            raise TypeError("params must be a JSON object")
+        limit = min(self._settings.max_params_bytes, schema.PARAMS_MAX_BYTES)
+        params_json = encode_limited("params", params, limit)
+        now = self._clock()
+        item = new_job_item(
+            job_id=job_id,
+            job_type=type,
+            params_json=params_json,
+            mode=JobMode(mode),
+            now=now,
+            expires_at=now + self._settings.retention_days * SECONDS_PER_DAY,
+        )
+        expression = Expression()
+        # Even an expired job's id stays taken: its event items may still exist until TTL deletes
+        # them, and new events must never land beside (or be refused by) old ones.
+        expression.require(f"attribute_not_exists({expression.name(schema.PK)})")
+        try:
+            self._request(
+                "PutItem",
+                lambda: self.client.put_item(
+                    TableName=self._settings.table,
+                    Item=item,
+                    ConditionExpression=expression.condition,
+                    ExpressionAttributeNames=expression.names,
+                ),
+            )
+        except ConditionFailed:
+            raise JobAlreadyExists(job_id) from None
+        return job_from_item(item)
+
+    def get_job(self, job_id: str) -> Job:
+        reply = self._request(
+            "GetItem",
+            lambda: self.client.get_item(
+                TableName=self._settings.table, Key=self._key(job_id), ConsistentRead=True
+            ),
+        )
+        item = reply.get("Item")
+        if not item or is_expired(item, self._clock()):
+            raise JobNotFound(job_id)
+        return job_from_item(item)
+
+    def request_cancel(self, job_id: str) -> Job:
+        now = self._clock()
+        expression = Expression()
+        expression.set(schema.CANCEL_REQUESTED, av.boolean(True))
+        expression.set(schema.UPDATED_AT, av.n(now))
+        self._require_live_job(expression, now)
+        try:
+            item = self._update_job("UpdateItem", job_id, expression, return_new=True)
+        except ConditionFailed:
+            raise JobNotFound(job_id) from None
+        assert item is not None
+        return job_from_item(item)
+
+    # --- leases -----------------------------------------------------------------------------------
+    def acquire_lease(self, job_id: str, *, duration_s: float) -> tuple[Lease, Job]:
+        if duration_s <= 0:
+            raise ValueError("lease duration must be positive")
+        now = self._clock()
+        owner = str(uuid.uuid4())
+        expires_at = now + duration_s
+        expression = Expression()
+        expression.set(schema.LEASE_OWNER, av.s(owner))
+        expression.set(schema.LEASE_EXPIRES_AT, av.n(expires_at))
+        # The condition below excludes terminal jobs, so this only ever moves QUEUED -> RUNNING.
+        expression.set(schema.STATUS, av.s(JobStatus.RUNNING.value))
+        expression.set(schema.UPDATED_AT, av.n(now))
+        self._require_live_job(expression, now)
+        status = expression.name(schema.STATUS)
+        terminal = ", ".join(expression.value(av.s(s.value)) for s in _TERMINAL)
+        expression.require(f"NOT {status} IN ({terminal})")
+        lease_owner = expression.name(schema.LEASE_OWNER)
+        lease_expires = expression.name(schema.LEASE_EXPIRES_AT)
+        expired = f"{lease_expires} <= {expression.value(av.n(now))}"
+        expression.require(f"attribute_not_exists({lease_owner}) OR {expired}")
+        try:
+            item = self._update_job("UpdateItem", job_id, expression, return_new=True)
+        except ConditionFailed as failed:
+            old = failed.old_items[0]
+            if not old or is_expired(old, now):
+                raise JobNotFound(job_id) from None
+            if JobStatus(av.require_s(old, schema.STATUS)).is_terminal:
+                raise JobFinished(job_id) from None
+            raise LeaseHeld(job_id, av.get_n(old, schema.LEASE_EXPIRES_AT)) from None
+        assert item is not None
+        job = job_from_item(item)
+        lease = Lease(
+            job_id=job_id, owner=owner, expires_at=expires_at, job_expires_at=job.expires_at
+        )
+        return lease, job
+
+    def renew_lease(self, lease: Lease, *, duration_s: float) -> Lease:
+        """Extend ``lease``. Allowed after it expired as long as nobody else took the job."""
+        if duration_s <= 0:
+            raise ValueError("lease duration must be positive")
+        now = self._clock()
+        expires_at = now + duration_s
+        expression = Expression()
+        expression.set(schema.LEASE_EXPIRES_AT, av.n(expires_at))
+        self._require_owner(expression, lease, now)
+        try:
+            self._update_job("UpdateItem", lease.job_id, expression, return_new=False)
+        except ConditionFailed:
+            raise LeaseLost(lease.job_id, lease.owner) from None
+        return Lease(
+            job_id=lease.job_id,
+            owner=lease.owner,
+            expires_at=expires_at,
+            job_expires_at=lease.job_expires_at,
+        )
+
+    def release_lease(self, lease: Lease) -> None:
+        now = self._clock()
+        expression = Expression()
+        expression.remove(schema.LEASE_OWNER)
+        expression.remove(schema.LEASE_EXPIRES_AT)
+        expression.set(schema.UPDATED_AT, av.n(now))
+        expression.require(
+            f"{expression.name(schema.LEASE_OWNER)} = {expression.value(av.s(lease.owner))}"
+        )
+        try:
+            self._update_job("UpdateItem", lease.job_id, expression, return_new=False)
+        except ConditionFailed:
+            return  # already lost or released: nothing of ours to give back
+
+    def _require_owner(self, expression: Expression, lease: Lease, now: float) -> None:
+        # A terminal job has no owner, so this also fences writes to finished jobs.
+        expression.require(
+            f"{expression.name(schema.LEASE_OWNER)} = {expression.value(av.s(lease.owner))}"
+        )
+        expression.require(f"{expression.name(schema.EXPIRES_AT)} > {expression.value(av.n(now))}")
+
+    # --- the event log ----------------------------------------------------------------------------
+    def encode_event(self, job_id: str, event: NewEvent, *, now: float) -> EncodedEvent:
+        """Validate one event exactly as append will (type, JSON, size): for callers that buffer
+        events and must refuse a bad one at once rather than at a later flush."""
+        encoded = encode_event(
+            job_id, event.type, event.data, now if event.created_at is None else event.created_at
+        )
+        if event.type == PROGRESS_EVENT_TYPE:
+            # Mirrored onto the job item for status reads, where its room is bounded.
+            encode_limited("progress event data", event.data, schema.PROGRESS_MAX_BYTES)
+        return encoded
+
+    def append(
+        self,
+        lease: Lease,
+        events: Sequence[NewEvent],
+        *,
+        after_id: int,
+        checkpoint: Checkpoint | None = None,
+        status: JobStatus | None = None,
+        result: JSON = UNSET,
+        error: str | None = None,
+        hops: int | None = None,
+    ) -> list[StoredEvent]:
+        """Append ``events`` as ids after_id+1, ... and apply the job-item changes, atomically.
+
+        One TransactWriteItems normally; a batch beyond one transaction's limits (100 actions,
+        4 MB) is written as several, each fenced the same way, the job-item changes in the last.
+        """
+        if after_id < 0:
+            raise ValueError("after_id must be >= 0")
+        now = self._clock()
+        # Everything is encoded and size-checked before the first request.
+        encoded = [self.encode_event(lease.job_id, e, now=now) for e in events]
+        changes = _JobChanges(
+            checkpoint=None if checkpoint is None else encode_checkpoint(checkpoint),
+            status=status,
+            result=(
+                None
+                if result is UNSET
+                else encode_limited("result", result, schema.RESULT_MAX_BYTES)
+            ),
+            error=error,
+            hops=hops,
+        )
+        if error is not None and utf8_len(error) > schema.ERROR_MAX_BYTES:
+            raise PayloadTooLarge("error message", utf8_len(error), schema.ERROR_MAX_BYTES)
+        if after_id + len(encoded) > schema.MAX_EVENT_ID:
+            raise ValueError("event id space of this job is exhausted")
+
+        bodies = pack_items(
+            lease.job_id, after_id + 1, encoded, max_events=schema.MAX_EVENTS_PER_ITEM
+        )
+        transactions = _group_transactions(bodies)
+        stored: list[StoredEvent] = []
+        current = after_id
+        for number, chunk in enumerate(transactions):
+            last_in_chunk = chunk[-1].last_id if chunk else current
+            chunk_events = encoded[current - after_id : last_in_chunk - after_id]
+            self._write_chunk(
+                lease,
+                chunk,
+                chunk_events,
+                after_id=current,
+                now=now,
+                changes=changes if number == len(transactions) - 1 else None,
+            )
+            stored.extend(
+                StoredEvent(id=current + 1 + i, type=e.type, data=e.data, created_at=e.created_at)
+                for i, e in enumerate(chunk_events)
+            )
+            current = last_in_chunk
+        return stored
+
+    def _write_chunk(
+        self,
+        lease: Lease,
+        bodies: Sequence[EventItemBody],
+        events: Sequence[EncodedEvent],
+        *,
+        after_id: int,
+        now: float,
+        changes: _JobChanges | None,
+    ) -> None:
+        table = self._settings.table
+        job_expires_at = (
+            lease.job_expires_at
+            if lease.job_expires_at is not None
+            else now + self._settings.retention_days * SECONDS_PER_DAY
+        )
+        new_last_id = bodies[-1].last_id if bodies else after_id
+        progress = next((e.data for e in reversed(events) if e.type == PROGRESS_EVENT_TYPE), None)
+        puts: list[TransactWriteItemTypeDef] = []
+        for body in bodies:
+            put_condition = Expression()
+            put_condition.require(f"attribute_not_exists({put_condition.name(schema.PK)})")
+            puts.append(
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {
+                            schema.PK: av.s(schema.job_pk(lease.job_id)),
+                            schema.SK: av.s(schema.event_sk(body.last_id)),
+                            schema.FIRST_EVENT_ID: av.n(body.first_id),
+                            schema.EVENTS: av.s(body.events_json),
+                            schema.EXPIRES_AT: av.ttl(job_expires_at),
+                        },
+                        "ConditionExpression": put_condition.condition,
+                        "ExpressionAttributeNames": put_condition.names,
+                    }
+                }
+            )
+
+        def attempt() -> None:
+            # A fresh token per attempt: DynamoDB answers a botocore retry of a committed request
+            # with success (ClientRequestToken), and the token on the job item lets us recognise our
+            # own committed write where that is not available (DynamoDB Local, moto).
+            token = str(uuid.uuid4())
+            expression = self._append_expression(
+                lease,
+                after_id=after_id,
+                new_last_id=new_last_id,
+                token=token,
+                now=now,
+                progress=progress,
+                changes=changes,
+            )
+            try:
+                if puts:
+                    call(
+                        "TransactWriteItems",
+                        lambda: self.client.transact_write_items(
+                            TransactItems=[
+                                {
+                                    "Update": {
+                                        "TableName": table,
+                                        "Key": self._key(lease.job_id),
+                                        "UpdateExpression": expression.update,
+                                        "ConditionExpression": expression.condition,
+                                        "ExpressionAttributeNames": expression.names,
+                                        "ExpressionAttributeValues": expression.values,
+                                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                                    }
+                                },
+                                *puts,
+                            ],
+                            ClientRequestToken=token,
+                        ),
+                    )
+                else:
+                    call(
+                        "UpdateItem",
+                        lambda: self.client.update_item(
+                            TableName=table,
+                            Key=self._key(lease.job_id),
+                            UpdateExpression=expression.update,
+                            ConditionExpression=expression.condition,
+                            ExpressionAttributeNames=expression.names,
+                            ExpressionAttributeValues=expression.values,
+                            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                        ),
+                    )
+            except ConditionFailed as failed:
+                self._explain_append_failure(lease, failed, token=token, now=now)
+
+        with_retries("append", attempt, sleep=self._sleep)
+
+    def _append_expression(
+        self,
+        lease: Lease,
+        *,
+        after_id: int,
+        new_last_id: int,
+        token: str,
+        now: float,
+        progress: JSONObject | None,
+        changes: _JobChanges | None,
+    ) -> Expression:
+        expression = Expression()
+        expression.set(schema.LAST_EVENT_ID, av.n(new_last_id))
+        expression.set(schema.UPDATED_AT, av.n(now))
+        expression.set(schema.APPEND_TOKEN, av.s(token))
+        if progress is not None:
+            expression.set(schema.PROGRESS, av.s(dump_json(progress)))
+        if changes is not None:
+            changes.apply(expression)
+        self._require_owner(expression, lease, now)
+        expression.require(
+            f"{expression.name(schema.LAST_EVENT_ID)} = {expression.value(av.n(after_id))}"
+        )
+        return expression
+
+    def _explain_append_failure(
+        self, lease: Lease, failed: ConditionFailed, *, token: str, now: float
+    ) -> None:
+        """Turn a failed append condition into success (our own write, reply lost) or the reason."""
+        old = failed.old_items[0] if failed.old_items else None
+        if not failed.failed[0]:
+            # The job item was as expected but an event item already existed: the log is not what
+            # this writer believes, so it must not write anything more.
+            raise LeaseLost(lease.job_id, lease.owner) from None
+        if old and av.get_s(old, schema.APPEND_TOKEN) == token:
+            return
+        if not old or is_expired(old, now):
+            raise JobNotFound(lease.job_id) from None
+        if JobStatus(av.require_s(old, schema.STATUS)).is_terminal:
+            raise JobFinished(lease.job_id) from None
+        raise LeaseLost(lease.job_id, lease.owner) from None
+
+    def events_after(self, job_id: str, last_id: int) -> Iterator[StoredEvent]:
+        """Exactly the stored events with id > last_id, in id order (lazy, page by page).
+
+        The query starts at the item holding event last_id+1 (its sk, EV#<item's last id>, is the
+        first >= EV#<last_id+1>), so a replay reads what was missed, never the log before it.
+        """
+        if last_id < 0:
+            raise ValueError("last_id must be >= 0")
+        if last_id >= schema.MAX_EVENT_ID:
+            return
+        expression = Expression()
+        pk, sk = expression.name(schema.PK), expression.name(schema.SK)
+        key_condition = (
+            f"{pk} = {expression.value(av.s(schema.job_pk(job_id)))} AND {sk} BETWEEN "
+            f"{expression.value(av.s(schema.event_sk(last_id + 1)))} AND "
+            f"{expression.value(av.s(schema.event_sk(schema.MAX_EVENT_ID)))}"
+        )
+        request: dict[str, Any] = {
+            "TableName": self._settings.table,
+            "KeyConditionExpression": key_condition,
+            "ExpressionAttributeNames": expression.names,
+            "ExpressionAttributeValues": expression.values,
+            "ConsistentRead": True,
+        }
+        next_id = last_id + 1
+        while True:
+            page = self._request("Query", partial(self.client.query, **request))
+            now = self._clock()
+            for item in page.get("Items", []):
+                if is_expired(item, now):
+                    continue
+                first = av.get_int(item, schema.FIRST_EVENT_ID)
+                events_json = av.get_s(item, schema.EVENTS)
+                if first is None or events_json is None:
+                    continue
+                for event in decode_events(first, events_json):
+                    if event.id >= next_id:
+                        next_id = event.id + 1
+                        yield event
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                return
+            request["ExclusiveStartKey"] = start_key
+
+
+@dataclass(frozen=True, slots=True)
+class _JobChanges:
+    """The job-item changes of one append besides the log position and progress (JSON encoded)."""
+
+    checkpoint: str | None
+    status: JobStatus | None
+    result: str | None  # None: leave as is ("null" is the JSON null result)
+    error: str | None
+    hops: int | None
+
+    def apply(self, expression: Expression) -> None:
+        if self.checkpoint is not None:
+            expression.set(schema.CHECKPOINT, av.s(self.checkpoint))
+        if self.result is not None:
+            expression.set(schema.RESULT, av.s(self.result))
+        if self.error is not None:
+            expression.set(schema.ERROR, av.s(self.error))
+        if self.hops is not None:
+            expression.set(schema.HOPS, av.n(self.hops))
+        if self.status is not None:
+            status = JobStatus(self.status)
+            expression.set(schema.STATUS, av.s(status.value))
+            if status.is_terminal:
+                expression.remove(schema.LEASE_OWNER)
+                expression.remove(schema.LEASE_EXPIRES_AT)
+
+
+def _group_transactions(bodies: Sequence[EventItemBody]) -> list[list[EventItemBody]]:
+    """Group event items into transactions within TransactWriteItems' action and size limits."""
+    groups: list[list[EventItemBody]] = [[]]
+    size = 0
+    for body in bodies:
+        group = groups[-1]
+        if group and (
+            len(group) >= schema.TRANSACTION_MAX_ACTIONS - 1
+            or size + body.size > schema.TRANSACTION_EVENT_BYTES
+        ):
+            groups.append([])
+            group = groups[-1]
+            size = 0
+        group.append(body)
+        size += body.size
+    return groups

@@ -1,0 +1,116 @@
+"""The table layout: every key, attribute name and size limit of the store, in one place.
+
+One table holds every job. Per job (partition ``JOB#<id>``):
+
+- the job item, ``sk = META``: status, lease, checkpoint, progress, result, ...;
+- event items, ``sk = EV#<id of the item's LAST event, 0-padded to 12 digits>``, each holding one
+  or more consecutive events. Sorting by sk sorts by id, and "the events after k" start in the
+  first item whose sk is >= ``EV#<k+1>``: a replay reads only the items it needs.
+
+All items of a job carry the same ``expires_at`` (job creation + retention), so a job and its whole
+log expire together: a reader never sees a log whose head has expired before its tail.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Keys -----------------------------------------------------------------------------------------
+PK: Final = "pk"
+SK: Final = "sk"
+JOB_PK_PREFIX: Final = "JOB#"
+JOB_SK: Final = "META"
+EVENT_SK_PREFIX: Final = "EV#"
+EVENT_ID_DIGITS: Final = 12
+MAX_EVENT_ID: Final = 10**EVENT_ID_DIGITS - 1
+
+# --- Attributes shared by every item -------------------------------------------------------------
+# The TTL attribute named in template.yaml (TimeToLiveSpecification), epoch seconds.
+EXPIRES_AT: Final = "expires_at"
+
+# --- Job item -------------------------------------------------------------------------------------
+JOB_ID: Final = "job_id"
+JOB_TYPE: Final = "job_type"
+PARAMS: Final = "params"  # JSON string
+MODE: Final = "mode"
+STATUS: Final = "status"
+CREATED_AT: Final = "created_at"
+UPDATED_AT: Final = "updated_at"
+LAST_EVENT_ID: Final = "last_event_id"
+CHECKPOINT: Final = "checkpoint"  # JSON string {"cursor": ..., "state": {...}}
+HOPS: Final = "hops"
+CANCEL_REQUESTED: Final = "cancel_requested"
+LEASE_OWNER: Final = "lease_owner"  # absent when nobody holds the job
+LEASE_EXPIRES_AT: Final = "lease_expires_at"
+PROGRESS: Final = "progress"  # JSON string, absent before the first progress event
+RESULT: Final = "result"  # JSON string, absent until set
+ERROR: Final = "error"
+# Token of the last append that changed the item: lets an append whose reply was lost recognise
+# its own committed write instead of mistaking it for a lost lease.
+APPEND_TOKEN: Final = "append_token"  # noqa: S105 - an attribute name, not a secret
+
+# --- Event item -----------------------------------------------------------------------------------
+FIRST_EVENT_ID: Final = "first"
+# JSON string: a list of [type, data, created_at] triples, ids first, first+1, ...
+EVENTS: Final = "ev"
+
+
+# --- Limits ---------------------------------------------------------------------------------------
+# DynamoDB's item limit is 400 KB including attribute names ("Service, account, and table quotas in
+# Amazon DynamoDB"); we budget against 400,000 bytes, below both AWS (409,600) and moto (405,000).
+ITEM_MAX_BYTES: Final = 400_000
+# An upper bound of one Number attribute's stored size (38 significant digits: 21 bytes).
+NUMBER_MAX_BYTES: Final = 21
+# Keeps one item's replay cost small for a reader that needs only its last few events.
+MAX_EVENTS_PER_ITEM: Final = 100
+# TransactWriteItems: at most 100 actions and 4 MB in all; one action is the job item update.
+TRANSACTION_MAX_ACTIONS: Final = 100
+TRANSACTION_EVENT_BYTES: Final = 3_500_000
+
+# Per-field budgets of the job item, so that it can never outgrow ITEM_MAX_BYTES however appends
+# combine them (params are bounded by Settings.max_params_bytes and by PARAMS_MAX_BYTES).
+CHECKPOINT_MAX_BYTES: Final = 96 * 1024
+RESULT_MAX_BYTES: Final = 96 * 1024
+PROGRESS_MAX_BYTES: Final = 16 * 1024
+ERROR_MAX_BYTES: Final = 4 * 1024
+JOB_TYPE_MAX_BYTES: Final = 256
+JOB_ID_MAX_BYTES: Final = 256
+# Room for keys, attribute names, numbers, status, mode, lease and token.
+JOB_ITEM_OVERHEAD_BYTES: Final = 4 * 1024
+PARAMS_MAX_BYTES: Final = (
+    ITEM_MAX_BYTES
+    - JOB_ITEM_OVERHEAD_BYTES
+    - JOB_ID_MAX_BYTES
+    - JOB_TYPE_MAX_BYTES
+    - CHECKPOINT_MAX_BYTES
+    - RESULT_MAX_BYTES
+    - PROGRESS_MAX_BYTES
+    - ERROR_MAX_BYTES
+)
+EVENT_TYPE_MAX_CHARS: Final = 128
+
+
+def job_pk(job_id: str) -> str:
+    return JOB_PK_PREFIX + job_id
+
+
+def event_sk(last_id: int) -> str:
+    if not 0 <= last_id <= MAX_EVENT_ID:
+        raise ValueError(f"event id {last_id} is outside 0..{MAX_EVENT_ID}")
+    return f"{EVENT_SK_PREFIX}{last_id:0{EVENT_ID_DIGITS}d}"
+
+
+def event_item_overhead(job_id: str) -> int:
+    """Bytes of an event item other than its EVENTS string (numbers counted at their maximum)."""
+    return (
+        len(PK)
+        + len(job_pk(job_id).encode())
+        + len(SK)
+        + len(EVENT_SK_PREFIX)
+        + EVENT_ID_DIGITS
+        + len(FIRST_EVENT_ID)
+        + NUMBER_MAX_BYTES
+        + len(EXPIRES_AT)
+        + NUMBER_MAX_BYTES
+        + len(EVENTS)
+    )
