@@ -1,0 +1,78 @@
+"""Request and response bodies of the jobs API: what /docs and /openapi.json describe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from jobstream.store.models import Job, JobStatus
+
+# Job ids are URL-safe by construction; the stream function routes on the same pattern.
+JOB_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+
+
+class CreateJobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(
+        min_length=1, max_length=128, description="Job type, one of the registry's names."
+    )
+    params: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Parameters, validated by the job type's own model."
+    )
+
+
+class CreateJobResponse(BaseModel):
+    job_id: str
+    status: JobStatus
+    events_url: str = Field(
+        description="Absolute URL of the job's Server-Sent Events stream (send the token with it)."
+    )
+    status_url: str = Field(description="Absolute URL of GET /jobs/{job_id}.")
+    token: str = Field(
+        description="Bearer token for this job only: 'Authorization: Bearer <token>' or "
+        "'?token=<token>' on the status, cancel and events URLs."
+    )
+
+
+class JobStatusResponse(BaseModel):
+    job_id: str
+    type: str
+    status: JobStatus
+    cancel_requested: bool
+    progress: dict[str, JsonValue] | None = Field(
+        description="Data of the latest progress event, null before the first."
+    )
+    last_event_id: int = Field(
+        description="Id of the last stored event (0 before the first): resume the stream after it."
+    )
+    result: JsonValue = Field(default=None, description="The job's result once it succeeded.")
+    error: str | None = Field(default=None, description="Why the job failed, once it failed.")
+    created_at: float = Field(description="Epoch seconds.")
+    updated_at: float = Field(description="Epoch seconds.")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable, machine-readable error code.")
+    message: str = Field(description="Human-readable explanation, safe to show.")
+    details: Any = Field(default=None, description="Structured details, when there are any.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+def job_status(*, job: Job) -> JobStatusResponse:
+    return JobStatusResponse(
+        job_id=job.job_id,
+        type=job.type,
+        status=job.status,
+        cancel_requested=job.cancel_requested,
+        progress=job.progress,
+        last_event_id=job.last_event_id,
+        result=job.result,
+        error=job.error,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )
