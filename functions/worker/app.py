@@ -1,0 +1,60 @@
+"""Worker function: runs one chunk of a job and, if it is not done, invokes itself for the next.
+
+Transport only: parse the event {"job_id", "hop"}, hand it to JobService.run_hop with this
+invocation's remaining time. Who may run, checkpoints, retries, the hop budget and the continuation
+all live in jobstream.jobs (see jobs/driver.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from jobstream.jobs import (
+    JobService,
+    LambdaWorkerInvoker,
+    WorkerRequest,
+    load_registry,
+    remaining_from_context,
+)
+from jobstream.settings import Settings
+from jobstream.store import JobStore
+
+# Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
+logger = Logger(service="jobstream")
+
+# Built on the first invocation (it needs the context's ARN), then kept for the container's life.
+_service: JobService | None = None
+
+
+def _job_service(context: LambdaContext) -> JobService:
+    global _service
+    if _service is None:
+        settings = Settings()
+        _service = JobService(
+            store=JobStore(settings),
+            registry=load_registry(settings.job_registry),
+            # Continue on the ARN this invocation came in on: same alias or version as this one.
+            invoker=LambdaWorkerInvoker(context.invoked_function_arn, settings=settings),
+            settings=settings,
+        )
+    return _service
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        request = WorkerRequest.model_validate(event)
+    except ValidationError:
+        # Returning (not raising) so that Lambda does not retry an event that can never work.
+        logger.error("ignored an event that is not a worker request")
+        return {"outcome": "rejected"}
+    logger.append_keys(job_id=request.job_id, hop=request.hop)
+    result = _job_service(context).run_hop(
+        request.job_id, hop=request.hop, remaining_s=remaining_from_context(context)
+    )
+    logger.info("hop done", extra={"outcome": result.outcome.value, "steps": result.steps})
+    return {"outcome": result.outcome.value, "reason": result.reason, "steps": result.steps}

@@ -1,0 +1,38 @@
+"""Exceptions of the jobs layer. Messages of UnknownJobType, InvalidParams and JobError are safe to
+show a client; nothing here ever carries a stack trace or an internal exception's text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class UnknownJobType(LookupError):
+    def __init__(self, type: str, known: list[str]) -> None:
+        super().__init__(f"unknown job type {type!r}; known types: {', '.join(known) or 'none'}")
+        self.type = type
+        self.known = known
+
+
+class InvalidParams(ValueError):
+    """The params do not satisfy the job type's pydantic model; ``errors`` is JSON-serialisable."""
+
+    def __init__(self, type: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"invalid params for job type {type!r}: {len(errors)} error(s)")
+        self.type = type
+        self.errors = errors
+
+
+class JobError(Exception):
+    """Raised by a job to fail at once (no retry) with a message written for the client."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class StepContractError(RuntimeError):
+    """A job function broke the step rules (e.g. returned without ctx.advance or ctx.complete).
+
+    A bug in the job, not in the data: the message names the rule for the developer's log, and the
+    client gets the generic step-failure message like for any other exception.
+    """

@@ -1,0 +1,159 @@
+"""JobService: what handlers call. Create, read and cancel jobs; run worker hops; drive inline."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+
+from jobstream.jobs.budget import remaining_until
+from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
+from jobstream.jobs.context import encode_json
+from jobstream.jobs.driver import INLINE_MARGIN_S, DriveResult, JobDriver, lease_abandoned
+from jobstream.jobs.invokers import WorkerInvoker
+from jobstream.jobs.registry import JobRegistry
+from jobstream.settings import Settings
+from jobstream.store.errors import PayloadTooLarge
+from jobstream.store.job_store import JobStore
+from jobstream.store.models import Job, JobMode, JSONObject
+
+logger = logging.getLogger(__name__)
+
+
+def new_job_id() -> str:
+    # Unguessable as well as unique: a job id appears in URLs (its token is what authorises).
+    return uuid.uuid4().hex
+
+
+class JobService:
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        registry: JobRegistry,
+        invoker: WorkerInvoker,
+        settings: Settings,
+        clock: Clock = SYSTEM_CLOCK,
+        background_flush: bool = True,
+        id_factory: Callable[[], str] = new_job_id,
+    ) -> None:
+        self._store = store
+        self._registry = registry
+        self._invoker = invoker
+        self._settings = settings
+        self._clock = clock
+        self._id_factory = id_factory
+        self._driver = JobDriver(
+            store=store,
+            registry=registry,
+            invoker=invoker,
+            settings=settings,
+            clock=clock,
+            background_flush=background_flush,
+        )
+
+    @property
+    def registry(self) -> JobRegistry:
+        return self._registry
+
+    def create(self, type: str, params: JSONObject) -> Job:
+        """Validate, store and start a job.
+
+        UnknownJobType, InvalidParams (pydantic's errors, JSON-safe), PayloadTooLarge. The params
+        are stored as the model dumps them (defaults filled in), so every run sees the same values.
+        A background job's worker is started here; an inline job waits for its viewer (or for
+        status() to hand it to the worker once it has sat unclaimed for stall_after_seconds).
+        """
+        size = len(encode_json(params, "params").encode())
+        if size > self._settings.max_params_bytes:
+            raise PayloadTooLarge("params", size, self._settings.max_params_bytes)
+        job_type = self._registry.get(type)
+        model = job_type.parse_params(params)
+        mode = job_type.mode if self._settings.mode_inline_enabled else JobMode.BACKGROUND
+        job = self._store.create_job(
+            job_id=self._id_factory(),
+            type=job_type.name,
+            params=model.model_dump(mode="json"),
+            mode=mode,
+        )
+        if mode is JobMode.BACKGROUND:
+            self._kick(job, "start")
+        return job
+
+    def status(self, job_id: str) -> Job:
+        """The job as stored (JobNotFound); re-starts it if it stalled."""
+        job = self._store.get_job(job_id)
+        if self._stalled(job):
+            self._kick(job, "restart stalled")
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        """Ask the job to stop at its next step boundary (JobNotFound; idempotent).
+
+        A finished job is returned as it is. A job nobody is driving gets a worker to write its
+        ``cancelled`` event; a running driver sees the request within cancel_check_seconds.
+        """
+        job = self._store.request_cancel(job_id)
+        if not job.status.is_terminal and not self._leased(job):
+            self._kick(job, "apply cancel")
+        return job
+
+    # --- entry points of the worker and stream functions ------------------------------------------
+    def run_hop(self, job_id: str, *, hop: int, remaining_s: Callable[[], float]) -> DriveResult:
+        """The worker function's whole job: see JobDriver.run_hop."""
+        return self._driver.run_hop(job_id, hop=hop, remaining_s=remaining_s)
+
+    def drive_inline(
+        self,
+        job_id: str,
+        *,
+        deadline: float | None = None,
+        seconds_left: Callable[[], float] | None = None,
+        stop: threading.Event | None = None,
+        margin_s: float = INLINE_MARGIN_S,
+    ) -> DriveResult:
+        """For the stream function: drive an inline job until ``deadline`` (epoch seconds on the
+        service's clock) or while ``seconds_left()`` > 0 (give exactly one); see
+        JobDriver.drive_inline."""
+        if seconds_left is None:
+            if deadline is None:
+                raise ValueError("give deadline or seconds_left")
+            seconds_left = remaining_until(deadline, self._clock.time)
+        elif deadline is not None:
+            raise ValueError("give deadline or seconds_left, not both")
+        return self._driver.drive_inline(
+            job_id, remaining_s=seconds_left, stop=stop, margin_s=margin_s
+        )
+
+    def drive_for_stream(
+        self, job: Job, *, stop: threading.Event, seconds_left: Callable[[], float]
+    ) -> None:
+        """The stream service's InlineDriver (jobstream.streams.service): pass this bound method.
+
+        Runs in the stream's helper thread, so failures are logged here rather than raised.
+        """
+        try:
+            self.drive_inline(job.job_id, seconds_left=seconds_left, stop=stop)
+        except Exception:
+            logger.exception("job %s: inline drive failed", job.job_id)
+
+    # --- internals ---
+    def _leased(self, job: Job) -> bool:
+        return job.lease_owner is not None and not lease_abandoned(job, self._store.now())
+
+    def _stalled(self, job: Job) -> bool:
+        if job.status.is_terminal or self._leased(job):
+            return False
+        if lease_abandoned(job, self._store.now()):
+            return True
+        # Unleased and unfinished is normal for a moment between two hops; only a long pause means
+        # the continuation was lost. A needless kick is harmless (same hop number: a duplicate).
+        return self._store.now() - job.updated_at >= self._settings.stall_after_seconds
+
+    def _kick(self, job: Job, why: str) -> None:
+        try:
+            self._invoker.invoke(job.job_id, hop=job.hops)
+        except Exception:
+            # The job exists; status() will try again once it counts as stalled.
+            logger.exception("job %s: could not invoke the worker (%s)", job.job_id, why)
