@@ -48,7 +48,8 @@ def redact_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    query = urlencode([(name, "***") for name, _ in parse_qsl(parts.query, keep_blank_values=True)])
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode([(name, "***") for name, _ in pairs], safe="*")
     return urlunsplit(parts._replace(query=query))
 
 
