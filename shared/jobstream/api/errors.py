@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from jobstream.api.log import logger
 from jobstream.auth.tokens import TokenError, TokenMissing
 from jobstream.jobs.errors import InvalidParams, UnknownJobType
-from jobstream.store.errors import JobFinished, JobNotFound, PayloadTooLarge
+from jobstream.store.errors import JobFinished, JobNotFound, PayloadTooLarge, StoreRequestFailed
 
 INTERNAL_ERROR_MESSAGE = "an internal error occurred; it has been logged"
 
@@ -153,6 +153,17 @@ async def _payload_too_large(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    # The store's message names the operation and DynamoDB's code only: safe to log, not to show.
+    logger.error("DynamoDB request failed", extra={"reason": str(exc)})
+    return error_response(
+        status_code=503,
+        code="unavailable",
+        message="the job store is temporarily unavailable; retry shortly",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unknown_job_type(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, UnknownJobType)
     return error_response(
@@ -206,6 +217,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(JobNotFound, _job_not_found)
     app.add_exception_handler(JobFinished, _job_finished)
     app.add_exception_handler(PayloadTooLarge, _payload_too_large)
+    app.add_exception_handler(StoreRequestFailed, _store_unavailable)
     app.add_exception_handler(UnknownJobType, _unknown_job_type)
     app.add_exception_handler(InvalidParams, _invalid_params)
     app.add_exception_handler(IdempotencyValidationError, _idempotency_key_reused)

@@ -1,0 +1,69 @@
+"""The jobs API on the real JobService and JobStore over a moto table; only the worker invoker is
+the jobs package's RecordingInvoker (starting a Lambda function is not the API's to test)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from jobstream.api import create_app
+from jobstream.auth.tokens import TokenSigner
+from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs.demo import registry
+from jobstream.settings import Settings
+from jobstream.store import JobStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TOKEN_KEY = "k" * 48
+BASE_URL = "http://api.test"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def api_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"token_key": TOKEN_KEY})
+
+
+@pytest.fixture
+def signer() -> TokenSigner:
+    return TokenSigner(TOKEN_KEY.encode())
+
+
+@pytest.fixture
+def store(api_settings: Settings, ddb: DynamoDBClient) -> JobStore:
+    return JobStore(api_settings, client=ddb)
+
+
+@pytest.fixture
+def invoker() -> RecordingInvoker:
+    return RecordingInvoker()
+
+
+@pytest.fixture
+def service(api_settings: Settings, store: JobStore, invoker: RecordingInvoker) -> JobService:
+    return JobService(store=store, registry=registry(), invoker=invoker, settings=api_settings)
+
+
+@pytest.fixture
+def app(api_settings: Settings, service: JobService, ddb: DynamoDBClient) -> FastAPI:
+    return create_app(api_settings, service=service, dynamodb=ddb)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL) as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
