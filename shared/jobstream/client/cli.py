@@ -167,15 +167,15 @@ def main(
     params = _params(parser, args) if args.command == "start" else {}
     token = _token(parser, args) if args.command == "attach" else None
     out = console or Console()
-    api = JobsAPI(args.api or DEFAULT_API, client=http_client)
+    # One client (one connection pool, one TLS context) for the API calls and the stream.
+    client = http_client or httpx.Client()
+    api = JobsAPI(args.api or DEFAULT_API, client=client)
     try:
         if args.command == "start":
             target = _start(api, args, params, out)
         else:
             target = _attach(api, args, token)
-        return _follow(
-            target, api, args, out, http_client=http_client, sleep=sleep, backoff=backoff
-        )
+        return _follow(target, api, args, out, http_client=client, sleep=sleep, backoff=backoff)
     except KeyboardInterrupt:
         # Before the stream started (e.g. during POST /jobs): nothing to leave running we know of.
         return ExitCode.INTERRUPTED
@@ -183,7 +183,8 @@ def main(
         out.print(Text(f"error: {exc}", style="bold red"))
         return _exit_for(exc)
     finally:
-        api.close()
+        if http_client is None:
+            client.close()
 
 
 def _exit_for(exc: ClientError) -> ExitCode:
@@ -223,7 +224,7 @@ def _follow(
     args: argparse.Namespace,
     out: Console,
     *,
-    http_client: httpx.Client | None,
+    http_client: httpx.Client,
     sleep: Callable[[float], None],
     backoff: Backoff | None,
 ) -> int:
