@@ -57,12 +57,15 @@ class _JSONFormatter(logging.Formatter):
         )
 
 
-def configure_logging(env: Mapping[str, str]) -> None:
-    """Install the stdout handler on the root logger, unless something configured it already."""
+def configure_logging(env: Mapping[str, str], *, root: logging.Logger | None = None) -> None:
+    """Install the stdout handler on the root logger, unless something configured it already.
+
+    ``root`` is for tests, which cannot hand over the real root logger.
+    """
     # Lambda reads stdout line by line; a block-buffered pipe would delay or merge lines.
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
-    root = logging.getLogger()
+    root = root if root is not None else logging.getLogger()
     if root.handlers:
         return
     handler = logging.StreamHandler(sys.stdout)

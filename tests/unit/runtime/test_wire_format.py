@@ -1,0 +1,111 @@
+"""The prelude and the chunked framing, checked against h11 (an independent HTTP/1.1 parser)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import h11
+import pytest
+
+from jobstream.runtime.chunked import encode_chunk, encode_last_chunk
+from jobstream.runtime.errors import ErrorReport
+from jobstream.runtime.prelude import (
+    PRELUDE_DELIMITER,
+    PreludeTooLarge,
+    decode_prelude,
+    encode_prelude,
+)
+from jobstream.streaming import StreamingResponse
+
+pytestmark = pytest.mark.unit
+
+
+def _parse_request(wire: bytes) -> tuple[list[bytes], list[tuple[bytes, bytes]]]:
+    server = h11.Connection(h11.SERVER)
+    server.receive_data(wire)
+    chunks: list[bytes] = []
+    trailers: list[tuple[bytes, bytes]] = []
+    while True:
+        event = server.next_event()
+        if isinstance(event, h11.Data):
+            chunks.append(bytes(event.data))
+        elif isinstance(event, h11.EndOfMessage):
+            trailers = [(bytes(n), bytes(v)) for n, v in event.headers]
+            return chunks, trailers
+        elif event is h11.NEED_DATA:
+            raise AssertionError("incomplete message")
+
+
+HEAD = b"POST /r HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+def test_prelude_is_json_then_exactly_eight_nul_bytes() -> None:
+    data = encode_prelude(StreamingResponse(418, {"X-A": "b"}, ["c=1"], body=(b"ignored",)))
+    assert data.endswith(PRELUDE_DELIMITER)
+    assert data.count(b"\x00") == 8
+    assert json.loads(data[:-8]) == {"statusCode": 418, "headers": {"X-A": "b"}, "cookies": ["c=1"]}
+    prelude, rest = decode_prelude(data + b"body")
+    assert prelude["statusCode"] == 418
+    assert rest == b"body"
+
+
+def test_an_oversized_prelude_is_refused() -> None:
+    with pytest.raises(PreludeTooLarge):
+        encode_prelude(StreamingResponse(200, {"X-Big": "x" * 20_000}))
+
+
+def test_chunks_and_trailers_parse_with_an_independent_http_parser() -> None:
+    report = ErrorReport("RuntimeError", "boom", ("frame 1\n",))
+    wire = (
+        HEAD
+        + encode_chunk(b"a" * 300)
+        + encode_chunk(b"\r\n0\r\n")
+        + encode_last_chunk(
+            {
+                "Lambda-Runtime-Function-Error-Type": report.header_value,
+                "Lambda-Runtime-Function-Error-Body": report.to_base64(),
+            }
+        )
+    )
+    chunks, trailers = _parse_request(wire)
+    assert b"".join(chunks) == b"a" * 300 + b"\r\n0\r\n"
+    fields = dict(trailers)
+    assert fields[b"lambda-runtime-function-error-type"] == b"RuntimeError"
+    body = json.loads(base64.b64decode(fields[b"lambda-runtime-function-error-body"]))
+    assert body == {
+        "errorMessage": "boom",
+        "errorType": "RuntimeError",
+        "stackTrace": ["frame 1\n"],
+    }
+
+
+def test_a_body_without_trailers_ends_with_the_last_chunk() -> None:
+    chunks, trailers = _parse_request(HEAD + encode_chunk(b"x") + encode_last_chunk())
+    assert chunks == [b"x"]
+    assert trailers == []
+
+
+def test_an_empty_chunk_is_refused_because_it_would_end_the_body() -> None:
+    with pytest.raises(ValueError, match="empty chunk"):
+        encode_chunk(b"")
+
+
+@pytest.mark.parametrize(("name", "value"), [("Bad Name", "v"), ("X", "line\r\nbreak"), ("", "v")])
+def test_trailer_fields_that_would_break_the_framing_are_refused(name: str, value: str) -> None:
+    with pytest.raises(ValueError, match="invalid trailer"):
+        encode_last_chunk({name: value})
+
+
+def test_error_report_from_an_exception_has_lambdas_shape() -> None:
+    def fail() -> None:
+        raise KeyError("missing")
+
+    with pytest.raises(KeyError) as caught:
+        fail()
+    report = ErrorReport.from_exception(caught.value)
+    document = json.loads(report.to_json())
+    assert document["errorType"] == "KeyError"
+    assert document["errorMessage"] == "'missing'"
+    assert any("in fail" in frame for frame in document["stackTrace"])
+    assert ErrorReport("a b:c\n", "m").header_value == "a_b_c_"
