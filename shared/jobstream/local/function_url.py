@@ -147,8 +147,14 @@ class _ThreadSink:
         self._emit(_Failure())
 
     def start_stream(self, response: StreamingResponse) -> bool:
-        headers = _header_list(response.headers)
-        headers += [(b"set-cookie", cookie.encode("latin-1")) for cookie in response.cookies]
+        try:
+            headers = _header_list(response.headers)
+            headers += [(b"set-cookie", cookie.encode("latin-1")) for cookie in response.cookies]
+        except UnicodeEncodeError:
+            # HTTP/1.1 field values are bytes; Lambda would refuse such a prelude too.
+            logger.exception("Response header or cookie is not latin-1 encodable")
+            self._emit(_Failure())
+            return False
         return self._emit(_Start(response.status_code, headers))
 
     def send_chunk(self, chunk: bytes) -> bool:

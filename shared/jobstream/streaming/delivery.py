@@ -27,7 +27,10 @@ from jobstream.streaming.response import StreamingResponse
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[Any, InvocationContext], object]
+# The context parameter is Any, not InvocationContext: handlers annotate it with Powertools'
+# LambdaContext (what Lambda's own runtime passes), and InvocationContext is duck-compatible with it
+# rather than a subclass, so a narrower type would reject every such handler.
+Handler = Callable[[Any, Any], object]
 
 
 class ResponseSink(Protocol):

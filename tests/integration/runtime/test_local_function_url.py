@@ -243,7 +243,12 @@ def test_failures_before_the_first_byte_are_real_statuses(serve: Serve, http: ht
 
         return sse_response(body())
 
-    for handler, status in ((plain, 502), (decorated, 500), (body_fails, 502)):
+    @streaming_handler
+    def unencodable_header(event: Any, context: Any) -> StreamingResponse:
+        return StreamingResponse(200, {"X-Name": "\u65e5\u672c secret"}, body=(b"x",))
+
+    cases = ((plain, 502), (decorated, 500), (body_fails, 502), (unencodable_header, 502))
+    for handler, status in cases:
         response = http.get(serve(function_url_app(handler, timeout_s=30)) + "/x")
         assert response.status_code == status
         assert "secret" not in response.text
