@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.unit.client.scripted_server import LogEvent, ScriptedServer
@@ -23,3 +24,10 @@ def make_server() -> Iterator[MakeServer]:
     yield make
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def http_client() -> Iterator[httpx.Client]:
+    """One client per module: building one (its TLS context) costs ~0.1 s, a test's whole budget."""
+    with httpx.Client() as client:
+        yield client

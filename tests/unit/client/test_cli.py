@@ -8,6 +8,7 @@ import sys
 from io import StringIO
 from pathlib import Path
 
+import httpx
 import pytest
 from rich.console import Console
 
@@ -34,7 +35,8 @@ RICH_LOG = [
 class Run:
     """``main()`` with a captured console and an injected sleep that never waits."""
 
-    def __init__(self) -> None:
+    def __init__(self, http_client: httpx.Client | None = None) -> None:
+        self.http_client = http_client
         self.buffer = StringIO()
         self.console = Console(file=self.buffer, force_terminal=False, width=120)
         self.sleeps: list[float] = []
@@ -45,7 +47,7 @@ class Run:
             if sleep_raises is not None:
                 raise sleep_raises
 
-        return main(list(argv), console=self.console, sleep=sleep)
+        return main(list(argv), console=self.console, sleep=sleep, http_client=self.http_client)
 
     @property
     def output(self) -> str:
@@ -53,10 +55,10 @@ class Run:
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch) -> Run:
+def run(monkeypatch: pytest.MonkeyPatch, http_client: httpx.Client) -> Run:
     monkeypatch.delenv("JOBSTREAM_TOKEN", raising=False)
     monkeypatch.delenv("JOBSTREAM_API", raising=False)
-    return Run()
+    return Run(http_client)
 
 
 def test_start_follows_the_job_to_completion_across_drops(
@@ -168,7 +170,7 @@ def test_start_saves_the_token_privately_for_a_later_attach(
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert server.token not in run.output
 
-    again = Run()
+    again = Run()  # main() building (and closing) its own httpx client
     assert again("attach", "--events-url", server.events_url, "--token-file", str(token_file)) == 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -41,16 +41,28 @@ class Sleeps:
         self.delays.append(seconds)
 
 
-def stream_for(server: ScriptedServer, **kwargs: Any) -> EventStream:
-    kwargs.setdefault("sleep", Sleeps())
-    return EventStream(server.events_url, token=server.token, **kwargs)
+StreamFor = Callable[..., EventStream]
+
+
+@pytest.fixture
+def stream_for(http_client: httpx.Client) -> StreamFor:
+    """An EventStream on the server's events URL with its token, a shared client, no waiting."""
+
+    def make(server: ScriptedServer, **kwargs: Any) -> EventStream:
+        kwargs.setdefault("sleep", Sleeps())
+        kwargs.setdefault("client", http_client)
+        return EventStream(server.events_url, token=server.token, **kwargs)
+
+    return make
 
 
 def ids(events: Iterable[ServerSentEvent]) -> list[int]:
     return [int(event.id) for event in events]
 
 
-def test_reads_every_event_once_and_stops_after_the_terminal_one(make_server: MakeServer) -> None:
+def test_reads_every_event_once_and_stops_after_the_terminal_one(
+    make_server: MakeServer, stream_for: StreamFor
+) -> None:
     server = make_server(count_log(20))
     stream = stream_for(server)
 
@@ -71,7 +83,9 @@ def test_reads_every_event_once_and_stops_after_the_terminal_one(make_server: Ma
 
 
 @pytest.mark.parametrize("end", ["clean", "drop", "mid_event"])
-def test_resumes_after_the_last_event_with_last_event_id(make_server: MakeServer, end: str) -> None:
+def test_resumes_after_the_last_event_with_last_event_id(
+    make_server: MakeServer, end: str, stream_for: StreamFor
+) -> None:
     # Every connection delivers 3 events and then ends the given way.
     server = make_server(count_log(10), script=lambda _n, _lid: Reply(events=3, end=end))  # type: ignore[arg-type]
     stream = stream_for(server, max_attempts=3)
@@ -85,7 +99,7 @@ def test_resumes_after_the_last_event_with_last_event_id(make_server: MakeServer
 
 
 def test_union_of_events_is_exactly_1_to_n_across_many_random_drops(
-    make_server: MakeServer,
+    make_server: MakeServer, stream_for: StreamFor
 ) -> None:
     total = 30
     for seed in range(20):
@@ -115,7 +129,7 @@ def test_union_of_events_is_exactly_1_to_n_across_many_random_drops(
         server.stop()
 
 
-def test_starts_after_a_given_last_event_id(make_server: MakeServer) -> None:
+def test_starts_after_a_given_last_event_id(make_server: MakeServer, stream_for: StreamFor) -> None:
     server = make_server(count_log(10))
     stream = stream_for(server, last_event_id=7)
 
@@ -123,7 +137,7 @@ def test_starts_after_a_given_last_event_id(make_server: MakeServer) -> None:
     assert server.stream_requests[0].last_event_id == "7"
 
 
-def test_stops_on_204_when_nothing_is_left(make_server: MakeServer) -> None:
+def test_stops_on_204_when_nothing_is_left(make_server: MakeServer, stream_for: StreamFor) -> None:
     server = make_server(count_log(5))
     stream = stream_for(server, last_event_id="6")
 
@@ -134,7 +148,7 @@ def test_stops_on_204_when_nothing_is_left(make_server: MakeServer) -> None:
 
 
 def test_a_log_without_terminal_event_ends_with_the_204_after_it(
-    make_server: MakeServer,
+    make_server: MakeServer, stream_for: StreamFor
 ) -> None:
     # The client only learns that the job is over from the 204 of its next reconnect.
     server = make_server(count_log(4, terminal=None), done=True)
@@ -146,7 +160,7 @@ def test_a_log_without_terminal_event_ends_with_the_204_after_it(
     assert server.stream_requests[1].last_event_id == "4"
 
 
-def test_retries_a_5xx_then_continues(make_server: MakeServer) -> None:
+def test_retries_a_5xx_then_continues(make_server: MakeServer, stream_for: StreamFor) -> None:
     server = make_server(
         count_log(5), script=lambda n, _lid: Reply(status=503) if n == 0 else Reply()
     )
@@ -164,7 +178,7 @@ def test_retries_a_5xx_then_continues(make_server: MakeServer) -> None:
     [(400, BadRequest), (401, Unauthorized), (403, Forbidden), (404, NotFound)],
 )
 def test_4xx_raises_a_typed_error_without_retrying(
-    make_server: MakeServer, status: int, error: type[Exception]
+    make_server: MakeServer, status: int, error: type[Exception], stream_for: StreamFor
 ) -> None:
     server = make_server(count_log(3), script=lambda _n, _lid: Reply(status=status))
     stream = stream_for(server)
@@ -195,7 +209,7 @@ def test_real_auth_failures_are_typed_and_never_show_the_token(make_server: Make
 
 
 def test_gives_up_after_max_consecutive_failures_with_growing_jittered_delays(
-    make_server: MakeServer,
+    make_server: MakeServer, stream_for: StreamFor
 ) -> None:
     server = make_server(count_log(3), script=lambda _n, _lid: Reply(status=502))
     draws = iter([0.9, 0.1, 0.5, 0.99, 0.0, 0.75])
@@ -214,7 +228,9 @@ def test_gives_up_after_max_consecutive_failures_with_growing_jittered_delays(
     )
 
 
-def test_the_servers_retry_field_is_the_base_delay(make_server: MakeServer) -> None:
+def test_the_servers_retry_field_is_the_base_delay(
+    make_server: MakeServer, stream_for: StreamFor
+) -> None:
     # Connections that bring nothing new are failures; the server asked for 2 s between tries.
     server = make_server(
         count_log(3),
@@ -226,7 +242,7 @@ def test_the_servers_retry_field_is_the_base_delay(make_server: MakeServer) -> N
     assert stream.delays == pytest.approx([1.998, 3.996, 7.992])
 
 
-def test_progress_resets_the_failure_streak(make_server: MakeServer) -> None:
+def test_progress_resets_the_failure_streak(make_server: MakeServer, stream_for: StreamFor) -> None:
     # Alternating: one event then a drop, an empty connection, ... never two failures in a row.
     def script(number: int, _lid: int) -> Reply:
         return Reply(events=1, end="drop") if number % 2 == 0 else Reply(events=0, end="drop")
@@ -242,7 +258,9 @@ def test_progress_resets_the_failure_streak(make_server: MakeServer) -> None:
     assert notices[0].last_event_id == "1"
 
 
-def test_a_stream_of_heartbeats_only_counts_as_a_failure(make_server: MakeServer) -> None:
+def test_a_stream_of_heartbeats_only_counts_as_a_failure(
+    make_server: MakeServer, stream_for: StreamFor
+) -> None:
     server = make_server(count_log(3), script=lambda _n, _lid: Reply(events=0, end="clean"))
     stream = stream_for(server, max_attempts=3)
 
@@ -251,7 +269,7 @@ def test_a_stream_of_heartbeats_only_counts_as_a_failure(make_server: MakeServer
 
 
 def test_a_silent_connection_hits_the_read_timeout_and_reconnects(
-    make_server: MakeServer,
+    make_server: MakeServer, stream_for: StreamFor
 ) -> None:
     server = make_server(
         count_log(4),
@@ -276,7 +294,9 @@ def test_connection_refused_is_retried_then_given_up() -> None:
     assert len(sleeps.delays) == 2
 
 
-def test_a_wrong_content_type_is_a_protocol_violation(make_server: MakeServer) -> None:
+def test_a_wrong_content_type_is_a_protocol_violation(
+    make_server: MakeServer, stream_for: StreamFor
+) -> None:
     server = make_server(count_log(3), script=lambda _n, _lid: Reply(content_type="text/html"))
 
     with pytest.raises(ProtocolViolation, match="text/html"):
@@ -284,7 +304,7 @@ def test_a_wrong_content_type_is_a_protocol_violation(make_server: MakeServer) -
 
 
 def test_an_event_without_an_integer_id_is_a_protocol_violation(
-    make_server: MakeServer,
+    make_server: MakeServer, stream_for: StreamFor
 ) -> None:
     server = make_server(count_log(3), script=lambda _n, _lid: Reply(omit_ids=True))
 
@@ -293,7 +313,7 @@ def test_an_event_without_an_integer_id_is_a_protocol_violation(
 
 
 def test_breaking_out_and_iterating_again_continues_where_it_stopped(
-    make_server: MakeServer,
+    make_server: MakeServer, stream_for: StreamFor
 ) -> None:
     server = make_server(count_log(6))
     with httpx.Client() as client:
@@ -309,7 +329,9 @@ def test_breaking_out_and_iterating_again_continues_where_it_stopped(
     assert server.stream_requests[1].last_event_id == "3"
 
 
-def test_iterating_a_finished_stream_yields_nothing_more(make_server: MakeServer) -> None:
+def test_iterating_a_finished_stream_yields_nothing_more(
+    make_server: MakeServer, stream_for: StreamFor
+) -> None:
     server = make_server(count_log(2))
     stream = stream_for(server)
     list(stream)
@@ -338,7 +360,9 @@ def unused_port() -> int:
     return port
 
 
-def test_events_a_server_replays_are_dropped_and_counted(make_server: MakeServer) -> None:
+def test_events_a_server_replays_are_dropped_and_counted(
+    make_server: MakeServer, stream_for: StreamFor
+) -> None:
     # The server ignores part of Last-Event-ID and resends the last 2 events on every reconnect.
     server = make_server(
         count_log(6), script=lambda n, _lid: Reply(events=4, end="drop", replay=0 if n == 0 else 2)
