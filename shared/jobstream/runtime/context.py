@@ -61,23 +61,9 @@ class InvocationContext:
     """One invocation's context, duck-compatible with Lambda's Python ``LambdaContext``.
 
     ``memory_limit_in_mb`` is an int, as Powertools' ``LambdaContext`` types it (Lambda's own
-    runtime passes the raw environment string; both coerce the same in Powertools' models).
+    runtime passes the raw environment string; both coerce the same in Powertools' models). No
+    ``__slots__``: like Lambda's own context object, it accepts attributes tools attach to it.
     """
-
-    __slots__ = (
-        "_clock",
-        "_deadline_ms",
-        "aws_request_id",
-        "client_context",
-        "function_name",
-        "function_version",
-        "identity",
-        "invoked_function_arn",
-        "log_group_name",
-        "log_stream_name",
-        "memory_limit_in_mb",
-        "tenant_id",
-    )
 
     def __init__(
         self,

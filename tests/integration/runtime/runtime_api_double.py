@@ -36,6 +36,7 @@ class Recorded:
     headers: dict[str, str]  # names lower-cased
     chunks: list[Chunk] = field(default_factory=list)
     trailers: dict[str, str] = field(default_factory=dict)
+    # The whole body, once complete (chunked bodies: all chunks joined).
     body: bytes = b""
     chunked: bool = False
     complete: bool = False
@@ -227,8 +228,8 @@ def _read_chunked(stream: BufferedIOBase, record: Recorded, changed: threading.C
             raise ValueError("chunked framing: data longer than its size line")
         with changed:
             record.chunks.append(Chunk(data, time.monotonic()))
-            record.body += data
             changed.notify_all()
+    record.body = b"".join(chunk.data for chunk in record.chunks)
     while line := _read_line(stream):
         name, _, value = line.decode("latin-1").partition(":")
         record.trailers[name.strip()] = value.strip()
