@@ -576,7 +576,8 @@ export async function subscribe(url, options = {}) {
         baseDelayMs = ms;
       },
       onEvent(parsed) {
-        if (terminal) return; // nothing after the end of the job is delivered
+        // Nothing after the end of the job, nor after an abort (later events of the same chunk).
+        if (terminal || attempt.signal.aborted) return;
         if (parsed.hasId && !isAfter(parsed.id, lastId)) {
           duplicates += 1;
           return;

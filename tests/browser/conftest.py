@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.fake_stack import FakeStack, ServerThread
@@ -37,9 +37,7 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh context (own sessionStorage and cache) per test; a script error fails the test."""
+def _open_page(browser: Browser) -> tuple[BrowserContext, Page, list[str]]:
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -47,12 +45,19 @@ def page(browser: Browser) -> Iterator[Page]:
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
 
     def on_console(message: ConsoleMessage) -> None:
-        # Failed requests the test provokes on purpose (401, 503, ...) are logged by Chromium as
-        # console errors too; only script errors count.
+        # Failed requests the tests provoke on purpose (401, 503, resets) are logged by Chromium
+        # as console errors too; only script errors count.
         if message.type == "error" and "Failed to load resource" not in message.text:
             problems.append(f"console error: {message.text}")
 
     page.on("console", on_console)
+    return context, page, problems
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh context (own sessionStorage and cache) per test; a script error fails the test."""
+    context, page, problems = _open_page(browser)
     try:
         yield page
     finally:
@@ -61,8 +66,16 @@ def page(browser: Browser) -> Iterator[Page]:
         pytest.fail("\n".join(problems))
 
 
-@pytest.fixture
-def blank_page(page: Page, stack: FakeStack) -> Page:
-    """A page on the fake stack's origin with nothing running, for page.evaluate scripts."""
+@pytest.fixture(scope="module")
+def blank_page(browser: Browser, stack: FakeStack) -> Iterator[Page]:
+    """A page on the fake stack's origin with nothing running, shared by a module's
+    page.evaluate scripts (each script builds its own state; a new context per test would
+    cost more than the tests themselves)."""
+    context, page, problems = _open_page(browser)
     page.goto(f"{stack.base_url}/test/blank.html")
-    return page
+    try:
+        yield page
+    finally:
+        context.close()
+    if problems:
+        pytest.fail("\n".join(problems))

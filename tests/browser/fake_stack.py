@@ -84,6 +84,10 @@ class ScriptedJob:
     retry_ms: int = 100
     heartbeat_every: int = 0
     split_frames: bool = True
+    # Pause between the last bytes and a reset. A reset that races the bytes before it makes the
+    # browser discard body chunks it has not handed to the reader yet (the stream's queue is
+    # cleared on error), so the resume point would vary from run to run.
+    drop_delay_s: float = 0.1
     connections: list[Connection] = field(default_factory=list)
     cancel_calls: list[str | None] = field(default_factory=list)
     status_calls: int = 0
@@ -273,6 +277,7 @@ class FakeStack:
         retry_ms: int = 100,
         heartbeat_every: int = 0,
         split_frames: bool = True,
+        drop_delay_s: float = 0.1,
     ) -> ScriptedJob:
         start = time.monotonic()
         job = ScriptedJob(
@@ -287,6 +292,7 @@ class FakeStack:
             retry_ms=retry_ms,
             heartbeat_every=heartbeat_every,
             split_frames=split_frames,
+            drop_delay_s=drop_delay_s,
         )
         with self.lock:
             self.jobs[job.job_id] = job
@@ -446,12 +452,14 @@ class FakeStack:
                 if action == "end":
                     return
                 if action == "abort":
+                    await asyncio.sleep(job.drop_delay_s)
                     raise ScriptedDrop(f"after event {event_id}")
                 if action == "partial":
                     following = await self._wait_for(job, index + 1)
                     if following is not None:
                         cut = encode_frame(event_id + 1, *following, "\n")
                         yield cut[: len(cut) // 2]
+                    await asyncio.sleep(job.drop_delay_s)
                     raise ScriptedDrop(f"inside event {event_id + 1}")
                 if action == "stall":
                     await asyncio.Event().wait()
