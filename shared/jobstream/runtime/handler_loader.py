@@ -23,8 +23,10 @@ class HandlerLoadError(Exception):
 
 
 def load_handler(spec: str, *, task_root: str | None) -> Handler:
-    if task_root and task_root not in sys.path:
-        sys.path.insert(0, task_root)
+    if task_root:
+        # First, even if already present further down (``python -m`` put the working directory
+        # there): the function's own modules win, as on the managed runtime.
+        sys.path[:] = [task_root, *(entry for entry in sys.path if entry != task_root)]
     module_path, _, attribute = spec.rpartition(".")
     if not module_path or not attribute:
         raise HandlerLoadError(

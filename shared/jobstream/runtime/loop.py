@@ -105,8 +105,14 @@ def main(env: MutableMapping[str, str] = os.environ) -> int:
 
 
 def _add_layer_paths(env: Mapping[str, str]) -> None:
+    """Layer folders go in front of the interpreter's own site-packages, as on the managed runtime,
+    so that a layer's boto3 wins over the one the runtime ships."""
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     root = env.get("JOBSTREAM_LAYER_ROOT", LAYER_ROOT)
-    for path in (os.path.join(root, "lib", version, "site-packages"), root):
+    site_packages = os.path.join(root, "lib", version, "site-packages")
+    for path in (root, site_packages):
         if os.path.isdir(path) and path not in sys.path:
-            site.addsitedir(path)
+            sys.path.insert(0, path)
+    if os.path.isdir(site_packages):
+        # Already on the path, so this only processes its .pth files, as a site directory should.
+        site.addsitedir(site_packages)

@@ -402,3 +402,26 @@ def test_the_runtime_exits_when_the_runtime_api_fails(start_runtime: StartRuntim
     runtime.double.close()
     assert runtime.process.wait(timeout=20) == 1
     assert "Runtime API failed" in runtime.logs()
+
+
+def test_layer_folders_go_before_the_interpreters_site_packages(
+    start_runtime: StartRuntime, tmp_path: Path
+) -> None:
+    layer = tmp_path / "layer-python"
+    site_packages = layer / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    site_packages = site_packages / "site-packages"
+    site_packages.mkdir(parents=True)
+    extra = tmp_path / "from-pth"
+    extra.mkdir()
+    (site_packages / "extra.pth").write_text(f"{extra}\n")
+    runtime = start_runtime(extra_env={"JOBSTREAM_LAYER_ROOT": str(layer)})
+    request_id = runtime.double.invoke({"case": "path_report"})
+    path = runtime.double.wait_for_answer(request_id).json()["path"]
+
+    assert path[0] == str(TASK_ROOT)
+    assert path.index(str(site_packages)) < path.index(str(layer))
+    interpreter_site = next(
+        p for p in path if p.endswith("site-packages") and p != str(site_packages)
+    )
+    assert path.index(str(layer)) < path.index(interpreter_site)
+    assert str(extra) in path

@@ -116,6 +116,10 @@ def context_report(event: Any, context: Any) -> object:
     }
 
 
+def path_report(event: Any, context: Any) -> object:
+    return {"path": sys.path}
+
+
 CASES: dict[str, Callable[[Any, Any], object]] = {
     name: fn
     for name, fn in globals().items()
