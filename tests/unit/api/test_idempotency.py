@@ -21,8 +21,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from jobstream.api import create_app
 from jobstream.api.idempotency import IDEMPOTENCY_PARTITION, KEY_PREFIX, IdempotentCreate
-from jobstream.api.invocation import LocalDeadline
 from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
 from jobstream.store.models import Job, JSONObject
 from tests.unit.api.conftest import BASE_URL
@@ -146,7 +146,7 @@ def test_a_retry_while_the_first_runs_is_refused(
     api_settings: Settings, ddb: DynamoDBClient
 ) -> None:
     runner = IdempotentCreate(settings=api_settings, client_factory=lambda: ddb)
-    deadline = LocalDeadline.after(30)
+    deadline = InvocationContext.for_timeout(30)
     inner_errors: list[Exception] = []
 
     def first_create() -> JSONObject:

@@ -1,0 +1,35 @@
+"""API function: the buffered JSON jobs API (FastAPI) behind Mangum, on a Function URL.
+
+Transport only: Mangum turns the Function URL event into an ASGI request for jobstream.api, whose
+routes call JobService. Creating, reading and cancelling jobs all live in jobstream.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from mangum import Mangum
+from mangum.types import LambdaContext
+
+from jobstream.api import create_app
+from jobstream.settings import Settings
+
+# Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
+logger = Logger(service="jobstream")
+
+
+@cache
+def _adapter() -> Mangum:
+    # Built on the first invocation and kept for the container's life: the app, its boto3 clients
+    # and their connection pools serve every later invocation. Nothing here touches AWS.
+    # lifespan="off": the app has no startup work, and Lambda never delivers a shutdown to run it.
+    return Mangum(create_app(Settings()), lifespan="off")
+
+
+# log_event=False explicitly: the event may hold a bearer token (header or query), and an explicit
+# False also beats POWERTOOLS_LOGGER_LOG_EVENT=true in the environment.
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _adapter()(event, context)
