@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from jobstream.settings import Settings
 from jobstream.streams.polling import PollSchedule
 

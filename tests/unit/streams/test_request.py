@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
+
 from jobstream.streams.errors import StreamRejected
 from jobstream.streams.request import parse_last_event_id, parse_stream_request
-
 from tests.unit.streams.function_url import function_url_event
 
 pytestmark = pytest.mark.unit
