@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -599,3 +599,20 @@ def test_failing_driver_does_not_break_the_stream(
     events = parse_sse(open_stream(service, signer, job_id).body)
     assert [e.event for e in events] == ["progress", "progress", "complete"]
     assert "inline driver failed" in caplog.text
+
+
+def test_client_going_away_closes_the_stream_and_stops_the_driver(
+    store: JobStore, signer: TokenSigner, settings: Settings, clock: FakeClock, new_job: NewJob
+) -> None:
+    job_id = new_job(JobMode.INLINE)
+    driver = RecordingDriver()
+    closed: list[StreamStats] = []
+    service = make_service(
+        store, signer, settings, clock, inline_driver=driver, on_close=closed.append
+    )
+    body = open_stream(service, signer, job_id).body
+    assert isinstance(body, Generator)
+    next(body)
+    body.close()  # what the local server does when the client disconnects
+    assert closed[0].reason == "closed"
+    assert driver.stopped.wait(5)
