@@ -136,7 +136,7 @@ async def test_records_live_in_the_jobs_table_and_expire(
 
 @pytest.mark.parametrize("key", [b"", b"x" * 256, "naïve".encode(), b"with space"])
 async def test_malformed_key_is_a_422(client: httpx.AsyncClient, key: bytes) -> None:
-    response = await client.post("/jobs", json=BODY, headers={"Idempotency-Key": key})
+    response = await client.post("/jobs", json=BODY, headers=[(b"Idempotency-Key", key)])
 
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["loc"] == ["header", "Idempotency-Key"]

@@ -7,10 +7,11 @@ import json
 import time
 from collections.abc import Iterator
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from mangum import Mangum
+from mangum.types import LambdaContext
 
 from jobstream.api import create_app
 from jobstream.jobs import JobService
@@ -27,6 +28,12 @@ pytestmark = pytest.mark.unit
 
 STREAM_URL = "https://streamstreamstreamstreamstream0.lambda-url.us-east-1.on.aws/"
 CREATE = {"type": "demo.count", "params": {"n": 2}}
+
+
+def _context(seconds: float) -> LambdaContext:
+    # Lambda's own context class and Mangum's Protocol disagree on the typing of two optional
+    # attributes the API never reads; the runtime's stand-in has every attribute Lambda's has.
+    return cast(LambdaContext, InvocationContext.for_timeout(seconds, function_name="api"))
 
 
 def _json(response: dict[str, Any]) -> Any:
@@ -52,7 +59,7 @@ def adapter(api_settings: Settings, service: JobService, ddb: DynamoDBClient) ->
 
 
 def test_create_then_status_through_mangum(adapter: Mangum) -> None:
-    context = InvocationContext.for_timeout(10, function_name="api")
+    context = _context(10)
 
     created = adapter(function_url_event("POST", "/jobs", json_body=CREATE), context)
 
@@ -72,7 +79,7 @@ def test_create_then_status_through_mangum(adapter: Mangum) -> None:
 
 
 def test_errors_keep_their_json_shape_through_mangum(adapter: Mangum) -> None:
-    context = InvocationContext.for_timeout(10, function_name="api")
+    context = _context(10)
 
     unknown = adapter(function_url_event("POST", "/jobs", json_body={"type": "x"}), context)
     no_token = adapter(function_url_event("GET", "/jobs/abc"), context)
@@ -86,7 +93,7 @@ def test_errors_keep_their_json_shape_through_mangum(adapter: Mangum) -> None:
 def test_idempotency_uses_the_lambda_contexts_remaining_time(
     adapter: Mangum, ddb: DynamoDBClient, api_settings: Settings
 ) -> None:
-    context = InvocationContext.for_timeout(7, function_name="api")
+    context = _context(7)
     event = function_url_event(
         "POST", "/jobs", json_body=CREATE, headers={"Idempotency-Key": "lambda-1"}
     )
@@ -121,7 +128,7 @@ def api_function(
 
 
 def test_deployed_handler_serves_the_api(api_function: ModuleType) -> None:
-    context = InvocationContext.for_timeout(10, function_name="api")
+    context = _context(10)
 
     created = api_function.handler(function_url_event("POST", "/jobs", json_body=CREATE), context)
     job_id = _json(created)["job_id"]
