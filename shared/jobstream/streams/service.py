@@ -145,12 +145,11 @@ class StreamService:
                 401, "token_missing", str(missing), headers={"WWW-Authenticate": "Bearer"}
             ) from None
         except TokenError as invalid:
-            raise StreamRejected(
-                403,
-                "token_invalid",
-                str(invalid),
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            ) from None
+            raise _token_invalid(str(invalid)) from None
+        except ValueError:
+            # TokenSigner.verify lets int() fail on an expiry of non-ASCII digits ("v1.\u00b2.x"
+            # passes str.isdigit); still a malformed token, never a 500.
+            raise _token_invalid("the token is malformed") from None
         last_id = parse_last_event_id(raw_last_id)
         try:
             job = self._store.get_job(job_id)
@@ -289,6 +288,12 @@ class StreamService:
         thread = threading.Thread(target=run, name=f"inline-driver-{job.job_id}", daemon=True)
         thread.start()
         return thread
+
+
+def _token_invalid(reason: str) -> StreamRejected:
+    return StreamRejected(
+        403, "token_invalid", reason, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    )
 
 
 def encode_stored_event(event: StoredEvent) -> bytes:

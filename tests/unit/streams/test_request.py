@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jobstream.streams.errors import StreamRejected
 from jobstream.streams.request import parse_last_event_id, parse_stream_request
@@ -131,3 +133,27 @@ def test_malformed_last_event_id_is_400_saying_why(raw: str, why: str) -> None:
     assert caught.value.status_code == 400
     assert caught.value.error == "invalid_last_event_id"
     assert why in caught.value.message
+
+
+@given(
+    path=st.one_of(st.text(max_size=60), st.just("/jobs/j1/events")),
+    method=st.one_of(st.text(max_size=8), st.sampled_from(["GET", "get", "POST"])),
+    headers=st.dictionaries(
+        st.sampled_from(["authorization", "Last-Event-ID", "x"]), st.text(max_size=40), max_size=3
+    ),
+    raw_query=st.text(max_size=60),
+)
+def test_any_request_is_either_understood_or_refused_with_a_4xx(
+    path: str, method: str, headers: dict[str, str], raw_query: str
+) -> None:
+    event = function_url_event(path, method=method, headers=headers)
+    event["rawQueryString"] = raw_query
+    refused: StreamRejected | None = None
+    try:
+        request = parse_stream_request(event)
+        parse_last_event_id(request.last_event_id)
+    except StreamRejected as rejected:
+        refused = rejected
+    if refused is not None:
+        assert 400 <= refused.status_code < 500
+        assert refused.payload()["message"]

@@ -380,6 +380,7 @@ def json_body(response: StreamingResponse) -> dict[str, Any]:
         ("other-job", None, 403, "token_invalid"),
         ("garbage", None, 403, "token_invalid"),
         ("expired", None, 403, "token_invalid"),
+        ("non-ascii-expiry", None, 403, "token_invalid"),
         ("self", "-1", 400, "invalid_last_event_id"),
         ("self", "abc", 400, "invalid_last_event_id"),
         ("self", "1" * 13, 400, "invalid_last_event_id"),
@@ -408,6 +409,8 @@ def test_bad_input_is_refused_before_streaming_with_a_reason(
         token = signer.issue("job-other", ttl_seconds=60)
     elif token_for == "expired":
         token = TokenSigner(SIGNING_KEY, clock=lambda: 0.0).issue(job_id, ttl_seconds=60)
+    elif token_for == "non-ascii-expiry":
+        token = "v1.\u00b2.not-a-mac"
     else:
         token = "v1.99999999999.not-a-mac"
     service = make_service(store, signer, settings, clock)
