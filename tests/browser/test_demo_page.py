@@ -1,0 +1,197 @@
+"""The demo page (web/index.html + demo.js) in Chromium against the fake stack: start, live
+progress, drop and resume, cancel, reload and resume, items, failures, form errors, keyboard."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.chromium import skip_without_chromium
+from tests.browser.fake_stack import FakeStack, ScriptedJob
+
+skip_without_chromium()
+
+pytestmark = pytest.mark.browser
+
+
+def progress_at_least(page: Page, percent: int) -> None:
+    page.wait_for_function(
+        "(p) => Number(document.getElementById('progress').getAttribute('aria-valuenow')) >= p",
+        arg=percent,
+    )
+
+
+def rendered_ids(page: Page) -> list[int]:
+    ids: list[int] = page.eval_on_selector_all(
+        "#event-list li", "rows => rows.map((row) => Number(row.dataset.eventId))"
+    )
+    return ids
+
+
+def start_job(page: Page, stack: FakeStack, params: dict[str, object]) -> ScriptedJob:
+    before = len(stack.created)
+    page.get_by_label("Parameters (JSON)").fill(json.dumps(params))
+    page.get_by_role("button", name="Start job").click()
+    expect(page.locator("#job-id")).not_to_be_empty()
+    assert len(stack.created) == before + 1
+    return stack.job_by_id(stack.created[-1]["job_id"])
+
+
+def test_defaults_offer_demo_count(page: Page, stack: FakeStack) -> None:
+    page.goto(f"{stack.base_url}/")
+    expect(page.get_by_label("Job type", exact=True)).to_have_value("demo.count")
+    params = json.loads(page.get_by_label("Parameters (JSON)").input_value())
+    assert params == {"n": 50, "interval_ms": 200}
+    expect(page.locator("#job-panel")).to_be_hidden()
+
+
+def test_job_runs_to_100_percent_and_a_drop_loses_and_repeats_nothing(
+    page: Page, stack: FakeStack
+) -> None:
+    page.goto(f"{stack.base_url}/")
+    job = start_job(page, stack, {"n": 50, "interval_ms": 40})
+    bar = page.get_by_role("progressbar", name="Progress")
+
+    progress_at_least(page, 20)
+    expect(page.locator("#connection-state")).to_have_text("open")
+    rendered_before_drop = rendered_ids(page)[-1]
+    page.get_by_role("button", name="Drop connection").click()
+
+    expect(bar).to_have_attribute("aria-valuenow", "100", timeout=20_000)
+    expect(page.locator("#job-badge")).to_have_text("succeeded")
+    total = len(job.events)  # phase + 50 progress + 5 log + complete
+    assert rendered_ids(page) == list(range(1, total + 1))
+    expect(page.locator("#last-event-id")).to_have_text(str(total))
+    expect(page.get_by_role("status")).to_have_text("Job complete.")
+    assert json.loads(page.locator("#result").inner_text()) == {"count": 50}
+    expect(bar).to_have_attribute("aria-valuetext", "50 of 50 (100%)")
+    expect(page.locator("#phase")).to_have_text("counting")
+    expect(page.locator("#log li")).to_have_count(5)
+
+    # The drop made the client come back with the last id it had rendered.
+    assert len(job.connections) == 2
+    resumed_after = job.connections[1].last_event_id
+    assert resumed_after is not None
+    assert rendered_before_drop <= int(resumed_after) < total
+    assert job.connections[1].authorization == f"Bearer {job.token}"
+    expect(page.locator("#reconnects")).to_have_text("1")
+    expect(page.get_by_role("button", name="Drop connection")).to_be_disabled()
+    expect(page.get_by_role("button", name="Cancel job")).to_be_disabled()
+
+
+def test_cancel_posts_with_the_token_and_the_job_stops(page: Page, stack: FakeStack) -> None:
+    page.goto(f"{stack.base_url}/")
+    job = start_job(page, stack, {"n": 200, "interval_ms": 30})
+    progress_at_least(page, 5)
+    page.get_by_role("button", name="Cancel job").click()
+
+    expect(page.locator("#job-badge")).to_have_text("cancelled")
+    expect(page.get_by_role("status")).to_have_text("The job was cancelled.")
+    assert job.cancel_calls == [f"Bearer {job.token}"]
+    ids = rendered_ids(page)
+    assert ids == list(range(1, len(ids) + 1))
+    assert page.locator("#event-list li").last.get_attribute("data-event-type") == "cancelled"
+    percent = page.get_by_role("progressbar").get_attribute("aria-valuenow")
+    assert percent is not None
+    assert int(percent) < 100
+    expect(page.get_by_role("button", name="Cancel job")).to_be_disabled()
+
+
+def test_reload_resumes_after_the_last_rendered_event(page: Page, stack: FakeStack) -> None:
+    page.goto(f"{stack.base_url}/")
+    job = start_job(page, stack, {"n": 50, "interval_ms": 40})
+    progress_at_least(page, 30)
+    page.reload()
+
+    bar = page.get_by_role("progressbar", name="Progress")
+    expect(bar).to_have_attribute("aria-valuenow", "100", timeout=20_000)
+    expect(page.locator("#job-id")).to_have_text(job.job_id)
+    resumed_after = job.connections[-1].last_event_id
+    assert resumed_after is not None
+    assert len(job.connections) == 2
+    total = len(job.events)
+    assert rendered_ids(page) == list(range(int(resumed_after) + 1, total + 1))
+    assert job.status_calls >= 1  # the reloaded page painted the job's state first
+
+    stored = json.loads(page.evaluate("sessionStorage.getItem('jobstream.demo.job')"))
+    assert stored["job_id"] == job.job_id
+    assert stored["lastEventId"] == str(total)
+
+    # Reloading a finished job: the stream answers 204 and the page shows the stored outcome.
+    page.reload()
+    expect(page.locator("#job-badge")).to_have_text("succeeded")
+    expect(bar).to_have_attribute("aria-valuenow", "100")
+    assert job.connections[-1].status == 204
+    assert rendered_ids(page) == []
+
+
+def test_items_results_and_a_failed_job(page: Page, stack: FakeStack) -> None:
+    page.goto(f"{stack.base_url}/")
+    page.get_by_label("Job type", exact=True).select_option(label="Other…")
+    page.get_by_label("Job type name").fill("demo.items")
+    start_job(page, stack, {"n": 8, "fail_every": 4, "interval_ms": 10})
+
+    expect(page.locator("#job-badge")).to_have_text("succeeded")
+    expect(page.locator("#items-succeeded")).to_have_text("6")
+    expect(page.locator("#items-failed")).to_have_text("2")
+    items = page.locator("#item-list li")
+    expect(items).to_have_count(8)
+    expect(page.locator("#item-list li.failed")).to_have_text(
+        [re.compile(r"item-4 — item 4 is not divisible"), re.compile(r"item-8")]
+    )
+
+    page.get_by_label("Job type name").fill("demo.fail")
+    start_job(page, stack, {"at": 3, "interval_ms": 10})
+    expect(page.locator("#job-badge")).to_have_text("failed")
+    expect(page.get_by_role("alert")).to_have_text("The job failed: step 3 failed")
+    expect(page.locator("#log li.level-warning")).to_have_count(1)
+    expect(page.locator("#items-section")).to_be_hidden()
+
+
+def test_form_errors_are_shown_next_to_the_field(page: Page, stack: FakeStack) -> None:
+    page.goto(f"{stack.base_url}/")
+    created = len(stack.created)
+    params = page.get_by_label("Parameters (JSON)")
+    params.fill("{oops")
+    page.get_by_role("button", name="Start job").click()
+    expect(page.locator("#params-error")).to_contain_text("Not valid JSON")
+    expect(params).to_have_attribute("aria-invalid", "true")
+    expect(params).to_be_focused()
+
+    params.fill("[1, 2]")
+    page.get_by_role("button", name="Start job").click()
+    expect(page.locator("#params-error")).to_contain_text("must be a JSON object")
+    assert len(stack.created) == created
+
+    # An unknown type: the API's list of known types is shown and offered in the select.
+    page.get_by_label("Job type", exact=True).select_option(label="Other…")
+    page.get_by_label("Job type name").fill("demo.nope")
+    params.fill("{}")
+    page.get_by_role("button", name="Start job").click()
+    expect(page.locator("#params-error")).to_contain_text("Known types: demo.count, demo.items")
+    options = page.locator("#job-type option").all_inner_texts()
+    assert options == ["demo.count", "demo.items", "demo.fail", "Other…"]
+    assert len(stack.created) == created
+
+
+def test_the_form_works_from_the_keyboard(page: Page, stack: FakeStack) -> None:
+    page.goto(f"{stack.base_url}/")
+    focused = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        focused.append(
+            page.evaluate("document.activeElement.id || document.activeElement.className")
+        )
+    assert focused == ["skip-link", "job-type", "job-params", "start-button"]
+
+    created = len(stack.created)
+    page.get_by_label("Parameters (JSON)").fill('{"n": 5, "interval_ms": 10}')
+    page.get_by_role("button", name="Start job").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#job-badge")).to_have_text("succeeded")
+    assert len(stack.created) == created + 1
+    # Focus moved to the new job's heading, so screen reader users land on it.
+    expect(page.locator("#job-heading")).to_be_focused()
