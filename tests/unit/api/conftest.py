@@ -16,12 +16,30 @@ from jobstream.jobs import JobService, RecordingInvoker
 from jobstream.jobs.demo import registry
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream.store.models import Job, JSONObject
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 TOKEN_KEY = "k" * 48
 BASE_URL = "http://api.test"
+
+
+class BrokenStatus:
+    """The real service, except that status() fails with ``error``."""
+
+    def __init__(self, service: JobService, error: Exception) -> None:
+        self._service = service
+        self._error = error
+
+    def create(self, type: str, params: JSONObject, /) -> Job:
+        return self._service.create(type, params)
+
+    def status(self, job_id: str, /) -> Job:
+        raise self._error
+
+    def cancel(self, job_id: str, /) -> Job:
+        return self._service.cancel(job_id)
 
 
 @pytest.fixture

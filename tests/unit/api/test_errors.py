@@ -17,8 +17,7 @@ from jobstream.auth.tokens import TokenSigner
 from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store.errors import StoreRequestFailed
-from jobstream.store.models import Job, JSONObject
-from tests.unit.api.conftest import BASE_URL, bearer
+from tests.unit.api.conftest import BASE_URL, BrokenStatus, bearer
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -26,23 +25,6 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.unit, pytest.mark.anyio]
 
 SECRET = "internal detail: table arn:aws:dynamodb:us-east-1:123456789012:table/x"
-
-
-class BrokenStatus:
-    """The real service, except that status() fails with ``error``."""
-
-    def __init__(self, service: JobService, error: Exception) -> None:
-        self._service = service
-        self._error = error
-
-    def create(self, type: str, params: JSONObject, /) -> Job:
-        return self._service.create(type, params)
-
-    def status(self, job_id: str, /) -> Job:
-        raise self._error
-
-    def cancel(self, job_id: str, /) -> Job:
-        return self._service.cancel(job_id)
 
 
 class JsonLines(logging.Handler):

@@ -14,11 +14,12 @@ from mangum import Mangum
 from mangum.types import LambdaContext
 
 from jobstream.api import create_app
+from jobstream.auth.tokens import TokenSigner
 from jobstream.jobs import JobService
 from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
 from tests.conftest import load_handler_module
-from tests.unit.api.conftest import TOKEN_KEY
+from tests.unit.api.conftest import TOKEN_KEY, BrokenStatus
 from tests.unit.api.lambda_events import FUNCTION_URL_HOST, function_url_event
 
 if TYPE_CHECKING:
@@ -150,3 +151,20 @@ def test_deployed_handler_serves_the_api(api_function: ModuleType) -> None:
     assert status["statusCode"] == 200
     assert status["headers"]["access-control-allow-origin"] == "https://app.example.com"
     assert docs["statusCode"] == 200
+
+
+def test_unexpected_error_is_a_json_500_naming_the_request_id(
+    api_settings: Settings, service: JobService, ddb: DynamoDBClient, signer: TokenSigner
+) -> None:
+    broken = BrokenStatus(service, RuntimeError("boom"))
+    adapter = Mangum(create_app(api_settings, service=broken, dynamodb=ddb), lifespan="off")
+    context = _context(10)
+    token = signer.issue("job1", ttl_seconds=60)
+
+    response = adapter(function_url_event("GET", "/jobs/job1", query={"token": token}), context)
+
+    assert response["statusCode"] == 500
+    error = _json(response)["error"]
+    assert error["code"] == "internal_error"
+    assert error["details"] == {"request_id": context.aws_request_id}
+    assert "boom" not in response["body"]
