@@ -11,7 +11,9 @@ emits its events for the first time and ids continue without a gap or a repeat.
 Batching keeps the EventWriter's policy, by whole steps: a step finishing when nothing was written
 within ``flush_interval_s`` is written at once (a slow job's events reach viewers with no delay);
 steps finishing sooner are batched and written when the interval has passed, by a timer thread
-(``background=True``) or by the next call. A batch is written early before it could outgrow one
+(``background=True``) or by the next call, so no step's events wait longer than one interval. The
+chunk's start counts as a write (its lease was just taken): a fast first step joins the next ones
+instead of costing a transaction of its own. A batch is written early before it could outgrow one
 transaction.
 """
 
@@ -61,7 +63,7 @@ class StepCommitter:
         self._events: list[NewEvent] = []
         self._bytes = 0
         self._checkpoint: Checkpoint | None = None
-        self._last_write = float("-inf")
+        self._last_write = clock.monotonic()
         self._timer: threading.Timer | None = None
         # A failed write leaves the log position unknown (it may or may not have committed): after
         # it nothing more may be written by this committer. A timer's failure is raised by the next

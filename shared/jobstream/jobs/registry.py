@@ -140,7 +140,7 @@ def load_registry(spec: str) -> JobRegistry:
     if not sep or not module_name or not attribute:
         raise ValueError(f"job registry spec {spec!r} must look like 'package.module:attribute'")
     target = getattr(importlib.import_module(module_name), attribute)
-    registry = target() if callable(target) and not isinstance(target, JobRegistry) else target
+    registry = target() if inspect.isroutine(target) else target
     if not isinstance(registry, JobRegistry):
         raise TypeError(f"{spec!r} is not a JobRegistry (got {type(registry).__name__})")
     return registry

@@ -57,6 +57,10 @@ class JobService:
     def registry(self) -> JobRegistry:
         return self._registry
 
+    @property
+    def store(self) -> JobStore:
+        return self._store
+
     def create(self, type: str, params: JSONObject) -> Job:
         """Validate, store and start a job.
 
