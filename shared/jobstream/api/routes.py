@@ -30,7 +30,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorResponse} for status in (*statuses, 500)}
+    # 500 (unexpected, logged) and 503 (the table is unavailable: retry) can answer any route.
+    return {status: {"model": ErrorResponse} for status in (*statuses, 500, 503)}
 
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -43,6 +44,12 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
     response_model=CreateJobResponse,
     responses=_errors(400, 409, 413, 422),
     summary="Create a job and get its token and stream URL",
+    description=(
+        "With an Idempotency-Key, a retry with the same key and body gets the first answer again "
+        "(same job_id and token, the status as it was then) with 'Idempotent-Replayed: true'; "
+        "the same key with another body is a 422, and a retry while the first request is still "
+        "running a 409."
+    ),
 )
 async def create_job(
     body: CreateJobRequest,
@@ -117,8 +124,9 @@ async def get_job(job_id: AuthorizedJobId, service: Service) -> JobStatusRespons
     name="cancel_job",
     status_code=202,
     response_model=JobStatusResponse,
-    responses=_errors(401, 403, 404, 409),
+    responses=_errors(401, 403, 404),
     summary="Ask a job to stop (idempotent); it ends with a 'cancelled' event",
+    description="A job that already finished is returned as it is.",
 )
 async def cancel_job(job_id: AuthorizedJobId, service: Service) -> JobStatusResponse:
     job = await run_in_threadpool(service.cancel, job_id)
