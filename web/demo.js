@@ -69,10 +69,17 @@ let lastProgress = /** @type {{ done?: unknown, total?: unknown }} */ ({});
 const knownTypes = new Map(Object.entries(DEFAULT_PARAMS));
 
 /**
- * The follow-up of the job on screen.
- * @type {{ job: StoredJob, stop: AbortController, connection: AbortController | null,
- *          finished: boolean, reconnects: number, events: number } | null}
+ * How the job on screen is being followed.
+ * @typedef {object} Following
+ * @property {StoredJob} job
+ * @property {AbortController} stop       aborts the subscription for good
+ * @property {AbortController | null} connection  aborts only the request in flight ("Drop")
+ * @property {boolean} finished
+ * @property {number} reconnects
+ * @property {number} events
  */
+
+/** @type {Following | null} */
 let current = null;
 
 // ---------------------------------------------------------------- job types and the form
@@ -247,6 +254,7 @@ function loadJob() {
 async function follow(job, { resumed }) {
   current?.stop.abort();
   const stop = new AbortController();
+  /** @type {Following} */
   const state = { job, stop, connection: null, finished: false, reconnects: 0, events: 0 };
   current = state;
   resetPanel(job);
@@ -303,7 +311,7 @@ async function follow(job, { resumed }) {
 }
 
 /**
- * @param {NonNullable<typeof current>} state
+ * @param {Following} state
  * @param {import("./jobstream-client.js").SubscribeResult} outcome
  */
 async function finishWith(state, outcome) {
@@ -339,7 +347,7 @@ async function finishWith(state, outcome) {
 }
 
 /**
- * @param {NonNullable<typeof current>} state
+ * @param {Following} state
  * @param {import("./jobstream-client.js").StreamEvent} event
  */
 function render(state, event) {
