@@ -9,7 +9,7 @@ is both the most compact form and the one whose stored size is exactly its UTF-8
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from jobstream.store import schema
@@ -111,9 +111,9 @@ def pack_items(
     return bodies
 
 
-def decode_events(first_id: int, events_json: str) -> list[StoredEvent]:
+def decode_events(first_id: int, events_json: str, *, after_id: int = 0) -> Iterator[StoredEvent]:
+    """The events of one item with id > ``after_id``, in order."""
     raw = json.loads(events_json)
-    return [
-        StoredEvent(id=first_id + offset, type=event_type, data=data, created_at=created_at)
-        for offset, (event_type, data, created_at) in enumerate(raw)
-    ]
+    for offset in range(max(0, after_id + 1 - first_id), len(raw)):
+        event_type, data, created_at = raw[offset]
+        yield StoredEvent(id=first_id + offset, type=event_type, data=data, created_at=created_at)

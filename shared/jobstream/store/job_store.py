@@ -533,10 +533,9 @@ class JobStore:
                 events_json = av.get_s(item, schema.EVENTS)
                 if first is None or events_json is None:
                     continue
-                for event in decode_events(first, events_json):
-                    if event.id >= next_id:
-                        next_id = event.id + 1
-                        yield event
+                for event in decode_events(first, events_json, after_id=next_id - 1):
+                    next_id = event.id + 1
+                    yield event
             start_key = page.get("LastEvaluatedKey")
             if not start_key:
                 return

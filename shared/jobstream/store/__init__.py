@@ -1,0 +1,67 @@
+"""The durable job and event log: one DynamoDB table (see schema.py for its layout).
+
+``JobStore`` creates jobs, hands out leases and appends/reads the gap-free event log;
+``EventWriter`` coalesces a fast job's events into few writes. Nothing here knows about HTTP.
+"""
+
+from jobstream.store.errors import (
+    JobAlreadyExists,
+    JobFinished,
+    JobNotFound,
+    LeaseHeld,
+    LeaseLost,
+    PayloadTooLarge,
+    StoreError,
+    StoreRequestFailed,
+)
+from jobstream.store.job_store import JobStore
+from jobstream.store.models import (
+    JSON,
+    TERMINAL_EVENT_TYPES,
+    UNSET,
+    Checkpoint,
+    Job,
+    JobMode,
+    JobStatus,
+    JSONObject,
+    Lease,
+    NewEvent,
+    StoredEvent,
+    Unset,
+)
+from jobstream.store.write_cost import (
+    RequestCounter,
+    SimulatedClock,
+    WriteCost,
+    measure_write_cost,
+)
+from jobstream.store.writer import EventWriter
+
+__all__ = [
+    "JSON",
+    "TERMINAL_EVENT_TYPES",
+    "UNSET",
+    "Checkpoint",
+    "EventWriter",
+    "JSONObject",
+    "Job",
+    "JobAlreadyExists",
+    "JobFinished",
+    "JobMode",
+    "JobNotFound",
+    "JobStatus",
+    "JobStore",
+    "Lease",
+    "LeaseHeld",
+    "LeaseLost",
+    "NewEvent",
+    "PayloadTooLarge",
+    "RequestCounter",
+    "SimulatedClock",
+    "StoreError",
+    "StoreRequestFailed",
+    "StoredEvent",
+    "Unset",
+    "WriteCost",
+    "measure_write_cost",
+]
