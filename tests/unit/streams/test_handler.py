@@ -1,20 +1,24 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from jobstream.auth.tokens import TokenSigner
 from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
-from jobstream.store import JobStore
+from jobstream.store import JobMode, JobStatus, JobStore
 from jobstream.streaming.response import StreamingResponse, is_streaming_handler
 from tests.conftest import load_handler_module
-from tests.unit.streams.conftest import SIGNING_KEY, LogWriter, parse_sse
+from tests.unit.streams.conftest import SIGNING_KEY, LogWriter, SerializedClient, parse_sse
 from tests.unit.streams.function_url import function_url_event
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 pytestmark = pytest.mark.unit
 
@@ -165,3 +169,34 @@ def test_token_never_reaches_the_function_log(
     invoke(app, function_url_event(f"/jobs/{finished_job}/events", query={"token": token + "x"}))
     output = capsys.readouterr()
     assert token not in output.out + output.err
+
+
+def test_inline_job_is_driven_by_the_stream_that_watches_it(
+    settings: Settings,
+    ddb: DynamoDBClient,
+    signer: TokenSigner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JOBSTREAM_TABLE", settings.table)
+    monkeypatch.setenv("JOBSTREAM_TOKEN_KEY", SIGNING_KEY.decode())
+    monkeypatch.setenv("JOBSTREAM_WORKER_FUNCTION", "jobstream-worker")
+    monkeypatch.setenv("JOBSTREAM_STREAM_MAX_SECONDS", "60")
+    app = load_handler_module("stream")
+    # The driver writes from its own thread while the stream reads: see SerializedClient.
+    store = JobStore(Settings(), client=SerializedClient(ddb, threading.Lock()))  # type: ignore[arg-type]
+    monkeypatch.setattr(app, "_store", store)
+    text = "streamed by the stream function itself"
+    store.create_job(
+        job_id="inline1",
+        type="demo.typewriter",
+        params={"text": text, "chunk_chars": 5, "interval_ms": 0},
+        mode=JobMode.INLINE,
+    )
+    token = signer.issue("inline1", ttl_seconds=60)
+    response = invoke(app, function_url_event("/jobs/inline1/events", query={"token": token}))
+    assert response.status_code == 200
+    events = parse_sse(response.body)
+    assert "".join(json.loads(e.data)["delta"] for e in events if e.event == "text") == text
+    assert events[-1].event == "complete"
+    assert [int(e.id) for e in events] == list(range(1, len(events) + 1))
+    assert store.get_job("inline1").status is JobStatus.SUCCEEDED

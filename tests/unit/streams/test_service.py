@@ -16,7 +16,13 @@ from jobstream.store import JobStore
 from jobstream.store.models import Job, JobMode, StoredEvent
 from jobstream.streaming.response import StreamingResponse
 from jobstream.streams.service import HEARTBEAT, StreamService, StreamStats
-from tests.unit.streams.conftest import SIGNING_KEY, FakeClock, LogWriter, parse_sse
+from tests.unit.streams.conftest import (
+    SIGNING_KEY,
+    FakeClock,
+    LogWriter,
+    SerializedClient,
+    parse_sse,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -140,27 +146,6 @@ def test_data_is_compact_single_line_json(
 
 
 # --- live tail -----------------------------------------------------------------------------------
-
-
-class SerializedClient:
-    """moto's in-memory table is not safe for a Query racing a write from another thread (it
-    iterates a dict the write grows); real DynamoDB is. Serialising calls keeps the test about
-    the stream's ordering, not moto's."""
-
-    def __init__(self, client: DynamoDBClient, lock: threading.Lock) -> None:
-        self._client = client
-        self._lock = lock
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        if not callable(attribute):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return attribute(*args, **kwargs)
-
-        return call
 
 
 def test_live_tail_delivers_every_event_in_order_while_a_writer_appends(
