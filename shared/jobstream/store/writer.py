@@ -4,9 +4,10 @@ Policy (per writer, i.e. per job and lease):
 
 - a *lone* event -- nothing was written in the last ``flush_interval_s`` -- is written before
   ``emit`` returns, so a slow job's events reach viewers with no added delay;
-- an event arriving sooner joins a buffer written when the interval since the previous write has
-  passed (by the timer thread, or by the next ``emit``/``flush``/``close``): at most one write
-  per interval, however fast the job emits, and no event waits longer than one interval;
+- an event arriving sooner joins a buffer written once the interval since the previous write has
+  passed: by the timer thread (``background_flush``), else by the next ``emit``/``flush``/``close``.
+  At most one write per interval however fast the job emits, and (with the timer) no event waits
+  longer than one interval;
 - a very large buffer is written early (bounded memory and transaction size).
 
 Readers only read DynamoDB, so a buffered event is never visible anywhere before it is durable
@@ -125,20 +126,23 @@ class EventWriter:
             event = NewEvent(type=type, data=data, created_at=created_at)
             encoded = self._store.encode_event(self._lease.job_id, event, now=created_at)
             now = self._clock()
-            lone = not self._buffer and self._quiet_since_last_write(now)
+            was_empty = not self._buffer
+            lone = was_empty and self._quiet_since_last_write(now)
             self._last_event_id += 1
             event_id = self._last_event_id
             self._buffer.append(event)
             self._buffer_bytes += encoded.size
-            write_now = (
-                lone
-                or self._due(now)
-                or len(self._buffer) >= MAX_BUFFERED_EVENTS
-                or self._buffer_bytes >= MAX_BUFFERED_BYTES
+            full = (
+                len(self._buffer) >= MAX_BUFFERED_EVENTS or self._buffer_bytes >= MAX_BUFFERED_BYTES
             )
-            if not write_now and self._background:
-                self._ensure_timer()
-                self._changed.notify_all()
+            if self._background:
+                # Due writes are the timer's, so a burst never blocks the job on DynamoDB.
+                write_now = lone or full
+                if not write_now and was_empty:
+                    self._ensure_timer()
+                    self._changed.notify_all()
+            else:
+                write_now = lone or full or self._due(now)
         if write_now:
             self._write(_NO_CHANGES, through=event_id)
         return event_id
@@ -209,7 +213,8 @@ class EventWriter:
             raise JobFinished(self._lease.job_id)
 
     def _quiet_since_last_write(self, now: float) -> bool:
-        return self._last_write_at is None or now - self._last_write_at >= self._interval
+        # The epsilon keeps float rounding (100.05 - 100.0 < 0.05) from delaying a due write.
+        return self._last_write_at is None or now - self._last_write_at >= self._interval - 1e-9
 
     def _due(self, now: float) -> bool:
         return bool(self._buffer) and self._quiet_since_last_write(now)
@@ -229,7 +234,7 @@ class EventWriter:
                     if self._closing or self._error is not None:
                         return
                     if self._buffer and self._last_write_at is not None:
-                        remaining = self._last_write_at + self._interval - self._clock()
+                        remaining = self._last_write_at + self._interval - 1e-9 - self._clock()
                         if remaining <= 0:
                             break
                         # Bounded so that an injected clock that jumps is noticed soon.
