@@ -250,11 +250,14 @@ class FakeStack:
     def __init__(self) -> None:
         self.jobs: dict[str, ScriptedJob] = {}
         self.next_script: JobScript | None = None
+        # Body of GET /jobs/types; None answers 404 (the jobs API may not list its types).
+        self.job_types: Any = None
         self.created: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.app = Starlette(
             routes=[
                 Route("/jobs", self._create, methods=["POST"]),
+                Route("/jobs/types", self._types, methods=["GET"]),
                 Route("/jobs/{job_id}", self._status, methods=["GET"]),
                 Route("/jobs/{job_id}/cancel", self._cancel, methods=["POST"]),
                 Route("/jobs/{job_id}/events", self._stream, methods=["GET", "POST"]),
@@ -310,6 +313,11 @@ class FakeStack:
 
     async def _not_a_stream(self, _: Request) -> Response:
         return HTMLResponse("<p>a login page, say</p>")
+
+    async def _types(self, _: Request) -> Response:
+        if self.job_types is None:
+            return _error(404, "not_found", "no such resource")
+        return JSONResponse(self.job_types)
 
     async def _create(self, request: Request) -> Response:
         try:

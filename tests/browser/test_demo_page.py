@@ -48,6 +48,36 @@ def test_defaults_offer_demo_count(page: Page, stack: FakeStack) -> None:
     expect(page.locator("#job-panel")).to_be_hidden()
 
 
+def test_job_types_listed_by_the_api_fill_the_select(page: Page, stack: FakeStack) -> None:
+    stack.job_types = {
+        "types": [
+            {"type": "demo.count", "params_schema": {"properties": {"n": {"default": 10}}}},
+            {
+                "type": "demo.items",
+                "params_schema": {
+                    "properties": {"n": {"default": 12}, "fail_every": {"default": 4}, "x": {}}
+                },
+            },
+            "demo.fail",
+        ]
+    }
+    try:
+        page.goto(f"{stack.base_url}/")
+        job_type = page.get_by_label("Job type", exact=True)
+        expect(job_type.locator("option")).to_have_text(
+            ["demo.count", "demo.items", "demo.fail", "Other…"]
+        )
+    finally:
+        stack.job_types = None
+    # The page's own default for demo.count wins; others come from the schema's defaults.
+    params = page.get_by_label("Parameters (JSON)")
+    assert json.loads(params.input_value()) == {"n": 50, "interval_ms": 200}
+    job_type.select_option("demo.items")
+    assert json.loads(params.input_value()) == {"n": 12, "fail_every": 4}
+    job_type.select_option("demo.fail")
+    assert json.loads(params.input_value()) == {}
+
+
 def test_job_runs_to_100_percent_and_a_drop_loses_and_repeats_nothing(
     page: Page, stack: FakeStack
 ) -> None:
