@@ -27,5 +27,6 @@ class StreamRejected(Exception):
         self.message = message
         self.headers: dict[str, str] = dict(headers or {})
 
-    def payload(self) -> dict[str, str]:
-        return {"error": self.error, "message": self.message}
+    def payload(self) -> dict[str, dict[str, str]]:
+        """The JSON body: the same ``{"error": {"code", "message"}}`` shape as the jobs API's."""
+        return {"error": {"code": self.error, "message": self.message}}

@@ -147,7 +147,7 @@ def test_client_mistakes_get_a_4xx_with_a_json_reason(
     assert response.status_code == status
     assert response.headers["Content-Type"] == "application/json"
     payload = json_body(response)
-    assert payload["error"] == error
+    assert payload["error"]["code"] == error
     assert values["token"] not in json.dumps(payload)
 
 

@@ -78,7 +78,7 @@ def test_unknown_path_is_404(path: str) -> None:
     with pytest.raises(StreamRejected) as caught:
         parse_stream_request(function_url_event(path))
     assert caught.value.status_code == 404
-    assert caught.value.payload()["error"] == "not_found"
+    assert caught.value.payload()["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"])
@@ -156,4 +156,4 @@ def test_any_request_is_either_understood_or_refused_with_a_4xx(
         refused = rejected
     if refused is not None:
         assert 400 <= refused.status_code < 500
-        assert refused.payload()["message"]
+        assert refused.payload()["error"]["message"]

@@ -404,16 +404,16 @@ def test_bad_input_is_refused_before_streaming_with_a_reason(
     )
     assert response.status_code == status
     payload = json_body(response)
-    assert payload["error"] == error
-    assert payload["message"]
+    assert payload["error"]["code"] == error
+    assert payload["error"]["message"]
     if token:
         assert token not in json.dumps(payload)
     if status == 401:
         assert response.headers["WWW-Authenticate"] == "Bearer"
     if token_for == "expired":
-        assert "expired" in payload["message"]
+        assert "expired" in payload["error"]["message"]
     if last_event_id == "4":
-        assert "beyond" in payload["message"]
+        assert "beyond" in payload["error"]["message"]
 
 
 def test_unknown_job_is_404_only_once_authenticated(
@@ -423,7 +423,7 @@ def test_unknown_job_is_404_only_once_authenticated(
     token = signer.issue("no-such-job", ttl_seconds=60)
     found = service.open("no-such-job", token=token, last_event_id=None, remaining_ms=lambda: 1)
     assert found.status_code == 404
-    assert json_body(found)["error"] == "job_not_found"
+    assert json_body(found)["error"]["code"] == "job_not_found"
     # Without a token nobody learns whether the job exists.
     anonymous = service.open("no-such-job", token=None, last_event_id=None, remaining_ms=lambda: 1)
     assert anonymous.status_code == 401
