@@ -1,0 +1,105 @@
+"""Worker invokers: the Lambda request, the local thread runner, the recorder; the worker event."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from pydantic import ValidationError
+
+from jobstream.jobs import (
+    JobService,
+    LambdaWorkerInvoker,
+    RecordingInvoker,
+    ThreadWorkerInvoker,
+    WorkerRequest,
+)
+from jobstream.jobs.demo import registry as demo_registry
+from jobstream.settings import Settings
+from jobstream.store import JobStatus, JobStore
+from tests.unit.jobs.fakes import assert_clean_log, progress_done
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_lambda_invoker_sends_an_asynchronous_invoke(settings: Settings) -> None:
+    client = boto3.client("lambda", region_name="us-east-1")
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:stack-worker:live"
+    with Stubber(client) as stub:
+        stub.add_response(
+            "invoke",
+            {"StatusCode": 202},
+            {
+                "FunctionName": arn,
+                "InvocationType": "Event",
+                "Payload": json.dumps({"job_id": "j1", "hop": 4}).encode(),
+            },
+        )
+        LambdaWorkerInvoker(arn, settings=settings, client=client).invoke("j1", hop=4)
+        stub.assert_no_pending_responses()
+
+
+def test_the_lambda_client_is_made_on_first_use(settings: Settings) -> None:
+    invoker = LambdaWorkerInvoker("fn", settings=settings)
+    assert invoker._client is None  # nothing at construction (import-time safe)
+    assert invoker.client.meta.region_name == settings.region
+
+
+def test_the_worker_event_round_trips_and_is_validated() -> None:
+    request = WorkerRequest(job_id="abc", hop=2)
+    assert WorkerRequest.model_validate(json.loads(request.payload())) == request
+    assert WorkerRequest.model_validate({"job_id": "abc", "hop": 0, "extra": 1}).hop == 0
+    for bad in ({"job_id": "abc", "hop": -1}, {"job_id": "", "hop": 0}, {"hop": 1}, {}):
+        with pytest.raises(ValidationError):
+            WorkerRequest.model_validate(bad)
+
+
+def test_the_recorder_records_and_hands_over() -> None:
+    recorder = RecordingInvoker()
+    recorder.invoke("a", hop=0)
+    recorder.invoke("b", hop=3)
+    assert recorder.take() == [("a", 0), ("b", 3)]
+    assert recorder.take() == []
+
+
+def test_the_thread_invoker_runs_a_job_to_the_end_over_several_hops(
+    job_settings: Settings, ddb: Any
+) -> None:
+    # Real time, short simulated timeout: 1.2 s with a 1 s margin leaves room for a few 50 ms steps
+    # per hop, so the job needs several hops, each a thread started by the one before.
+    settings = job_settings.model_copy(update={"cancel_check_seconds": 1.0})
+    invoker = ThreadWorkerInvoker(timeout_s=1.2)
+    service = JobService(
+        store=JobStore(settings, client=ddb),
+        registry=demo_registry(),
+        invoker=invoker,
+        settings=settings,
+    )
+    invoker.bind(
+        lambda job_id, hop, remaining: service.run_hop(job_id, hop=hop, remaining_s=remaining)
+    )
+    job = service.create("demo.count", {"n": 10, "interval_ms": 50})
+    assert invoker.wait_idle(timeout=60)
+    assert invoker.close(timeout=5)
+
+    final = service.status(job.job_id)
+    assert final.status is JobStatus.SUCCEEDED
+    assert final.hops > 1
+    events = list(service.store.events_after(job.job_id, 0))
+    assert_clean_log(events, terminal="complete")
+    assert progress_done(events) == list(range(1, 11))
+
+
+def test_the_thread_invoker_needs_a_target_and_stops_when_closed() -> None:
+    invoker = ThreadWorkerInvoker(timeout_s=1)
+    with pytest.raises(RuntimeError, match="bind"):
+        invoker.invoke("j", hop=0)
+    calls: list[tuple[str, int]] = []
+    invoker.bind(lambda job_id, hop, remaining: calls.append((job_id, hop)))
+    assert invoker.close(timeout=1)
+    invoker.invoke("j", hop=0)
+    assert invoker.wait_idle(timeout=1)
+    assert calls == []
