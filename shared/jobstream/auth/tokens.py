@@ -65,7 +65,12 @@ class TokenSigner:
         if len(token) > _MAX_TOKEN_CHARS:
             raise TokenInvalid()
         parts = token.split(".")
-        if len(parts) != 3 or parts[0] != _VERSION or not parts[1].isdigit():
+        # isascii(): str.isdigit() accepts "²" and other digits int() then refuses.
+        if (
+            len(parts) != 3
+            or parts[0] != _VERSION
+            or not (parts[1].isascii() and parts[1].isdigit())
+        ):
             raise TokenInvalid("the token is malformed")
         expires_at = int(parts[1])
         expected = self._mac(job_id, expires_at)
