@@ -31,6 +31,7 @@ from jobstream.client.errors import (
     rejection,
 )
 from jobstream.sse.parse import ServerSentEvent, SSEParser
+from jobstream.streaming.failure import is_stream_failure
 
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
@@ -124,6 +125,8 @@ class EventStream:
         self.retry_ms: int | None = None  # the server's last valid ``retry:``
         self.end: StreamEnd | None = None
         self.terminal_event: ServerSentEvent | None = None
+        # In-band "the stream failed, reconnect" notices received (never yielded as events).
+        self.stream_failures = 0
         self._failures = 0
 
     # --- public -------------------------------------------------------------------------------
@@ -242,6 +245,10 @@ class EventStream:
             if parser.retry is not None:
                 self.retry_ms = parser.retry
             for event in events:
+                if is_stream_failure(event.event, event.data):
+                    # The server broke mid-stream and said so in-band: resume like any drop.
+                    self.stream_failures += 1
+                    return
                 if not self._accept(event):
                     continue
                 self.events += 1
