@@ -8,7 +8,7 @@ import pytest
 
 from jobstream.jobs import DriveOutcome, RecordingInvoker
 from jobstream.jobs.demo import TypewriterParams
-from jobstream.store import JobMode, JobStatus
+from jobstream.store import JobMode, JobStatus, StoredEvent
 from tests.unit.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, run_worker_chain
 
@@ -17,8 +17,8 @@ pytestmark = pytest.mark.unit
 TEXT = "The quick brown fox jumps over the lazy dog."  # 44 characters: 11 chunks of 4
 
 
-def typed_text(events: list[object]) -> str:
-    return "".join(e.data["delta"] for e in events if e.type == "text")  # type: ignore[attr-defined]
+def typed_text(events: list[StoredEvent]) -> str:
+    return "".join(e.data["delta"] for e in events if e.type == "text")
 
 
 def test_an_inline_job_waits_for_its_viewer_and_runs_while_it_watches(

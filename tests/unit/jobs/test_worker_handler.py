@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService, LambdaWorkerInvoker
 from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
 from jobstream.store import JobStatus
@@ -25,10 +25,10 @@ def worker(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 
 def test_the_handler_runs_one_hop_and_reports_it(
-    worker: ModuleType, make_service: ServiceFactory, invoker: RecordingInvoker
+    worker: ModuleType, make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service = make_service()
-    worker._service = service
+    monkeypatch.setattr(worker, "_service", service)
     job = service.create("demo.count", {"n": 2, "interval_ms": 0})
     context = InvocationContext.for_timeout(60, function_name="stack-worker")
 
@@ -62,5 +62,6 @@ def test_the_service_is_built_lazily_from_the_environment(
     service: JobService = worker._service
     assert service.store.settings.table == settings.table
     assert "demo.count" in service.registry
-    continuation = service._driver._invoker  # type: ignore[attr-defined]
+    continuation = service._driver._invoker
+    assert isinstance(continuation, LambdaWorkerInvoker)
     assert continuation._function_name == context.invoked_function_arn
