@@ -138,6 +138,7 @@ def test_reload_resumes_after_the_last_rendered_event(page: Page, stack: FakeSta
 
     bar = page.get_by_role("progressbar", name="Progress")
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=20_000)
+    expect(page.locator("#job-badge")).to_have_text("succeeded")
     expect(page.locator("#job-id")).to_have_text(job.job_id)
     resumed_after = job.connections[-1].last_event_id
     assert resumed_after is not None
@@ -152,8 +153,10 @@ def test_reload_resumes_after_the_last_rendered_event(page: Page, stack: FakeSta
 
     # Reloading a finished job: the stream answers 204 and the page shows the stored outcome.
     page.reload()
+    expect(page.locator("#connection-state")).to_have_text("closed")
     expect(page.locator("#job-badge")).to_have_text("succeeded")
     expect(bar).to_have_attribute("aria-valuenow", "100")
+    assert len(job.connections) == 3
     assert job.connections[-1].status == 204
     assert rendered_ids(page) == []
 
