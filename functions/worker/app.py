@@ -13,15 +13,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from jobstream.jobs import (
-    JobService,
-    LambdaWorkerInvoker,
-    WorkerRequest,
-    load_registry,
-    remaining_from_context,
-)
+from jobstream.jobs import JobService, LambdaWorkerInvoker, WorkerRequest, remaining_from_context
 from jobstream.settings import Settings
-from jobstream.store import JobStore
 
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
 logger = Logger(service="jobstream")
@@ -34,12 +27,10 @@ def _job_service(context: LambdaContext) -> JobService:
     global _service
     if _service is None:
         settings = Settings()
-        _service = JobService(
-            store=JobStore(settings),
-            registry=load_registry(settings.job_registry),
+        _service = JobService.from_settings(
+            settings,
             # Continue on the ARN this invocation came in on: same alias or version as this one.
             invoker=LambdaWorkerInvoker(context.invoked_function_arn, settings=settings),
-            settings=settings,
         )
     return _service
 

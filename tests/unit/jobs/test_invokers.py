@@ -70,17 +70,12 @@ def test_the_thread_invoker_runs_a_job_to_the_end_over_several_hops(
 ) -> None:
     # Real time, short simulated timeout: 1.2 s with a 1 s margin leaves room for a few 50 ms steps
     # per hop, so the job needs several hops, each a thread started by the one before.
-    settings = job_settings.model_copy(update={"cancel_check_seconds": 1.0})
-    invoker = ThreadWorkerInvoker(timeout_s=1.2)
-    service = JobService(
-        store=JobStore(settings, client=ddb),
-        registry=demo_registry(),
-        invoker=invoker,
-        settings=settings,
+    settings = job_settings.model_copy(
+        update={"cancel_check_seconds": 1.0, "local_function_timeout_s": 1.2}
     )
-    invoker.bind(
-        lambda job_id, hop, remaining: service.run_hop(job_id, hop=hop, remaining_s=remaining)
-    )
+    service = JobService.with_thread_worker(settings, store=JobStore(settings, client=ddb))
+    invoker = service.invoker
+    assert isinstance(invoker, ThreadWorkerInvoker)
     job = service.create("demo.count", {"n": 10, "interval_ms": 50})
     assert invoker.wait_idle(timeout=60)
     assert invoker.close(timeout=5)
@@ -103,3 +98,12 @@ def test_the_thread_invoker_needs_a_target_and_stops_when_closed() -> None:
     invoker.invoke("j", hop=0)
     assert invoker.wait_idle(timeout=1)
     assert calls == []
+
+
+def test_production_wiring_needs_the_worker_function(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="JOBSTREAM_WORKER_FUNCTION"):
+        JobService.from_settings(settings)
+    configured = settings.model_copy(update={"worker_function": "stack-worker"})
+    service = JobService.from_settings(configured)
+    assert isinstance(service.invoker, LambdaWorkerInvoker)
+    assert service.registry.names() == demo_registry().names()
