@@ -570,6 +570,7 @@ export async function subscribe(url, options = {}) {
   async function readStream(stream, attempt) {
     /** @type {StreamEvent | undefined} */
     let terminal;
+    let streamFailed = false;
     const parser = createParser({
       lastEventId: lastId,
       onRetry(ms) {
@@ -577,7 +578,12 @@ export async function subscribe(url, options = {}) {
       },
       onEvent(parsed) {
         // Nothing after the end of the job, nor after an abort (later events of the same chunk).
-        if (terminal || attempt.signal.aborted) return;
+        if (terminal || streamFailed || attempt.signal.aborted) return;
+        if (isStreamFailure(parsed)) {
+          // The server broke mid-stream and said so in-band: resume like any other drop.
+          streamFailed = true;
+          return;
+        }
         if (parsed.hasId && !isAfter(parsed.id, lastId)) {
           duplicates += 1;
           return;
@@ -605,7 +611,7 @@ export async function subscribe(url, options = {}) {
     };
     try {
       armIdle();
-      while (!terminal) {
+      while (!terminal && !streamFailed) {
         const { done, value } = await reader.read();
         if (done) {
           parser.end();
@@ -614,6 +620,7 @@ export async function subscribe(url, options = {}) {
         armIdle();
         parser.feed(value);
       }
+      if (streamFailed) parser.end();
       return terminal;
     } catch (error) {
       // An idle timeout surfaces as an abort of this attempt: report the reason, not "aborted".
@@ -626,6 +633,19 @@ export async function subscribe(url, options = {}) {
       reader.cancel().catch(() => {});
     }
   }
+}
+
+/**
+ * The server's in-band "the stream failed, reconnect" notice (jobstream/streaming/failure.py): an
+ * `error` event with no id of its own and `"retryable": true`. A job's own terminal `error` event
+ * always has an id and never that flag.
+ * @param {ParsedEvent} parsed
+ * @returns {boolean}
+ */
+function isStreamFailure(parsed) {
+  if (parsed.type !== "error" || parsed.hasId) return false;
+  const json = parseJson(parsed.data);
+  return typeof json === "object" && json !== null && json.retryable === true;
 }
 
 /**

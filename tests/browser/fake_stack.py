@@ -31,9 +31,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from jobstream.streaming.failure import stream_failure_bytes
+
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
-DropAction = Literal["abort", "end", "partial", "stall"]
+DropAction = Literal["abort", "end", "partial", "stall", "failure_notice"]
 TERMINAL_TYPES = frozenset({"complete", "error", "cancelled"})
 LINE_ENDINGS = ("\n", "\r\n", "\r")
 BLANK_PAGE = "<!doctype html><html lang=en><meta charset=utf-8><title>blank</title></html>"
@@ -458,6 +460,12 @@ class FakeStack:
                     yield b": heartbeat\n\n"
                 action = job.drops.pop(event_id, None)
                 if action == "end":
+                    return
+                if action == "failure_notice":
+                    # What the runtime sends when the handler fails mid-stream, then a clean end.
+                    notice = stream_failure_bytes({"content-type": "text/event-stream"})
+                    assert notice is not None
+                    yield notice
                     return
                 if action == "abort":
                     await asyncio.sleep(job.drop_delay_s)

@@ -227,6 +227,18 @@ def test_204_after_a_clean_end_stops(blank_page: Page, stack: FakeStack) -> None
     assert outcome["errors"] == []
 
 
+def test_in_band_stream_failure_notice_resumes_instead_of_ending(
+    blank_page: Page, stack: FakeStack
+) -> None:
+    """The runtime's `error` notice (no id, retryable) is a drop to resume, not the job's end."""
+    job = stack.add_job(progress_events(6), drops={3: "failure_notice"}, retry_ms=10)
+    outcome = run_subscribe(blank_page, stack.events_url(job), {"token": job.token})
+    assert ids(outcome) == [1, 2, 3, 4, 5, 6, 7]
+    assert [event["type"] for event in outcome["seen"]][-1] == "complete"
+    assert outcome["result"]["reason"] == "terminal"
+    assert sent_last_event_ids(job) == [None, "3"]
+
+
 @pytest.mark.parametrize(
     ("case", "status", "code"),
     [
