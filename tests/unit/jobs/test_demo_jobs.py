@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
 
-from jobstream.jobs import JobService, RecordingInvoker
+import pytest
+from pydantic import BaseModel, Field
+
+from jobstream.jobs import JobContext, JobRegistry, JobService, RecordingInvoker
 from jobstream.store import StoredEvent
-from tests.unit.jobs.conftest import all_events
+from tests.unit.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, run_worker_chain
 
 pytestmark = pytest.mark.unit
@@ -98,3 +101,33 @@ def test_typewriter_streams_its_text_in_chunks(
     assert [e.data["delta"] for e in events if e.type == "text"] == ["hello", ", wor", "ld"]
     assert [e.data["done"] for e in events if e.type == "progress"] == [5, 10, 12]
     assert events[-1].data == {"result": {"chars": 12}}
+
+
+class Resize(BaseModel):
+    urls: list[str] = Field(min_length=1, max_length=1_000)
+
+
+def shrink(url: str) -> bool:
+    return url.endswith(".png")
+
+
+def test_the_documented_example_job_type_runs_as_written(
+    make_service: ServiceFactory, invoker: RecordingInvoker, clock: FakeClock
+) -> None:
+    # The example of jobstream/jobs/__init__.py, verbatim but for the registry it starts from.
+    registry = JobRegistry()
+
+    @registry.job("images.resize", params=Resize)
+    def resize(ctx: JobContext[Resize]) -> Iterator[None]:
+        urls = ctx.params.urls
+        for i in range(ctx.cursor or 0, len(urls)):
+            ok = shrink(urls[i])
+            ctx.item(urls[i], ok=ok, reason=None if ok else "not an image")
+            ctx.progress(i + 1, len(urls))
+            ctx.advance(i + 1)
+            yield
+        ctx.complete({"resized": ctx.succeeded, "failed": ctx.failed})
+
+    service = make_service(registry=registry)
+    events = run(service, invoker, clock, "images.resize", {"urls": ["a.png", "b.txt", "c.png"]})
+    assert events[-1].data["result"] == {"resized": 2, "failed": 1}
