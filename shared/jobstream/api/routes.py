@@ -114,9 +114,14 @@ async def create_job(
     responses=_errors(401, 403, 404),
     summary="A job's status, latest progress, last event id and result or error",
 )
-async def get_job(job_id: AuthorizedJobId, service: Service) -> JobStatusResponse:
+async def get_job(
+    job_id: AuthorizedJobId, service: Service, resources: Resources, request: Request
+) -> JobStatusResponse:
     job = await run_in_threadpool(service.status, job_id)
-    return job_status(job=job)
+    return job_status(
+        job=job,
+        events_url=events_url(settings=resources.settings, request=request, job_id=job_id),
+    )
 
 
 @router.post(
@@ -128,10 +133,15 @@ async def get_job(job_id: AuthorizedJobId, service: Service) -> JobStatusRespons
     summary="Ask a job to stop (idempotent); it ends with a 'cancelled' event",
     description="A job that already finished is returned as it is.",
 )
-async def cancel_job(job_id: AuthorizedJobId, service: Service) -> JobStatusResponse:
+async def cancel_job(
+    job_id: AuthorizedJobId, service: Service, resources: Resources, request: Request
+) -> JobStatusResponse:
     job = await run_in_threadpool(service.cancel, job_id)
     logger.info("cancellation requested", extra={"status": job.status.value})
-    return job_status(job=job)
+    return job_status(
+        job=job,
+        events_url=events_url(settings=resources.settings, request=request, job_id=job_id),
+    )
 
 
 def events_url(*, settings: Settings, request: Request, job_id: str) -> str:

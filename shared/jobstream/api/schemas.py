@@ -40,6 +40,9 @@ class JobStatusResponse(BaseModel):
     job_id: str
     type: str
     status: JobStatus
+    events_url: str = Field(
+        description="Absolute URL of the job's Server-Sent Events stream (send the token with it)."
+    )
     cancel_requested: bool
     progress: dict[str, JsonValue] | None = Field(
         description="Data of the latest progress event, null before the first."
@@ -63,11 +66,12 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-def job_status(*, job: Job) -> JobStatusResponse:
+def job_status(*, job: Job, events_url: str) -> JobStatusResponse:
     return JobStatusResponse(
         job_id=job.job_id,
         type=job.type,
         status=job.status,
+        events_url=events_url,
         cancel_requested=job.cancel_requested,
         progress=job.progress,
         last_event_id=job.last_event_id,

@@ -36,6 +36,9 @@ async def test_status_of_a_new_job(client: httpx.AsyncClient) -> None:
     assert body["result"] is None
     assert body["error"] is None
     assert body["cancel_requested"] is False
+    # The stream's absolute URL, so a client holding only the job id and token can attach.
+    assert body["events_url"].startswith("http")
+    assert body["events_url"].endswith(f"/jobs/{job_id}/events")
 
 
 async def test_status_reports_latest_progress_last_event_id_and_result(
@@ -174,6 +177,7 @@ async def test_cancel_is_accepted_and_idempotent(
     assert first.json()["cancel_requested"] is True
     assert second.json()["cancel_requested"] is True
     assert second.json()["job_id"] == job_id
+    assert second.json()["events_url"].endswith(f"/jobs/{job_id}/events")
     assert store.get_job(job_id).cancel_requested is True
 
 
