@@ -1,7 +1,8 @@
 """API function: the buffered JSON jobs API (FastAPI) behind Mangum, on a Function URL.
 
 Transport only: Mangum turns the Function URL event into an ASGI request for jobstream.api, whose
-routes call JobService. Creating, reading and cancelling jobs all live in jobstream.
+routes call the JobService built by jobstream.composition (the one the local stack builds too, with
+another worker invoker). Creating, reading and cancelling jobs all live in jobstream.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from mangum import Mangum
 from mangum.types import LambdaContext
 
 from jobstream.api import create_app
+from jobstream.aws_clients import dynamodb_client
+from jobstream.composition import lambda_job_service
 from jobstream.settings import Settings
 
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
@@ -25,7 +28,11 @@ def _adapter() -> Mangum:
     # Built on the first invocation and kept for the container's life: the app, its boto3 clients
     # and their connection pools serve every later invocation. Nothing here touches AWS.
     # lifespan="off": the app has no startup work, and Lambda never delivers a shutdown to run it.
-    return Mangum(create_app(Settings()), lifespan="off")
+    settings = Settings()
+    # One client (and connection pool) for the store and the idempotency records.
+    dynamodb = dynamodb_client(settings)
+    service = lambda_job_service(settings, dynamodb=dynamodb)
+    return Mangum(create_app(settings, service=service, dynamodb=dynamodb), lifespan="off")
 
 
 # log_event=False explicitly: the event may hold a bearer token (header or query), and an explicit

@@ -1,8 +1,9 @@
 """Worker function: runs one chunk of a job and, if it is not done, invokes itself for the next.
 
-Transport only: parse the event {"job_id", "hop"}, hand it to JobService.run_hop with this
-invocation's remaining time. Who may run, checkpoints, retries, the hop budget and the continuation
-all live in jobstream.jobs (see jobs/driver.py).
+Transport only: parse the event {"job_id", "hop"} and hand it, with this invocation's remaining
+time, to jobstream.composition.run_worker_hop (JobService.run_hop). Who may run, checkpoints,
+retries, the hop budget and the continuation all live in jobstream.jobs (see jobs/driver.py). The
+local stack runs the same run_worker_hop in a thread.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from jobstream.jobs import JobService, LambdaWorkerInvoker, WorkerRequest, remaining_from_context
+from jobstream.composition import lambda_job_service, run_worker_hop
+from jobstream.jobs import JobService, WorkerRequest, remaining_from_context
 from jobstream.settings import Settings
 
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
@@ -26,12 +28,8 @@ _service: JobService | None = None
 def _job_service(context: LambdaContext) -> JobService:
     global _service
     if _service is None:
-        settings = Settings()
-        _service = JobService.from_settings(
-            settings,
-            # Continue on the ARN this invocation came in on: same alias or version as this one.
-            invoker=LambdaWorkerInvoker(context.invoked_function_arn, settings=settings),
-        )
+        # Continue on the ARN this invocation came in on: same alias or version as this one.
+        _service = lambda_job_service(Settings(), worker_function=context.invoked_function_arn)
     return _service
 
 
@@ -44,8 +42,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.error("ignored an event that is not a worker request")
         return {"outcome": "rejected"}
     logger.append_keys(job_id=request.job_id, hop=request.hop)
-    result = _job_service(context).run_hop(
-        request.job_id, hop=request.hop, remaining_s=remaining_from_context(context)
-    )
-    logger.info("hop done", extra={"outcome": result.outcome.value, "steps": result.steps})
-    return {"outcome": result.outcome.value, "reason": result.reason, "steps": result.steps}
+    return run_worker_hop(_job_service(context), request, remaining_from_context(context))

@@ -1,0 +1,166 @@
+"""The composition root: builds the services every entry point runs, from ``Settings``.
+
+The Lambda handlers (functions/*/app.py) and the local stack (jobstream.local) both build their
+JobService and open their streams through here, so they run the same objects on the same code path
+and differ only where the transport does: which WorkerInvoker starts the next chunk (an
+asynchronous Lambda invoke, or a local thread) and which endpoint the DynamoDB client talks to.
+
+Nothing here talks to AWS: boto3 clients are injected or made lazily by the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from jobstream.auth.keys import token_signer
+from jobstream.jobs.invokers import LambdaWorkerInvoker, WorkerInvoker, WorkerRequest
+from jobstream.jobs.registry import load_registry
+from jobstream.jobs.service import JobService
+from jobstream.settings import Settings
+from jobstream.store.job_store import JobStore
+from jobstream.streaming.response import StreamingResponse
+from jobstream.streams.errors import StreamRejected
+from jobstream.streams.request import parse_stream_request
+from jobstream.streams.service import InlineDriver, StreamService, rejection_response
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+logger = logging.getLogger(__name__)
+
+
+class WorkerFunctionNotConfigured(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__(
+            "starting jobs on Lambda needs the worker function: set JOBSTREAM_WORKER_FUNCTION"
+        )
+
+
+class RemainingTime(Protocol):
+    """The one method of a Lambda context the stream reads (InvocationContext has it too)."""
+
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+# --- jobs -----------------------------------------------------------------------------------------
+def job_service(
+    settings: Settings,
+    *,
+    invoker: WorkerInvoker,
+    store: JobStore | None = None,
+    dynamodb: DynamoDBClient | None = None,
+) -> JobService:
+    """The JobService for ``settings``: its table, its job registry, and ``invoker`` to start
+    worker chunks. ``store`` (or else ``dynamodb``, the store's client) is made lazily if absent."""
+    return JobService(
+        store=store if store is not None else JobStore(settings, client=dynamodb),
+        registry=load_registry(settings.job_registry),
+        invoker=invoker,
+        settings=settings,
+    )
+
+
+def lambda_job_service(
+    settings: Settings,
+    *,
+    worker_function: str | None = None,
+    store: JobStore | None = None,
+    dynamodb: DynamoDBClient | None = None,
+) -> JobService:
+    """On Lambda: chunks start as asynchronous invocations of ``worker_function`` (name or ARN;
+    default Settings.worker_function). Raises WorkerFunctionNotConfigured if there is none."""
+    function = worker_function or settings.worker_function
+    if not function:
+        raise WorkerFunctionNotConfigured()
+    return job_service(
+        settings,
+        invoker=LambdaWorkerInvoker(function, settings=settings),
+        store=store,
+        dynamodb=dynamodb,
+    )
+
+
+def run_worker_hop(
+    service: JobService, request: WorkerRequest, remaining_s: Callable[[], float]
+) -> dict[str, Any]:
+    """The worker function's work for one event: one hop of the job, and the reply it returns."""
+    result = service.run_hop(request.job_id, hop=request.hop, remaining_s=remaining_s)
+    logger.info(
+        "hop done",
+        extra={
+            "job_id": request.job_id,
+            "hop": request.hop,
+            "outcome": result.outcome.value,
+            "steps": result.steps,
+        },
+    )
+    return {"outcome": result.outcome.value, "reason": result.reason, "steps": result.steps}
+
+
+# --- streams --------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class StreamDependencies:
+    """What the stream function needs to serve a request, built once per container.
+
+    ``clock`` and ``sleep`` are the stream loop's (monotonic seconds, and how it waits between
+    polls); the local stack passes ones that let a shutdown end every open stream at once.
+    """
+
+    settings: Settings
+    store: JobStore
+    inline_driver: InlineDriver | None = None
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+def stream_dependencies(
+    settings: Settings,
+    *,
+    store: JobStore,
+    jobs: JobService | None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> StreamDependencies:
+    """``jobs`` drives inline jobs while a viewer watches and then hands them to its worker; with
+    None (no worker to hand over to) or inline mode off, the stream only reads the log."""
+    driver = jobs.drive_for_stream if jobs is not None and settings.mode_inline_enabled else None
+    return StreamDependencies(
+        settings=settings, store=store, inline_driver=driver, clock=clock, sleep=sleep
+    )
+
+
+def open_stream(
+    event: Mapping[str, Any],
+    context: RemainingTime,
+    *,
+    dependencies: Callable[[], StreamDependencies],
+) -> StreamingResponse:
+    """The stream function's work for one Function URL event: ``GET /jobs/{id}/events``.
+
+    The request is read (and a malformed one refused) before ``dependencies()`` is called, so a
+    stray request builds nothing.
+    """
+    try:
+        request = parse_stream_request(event)
+    except StreamRejected as rejected:
+        return rejection_response(rejected)
+    parts = dependencies()
+    service = StreamService(
+        store=parts.store,
+        # Per request: the key source is cached by Powertools and a rotated key is picked up.
+        signer=token_signer(parts.settings),
+        settings=parts.settings,
+        inline_driver=parts.inline_driver,
+        clock=parts.clock,
+        sleep=parts.sleep,
+    )
+    return service.open(
+        request.job_id,
+        token=request.token,
+        last_event_id=request.last_event_id,
+        remaining_ms=context.get_remaining_time_in_millis,
+    )
