@@ -7,13 +7,56 @@ boto3 client with only ``endpoint_url`` changed: the same code path as on AWS.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
+from moto.moto_server.threaded_moto_server import (  # type: ignore[attr-defined]
+    MotoRequestHandler,
+    ThreadedMotoServer,
+)
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
 
 from jobstream.local.template_table import create_table_from_template, default_template_path
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class _SerializedApp:
+    """Runs one request at a time through moto.
+
+    moto's in-memory backends are not thread-safe: a TransactWriteItems that fails restores a
+    deep copy of the whole table taken when it started, undoing every write other requests
+    committed in between (seen: committed events vanishing, then a LeaseLost for their writer).
+    Real DynamoDB isolates transactions; one lock around each request is the cheapest faithful
+    stand-in. The body is drained inside the lock so no response is built outside it.
+    """
+
+    def __init__(self, app: WSGIApp) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+class _SerializedMotoServer(ThreadedMotoServer):
+    # Same as ThreadedMotoServer._server_entry (moto 5.2.5) with the app wrapped in the lock.
+    def _server_entry(self) -> None:
+        app = _SerializedApp(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            self._ip_address, self._port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
 
 
 class EmbeddedDynamoDB:
@@ -29,7 +72,7 @@ class EmbeddedDynamoDB:
         self._table = table
         self._region = region
         self._template_path = template_path or default_template_path()
-        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._server = _SerializedMotoServer(ip_address=host, port=port, verbose=False)
         self.endpoint_url = ""
 
     def start(self) -> str:
