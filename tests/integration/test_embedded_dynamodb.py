@@ -44,7 +44,6 @@ def test_a_failing_transaction_never_undoes_concurrent_writes() -> None:
             )
 
         failing, writer = client(), client()
-        doomed_item = {"pk": {"S": "f"}, "sk": {"S": "x"}}
         stop = threading.Event()
         failures = 0
 
