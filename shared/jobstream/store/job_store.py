@@ -12,6 +12,7 @@ Guarantees the rest of jobstream builds on:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -63,12 +64,15 @@ from jobstream.store.models import (
     NewEvent,
     StoredEvent,
 )
+from jobstream.store.observer import AppendObserver
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 SECONDS_PER_DAY = 86_400
 PROGRESS_EVENT_TYPE = "progress"
@@ -83,12 +87,15 @@ class JobStore:
         client: DynamoDBClient | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        observer: AppendObserver | None = None,
     ) -> None:
         self._settings = settings
         self._client = client
         self._client_lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
+        # Told about every successful append (metrics: events emitted, events per write).
+        self._observer = observer
 
     # --- plumbing ---------------------------------------------------------------------------------
     @property
@@ -361,7 +368,18 @@ class JobStore:
                 for i, e in enumerate(chunk_events)
             )
             current = last_in_chunk
+        self._notify_appended(lease.job_id, events=len(stored), writes=len(transactions))
         return stored
+
+    def _notify_appended(self, job_id: str, *, events: int, writes: int) -> None:
+        if self._observer is None:
+            return
+        try:
+            self._observer.appended(job_id, events=events, writes=writes)
+        except Exception:
+            # The events are stored: a failing observer (metrics) must not make the append look
+            # failed, which would make the caller retry or give up its lease.
+            logger.exception("append observer failed")
 
     def _write_chunk(
         self,
