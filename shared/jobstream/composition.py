@@ -25,7 +25,12 @@ from jobstream.store.job_store import JobStore
 from jobstream.streaming.response import StreamingResponse
 from jobstream.streams.errors import StreamRejected
 from jobstream.streams.request import parse_stream_request
-from jobstream.streams.service import InlineDriver, StreamService, rejection_response
+from jobstream.streams.service import (
+    InlineDriver,
+    StreamService,
+    StreamStats,
+    rejection_response,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -108,6 +113,7 @@ class StreamDependencies:
 
     ``clock`` and ``sleep`` are the stream loop's (monotonic seconds, and how it waits between
     polls); the local stack passes ones that let a shutdown end every open stream at once.
+    ``on_close`` is told what each stream did when it ends (the Lambda handler's metrics).
     """
 
     settings: Settings
@@ -115,6 +121,7 @@ class StreamDependencies:
     inline_driver: InlineDriver | None = None
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    on_close: Callable[[StreamStats], None] | None = None
 
 
 def stream_dependencies(
@@ -124,12 +131,18 @@ def stream_dependencies(
     jobs: JobService | None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    on_close: Callable[[StreamStats], None] | None = None,
 ) -> StreamDependencies:
     """``jobs`` drives inline jobs while a viewer watches and then hands them to its worker; with
     None (no worker to hand over to) or inline mode off, the stream only reads the log."""
     driver = jobs.drive_for_stream if jobs is not None and settings.mode_inline_enabled else None
     return StreamDependencies(
-        settings=settings, store=store, inline_driver=driver, clock=clock, sleep=sleep
+        settings=settings,
+        store=store,
+        inline_driver=driver,
+        clock=clock,
+        sleep=sleep,
+        on_close=on_close,
     )
 
 
@@ -157,6 +170,7 @@ def open_stream(
         inline_driver=parts.inline_driver,
         clock=parts.clock,
         sleep=parts.sleep,
+        on_close=parts.on_close,
     )
     return service.open(
         request.job_id,

@@ -87,6 +87,8 @@ class StreamStats:
     start_id: int
     last_id: int = 0
     events: int = 0
+    # Of those, the ones already stored when the stream opened (catch-up after Last-Event-ID).
+    replayed: int = 0
     polls: int = 0
     heartbeats: int = 0
     reason: str = "closed"
@@ -193,6 +195,7 @@ class StreamService:
                     "after_id": stats.start_id,
                     "last_id": stats.last_id,
                     "events": stats.events,
+                    "replayed": stats.replayed,
                     "polls": stats.polls,
                     "heartbeats": stats.heartbeats,
                     "reason": stats.reason,
@@ -225,6 +228,8 @@ class StreamService:
                     size += len(frame)
                     stats.last_id = event.id
                     stats.events += 1
+                    if event.id <= job.last_event_id:
+                        stats.replayed += 1
                     found = True
                     if event.type in TERMINAL_EVENT_TYPES:
                         stats.reason = "terminal"
