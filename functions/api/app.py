@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger
 from mangum import Mangum
 from mangum.types import LambdaContext
 
+from jobstream import observability
 from jobstream.api import create_app
 from jobstream.aws_clients import dynamodb_client
 from jobstream.composition import lambda_job_service
@@ -21,6 +22,7 @@ from jobstream.settings import Settings
 
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
 logger = Logger(service="jobstream")
+tracer = observability.tracer()
 
 
 @cache
@@ -36,7 +38,9 @@ def _adapter() -> Mangum:
 
 
 # log_event=False explicitly: the event may hold a bearer token (header or query), and an explicit
-# False also beats POWERTOOLS_LOGGER_LOG_EVENT=true in the environment.
+# False also beats POWERTOOLS_LOGGER_LOG_EVENT=true in the environment. capture_response=False: the
+# response of POST /jobs holds the job's token, which must not end up in a trace either.
+@tracer.capture_lambda_handler(capture_response=False)
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _adapter()(event, context)

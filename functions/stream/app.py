@@ -13,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from jobstream import observability
 from jobstream.composition import (
     StreamDependencies,
     lambda_job_service,
@@ -25,6 +26,8 @@ from jobstream.streaming.response import StreamingResponse, streaming_handler
 
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
 logger = Logger(service="jobstream")
+tracer = observability.tracer()
+_metrics = observability.metrics_sink()
 
 # Built on first use, then kept for the container's life: the store's boto3 client and its
 # connection pool are reused by every invocation.
@@ -39,17 +42,25 @@ def _dependencies() -> StreamDependencies:
         if _settings is None:
             _settings = Settings()
         if _store is None:
-            _store = JobStore(_settings)
+            _store = JobStore(_settings, observer=observability.AppendMetrics(_metrics))
         # Inline jobs are driven here while a viewer watches, then handed to the worker; without
         # a worker to hand over to the stream only reads.
         jobs = lambda_job_service(_settings, store=_store) if _settings.worker_function else None
-        _dependencies_built = stream_dependencies(_settings, store=_store, jobs=jobs)
+        _dependencies_built = stream_dependencies(
+            _settings,
+            store=_store,
+            jobs=jobs,
+            on_close=observability.StreamMetrics(_metrics).closed,
+        )
     return _dependencies_built
 
 
 # log_event=False explicitly: the event holds the bearer token, and an explicit False also beats
 # POWERTOOLS_LOGGER_LOG_EVENT=true in the environment.
+# Metrics are published when the stream ends (StreamMetrics), not when this returns.
 @streaming_handler
-@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> StreamingResponse:
+    logger.append_keys(job_id=observability.stream_job_id(event))
     return open_stream(event, context, dependencies=_dependencies)

@@ -14,12 +14,16 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from jobstream import observability
 from jobstream.composition import lambda_job_service, run_worker_hop
 from jobstream.jobs import JobService, WorkerRequest, remaining_from_context
 from jobstream.settings import Settings
+from jobstream.store import JobStore
 
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
 logger = Logger(service="jobstream")
+tracer = observability.tracer()
+_metrics = observability.metrics_sink()
 
 # Built on the first invocation (it needs the context's ARN), then kept for the container's life.
 _service: JobService | None = None
@@ -28,11 +32,18 @@ _service: JobService | None = None
 def _job_service(context: LambdaContext) -> JobService:
     global _service
     if _service is None:
+        settings = Settings()
         # Continue on the ARN this invocation came in on: same alias or version as this one.
-        _service = lambda_job_service(Settings(), worker_function=context.invoked_function_arn)
+        _service = lambda_job_service(
+            settings,
+            worker_function=context.invoked_function_arn,
+            store=JobStore(settings, observer=observability.AppendMetrics(_metrics)),
+        )
     return _service
 
 
+@tracer.capture_lambda_handler(capture_response=False)
+@observability.observe_worker(_metrics)
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
@@ -42,4 +53,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.error("ignored an event that is not a worker request")
         return {"outcome": "rejected"}
     logger.append_keys(job_id=request.job_id, hop=request.hop)
+    tracer.put_annotation(key="job_id", value=request.job_id)
     return run_worker_hop(_job_service(context), request, remaining_from_context(context))

@@ -1,0 +1,32 @@
+"""Metrics and traces for the Lambda handlers, with Powertools (logs are the handlers' own Logger).
+
+- ``metrics.MetricsSink``: CloudWatch metrics as EMF log lines (namespace from
+  ``POWERTOOLS_METRICS_NAMESPACE``), thread-safe, flushed only when there is something to publish;
+- ``append_metrics.AppendMetrics``: the store's AppendObserver (events emitted, events per write);
+- ``stream_metrics.StreamMetrics``: the stream's ``on_close`` (streams, reconnects, events streamed
+  and replayed, polls, heartbeats);
+- ``chunk_metrics.observe_worker``: the worker handler's decorator (chunk duration, steps, hops);
+- ``tracing.tracer``: the X-Ray Tracer, patching botocore only (off outside Lambda);
+- ``log_keys.stream_job_id``: the job id a stream handler adds to its log lines.
+
+Nothing below the handlers imports this package: the store and the streams only know their own
+observer hooks.
+"""
+
+from jobstream.observability.append_metrics import AppendMetrics
+from jobstream.observability.chunk_metrics import observe_worker
+from jobstream.observability.log_keys import stream_job_id
+from jobstream.observability.metrics import MetricName, MetricsSink, metrics_sink
+from jobstream.observability.stream_metrics import StreamMetrics
+from jobstream.observability.tracing import tracer
+
+__all__ = [
+    "AppendMetrics",
+    "MetricName",
+    "MetricsSink",
+    "StreamMetrics",
+    "metrics_sink",
+    "observe_worker",
+    "stream_job_id",
+    "tracer",
+]

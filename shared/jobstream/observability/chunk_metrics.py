@@ -1,0 +1,47 @@
+"""The worker handler's metrics: one chunk (hop) per invocation, published when it returns."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from jobstream.observability.metrics import MetricName, MetricsSink
+
+Event = TypeVar("Event")
+Context = TypeVar("Context")
+Reply = TypeVar("Reply", bound=Mapping[str, Any])
+WorkerHandler = Callable[[Event, Context], Reply]
+
+REJECTED = "rejected"
+
+
+def observe_worker(
+    sink: MetricsSink, *, clock: Callable[[], float] = time.monotonic
+) -> Callable[[WorkerHandler[Event, Context, Reply]], WorkerHandler[Event, Context, Reply]]:
+    """Decorate ``handler(event, context) -> {"outcome", "steps", ...}``: record the chunk's
+    duration and steps (or a rejected event), then publish everything recorded during the
+    invocation (the store's appends included), also when the handler raises."""
+
+    def decorate(
+        handler: WorkerHandler[Event, Context, Reply],
+    ) -> WorkerHandler[Event, Context, Reply]:
+        @functools.wraps(handler)
+        def wrapper(event: Event, context: Context) -> Reply:
+            started = clock()
+            try:
+                reply = handler(event, context)
+                if reply.get("outcome") == REJECTED:
+                    sink.count(MetricName.WORKER_EVENTS_REJECTED)
+                else:
+                    sink.count(MetricName.WORKER_HOPS)
+                    sink.count(MetricName.CHUNK_STEPS, int(reply.get("steps") or 0))
+                    sink.milliseconds(MetricName.CHUNK_DURATION, (clock() - started) * 1000)
+                return reply
+            finally:
+                sink.flush()
+
+        return wrapper
+
+    return decorate
