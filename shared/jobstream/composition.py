@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from jobstream.auth.keys import token_signer
 from jobstream.jobs.invokers import LambdaWorkerInvoker, WorkerInvoker, WorkerRequest
-from jobstream.jobs.registry import load_registry
 from jobstream.jobs.service import JobService
 from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
@@ -59,13 +58,13 @@ def job_service(
     store: JobStore | None = None,
     dynamodb: DynamoDBClient | None = None,
 ) -> JobService:
-    """The JobService for ``settings``: its table, its job registry, and ``invoker`` to start
-    worker chunks. ``store`` (or else ``dynamodb``, the store's client) is made lazily if absent."""
-    return JobService(
-        store=store if store is not None else JobStore(settings, client=dynamodb),
-        registry=load_registry(settings.job_registry),
+    """The JobService for ``settings`` (JobService.from_settings: its table, its job registry)
+    with ``invoker`` to start worker chunks. ``store`` (or else ``dynamodb``, the store's client)
+    is made lazily if absent."""
+    return JobService.from_settings(
+        settings,
         invoker=invoker,
-        settings=settings,
+        store=store if store is not None else JobStore(settings, client=dynamodb),
     )
 
 

@@ -275,10 +275,11 @@ def local_settings(
     stream_timeout_s: float,
 ) -> Settings:
     """``base`` adapted to one local origin: the stream on the API's origin, CORS for it, the
-    database endpoint, a fresh token key unless one is set, and margins that fit the local
-    timeouts unless set explicitly."""
+    database endpoint, the worker's timeout, a fresh token key unless one is set, and margins
+    that fit the local timeouts unless set explicitly."""
     update: dict[str, Any] = {
         "dynamodb_endpoint_url": endpoint_url,
+        "local_function_timeout_s": function_timeout_s,
         "stream_base_url": None,
         "cors_allowed_origins": _unique([origin, *base.cors_allowed_origins]),
     }
