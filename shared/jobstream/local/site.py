@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -47,9 +48,9 @@ def one_origin_app(
         allow_headers=_STREAM_CORS_HEADERS,
         max_age=_STREAM_CORS_MAX_AGE,
     )
-    return _PathDispatch(
-        api=api, stream=stream_with_cors, static=StaticFiles(directory=web_root, html=True)
-    )
+    # StaticFiles raises HTTPException for a missing file and leaves the 404 response to this.
+    static = ExceptionMiddleware(StaticFiles(directory=web_root, html=True))
+    return _PathDispatch(api=api, stream=stream_with_cors, static=static)
 
 
 class _PathDispatch:

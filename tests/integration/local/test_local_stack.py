@@ -143,6 +143,11 @@ def test_the_demo_page_is_served_at_the_root(http: httpx.Client) -> None:
     assert "javascript" in script.headers["content-type"]
 
 
+def test_a_missing_file_is_a_404_not_a_server_error(http: httpx.Client) -> None:
+    assert http.get("/favicon.ico").status_code == 404
+    assert http.get("/no/such/page.html").status_code == 404
+
+
 def test_the_api_docs_are_served(http: httpx.Client) -> None:
     docs = http.get("/docs")
     schema = http.get("/openapi.json")
