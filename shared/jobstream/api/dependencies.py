@@ -19,6 +19,7 @@ from jobstream.api.log import log_job_id
 from jobstream.api.schemas import JOB_ID_PATTERN
 from jobstream.auth.keys import load_signing_key
 from jobstream.auth.tokens import TokenSigner
+from jobstream.jobs.registry import JobRegistry
 from jobstream.settings import Settings
 from jobstream.store.models import Job, JSONObject
 
@@ -30,6 +31,8 @@ class JobsService(Protocol):
     def create(self, type: str, params: JSONObject, /) -> Job: ...
     def status(self, job_id: str, /) -> Job: ...
     def cancel(self, job_id: str, /) -> Job: ...
+    @property
+    def registry(self) -> JobRegistry: ...
 
 
 class ApiResources:

@@ -1,4 +1,4 @@
-"""The jobs API's routes: create a job, read its status, request its cancellation.
+"""The jobs API's routes: create a job, read its status, request its cancellation, list job types.
 
 Handlers are async and push the blocking service calls (boto3) to the thread pool themselves, so
 the request's log keys (set here, in the request's task) reach every line, wherever it is logged.
@@ -21,7 +21,9 @@ from jobstream.api.schemas import (
     CreateJobResponse,
     ErrorResponse,
     JobStatusResponse,
+    JobTypesResponse,
     job_status,
+    job_types,
 )
 from jobstream.settings import Settings
 from jobstream.store.models import JobStatus, JSONObject
@@ -105,6 +107,19 @@ async def create_job(
         status_url=str(request.url_for("get_job", job_id=job_id)),
         token=str(created["token"]),
     )
+
+
+# Declared before GET /{job_id}, which would otherwise take "types" for a job id.
+@router.get(
+    "/types",
+    name="list_job_types",
+    response_model=JobTypesResponse,
+    responses=_errors(),
+    summary="The job types this deployment runs, with the JSON Schema of their params",
+    description="No token needed: it describes the deployment, not any job.",
+)
+async def list_job_types(service: Service) -> JobTypesResponse:
+    return job_types(service.registry)
 
 
 @router.get(

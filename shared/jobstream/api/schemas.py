@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from jobstream.store.models import Job, JobStatus
+from jobstream.jobs.registry import JobRegistry
+from jobstream.store.models import Job, JobMode, JobStatus
 
 # Job ids are URL-safe by construction; the stream function routes on the same pattern.
 JOB_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
@@ -56,6 +57,22 @@ class JobStatusResponse(BaseModel):
     updated_at: float = Field(description="Epoch seconds.")
 
 
+class JobTypeInfo(BaseModel):
+    type: str = Field(description="The name to send as 'type' in POST /jobs.")
+    mode: JobMode = Field(
+        description="'background': run by the worker function; 'inline': run by the stream "
+        "function while a viewer is connected (the worker takes over otherwise)."
+    )
+    params_schema: dict[str, JsonValue] = Field(
+        description="JSON Schema of the job type's params (its pydantic model), with defaults."
+    )
+    description: str = Field(default="", description="What the job type does.")
+
+
+class JobTypesResponse(BaseModel):
+    types: list[JobTypeInfo] = Field(description="Every job type this deployment runs, by name.")
+
+
 class ErrorBody(BaseModel):
     code: str = Field(description="Stable, machine-readable error code.")
     message: str = Field(description="Human-readable explanation, safe to show.")
@@ -79,4 +96,18 @@ def job_status(*, job: Job, events_url: str) -> JobStatusResponse:
         error=job.error,
         created_at=job.created_at,
         updated_at=job.updated_at,
+    )
+
+
+def job_types(registry: JobRegistry) -> JobTypesResponse:
+    return JobTypesResponse(
+        types=[
+            JobTypeInfo(
+                type=job_type.name,
+                mode=job_type.mode,
+                params_schema=job_type.params_model.model_json_schema(),
+                description=job_type.description,
+            )
+            for job_type in registry
+        ]
     )
