@@ -47,5 +47,11 @@ test: lint typecheck template-check unit
 bench: $(STAMP)
 	$(BIN)/python -m jobstream.bench
 
+# One handler run locally without Docker, its response printed as it streams (see events/README.md):
+#   make invoke FN=stream EVENT=events/stream_from_start.json [ARGS='--seed-params {"n": 50}']
+invoke: $(STAMP)
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=api|stream|worker EVENT=events/<file>.json [ARGS=...]"; exit 2; }
+	$(BIN)/python -m jobstream.local.invoke --function $(FN) --event $(EVENT) $(ARGS)
+
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
