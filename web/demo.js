@@ -13,6 +13,8 @@ const OTHER = "__other__";
 const DEFAULT_PARAMS = { "demo.count": { n: 50, interval_ms: 200 } };
 // Long jobs would grow the page without bound: keep the newest entries only.
 const MAX_ROWS = 500;
+// The same for streamed text (kept in sessionStorage too, so a reload shows it again).
+const MAX_TEXT_CHARS = 20000;
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -20,6 +22,7 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const ui = {
   form: /** @type {HTMLFormElement} */ ($("start-form")),
   type: /** @type {HTMLSelectElement} */ ($("job-type")),
+  typeHint: $("type-hint"),
   customField: $("custom-type-field"),
   customType: /** @type {HTMLInputElement} */ ($("custom-type")),
   params: /** @type {HTMLTextAreaElement} */ ($("job-params")),
@@ -40,6 +43,8 @@ const ui = {
   drop: /** @type {HTMLButtonElement} */ ($("drop-button")),
   cancel: /** @type {HTMLButtonElement} */ ($("cancel-button")),
   errorBox: $("error-box"),
+  textSection: $("text-section"),
+  text: $("text-output"),
   resultSection: $("result-section"),
   result: $("result"),
   itemsSection: $("items-section"),
@@ -60,13 +65,19 @@ const ui = {
  * @property {string} token
  * @property {string} [type]
  * @property {string} lastEventId
+ * @property {string} [text]      text events' deltas shown so far (demo.typewriter)
+ * @property {number} [textEnd]   offset just after the last delta shown
  */
 
 /** The last progress counts shown, for the final "n of n" text. */
 let lastProgress = /** @type {{ done?: unknown, total?: unknown }} */ ({});
+/** The counts shown are the current phase's, not the job's (weighted phases). */
+let countsArePhase = false;
 
 /** @type {Map<string, Record<string, unknown>>} job type -> default params */
 const knownTypes = new Map(Object.entries(DEFAULT_PARAMS));
+/** @type {Map<string, { description?: string, mode?: string }>} what GET /jobs/types says */
+const typeInfo = new Map();
 
 /**
  * How the job on screen is being followed.
@@ -92,6 +103,8 @@ function readJobTypes(body) {
     .map((entry) => {
       if (typeof entry === "string") return { type: entry, params: undefined };
       const type = entry?.type ?? entry?.name;
+      const description = typeof entry?.description === "string" ? entry.description : undefined;
+      const mode = typeof entry?.mode === "string" ? entry.mode : undefined;
       const example = entry?.example ?? entry?.defaults ?? entry?.default_params;
       const schema = entry?.params_schema ?? entry?.schema;
       let params = example && typeof example === "object" ? example : undefined;
@@ -102,7 +115,7 @@ function readJobTypes(body) {
             .map(([name, property]) => [name, property.default]),
         );
       }
-      return { type, params };
+      return { type, params, description, mode };
     })
     .filter((entry) => typeof entry.type === "string" && entry.type !== "");
 }
@@ -121,8 +134,9 @@ async function loadJobTypes() {
   try {
     const response = await fetch(`${API_BASE}/jobs/types`, { headers: { Accept: "application/json" } });
     if (!response.ok) return;
-    for (const { type, params } of readJobTypes(await response.json())) {
+    for (const { type, params, description, mode } of readJobTypes(await response.json())) {
       if (!knownTypes.has(type)) knownTypes.set(type, params ?? {});
+      typeInfo.set(type, { description, mode });
     }
   } catch {
     // The API may not list its types; the page still works with the defaults and "Other…".
@@ -133,7 +147,32 @@ function showParamsFor(type) {
   ui.customField.hidden = type !== OTHER;
   const params = knownTypes.get(type) ?? {};
   ui.params.value = JSON.stringify(params, null, 2);
+  // Tall enough for the suggestion, without a wall of empty lines for a short one.
+  const lines = ui.params.value.split("\n").length;
+  ui.params.rows = Math.min(10, Math.max(4, lines + Math.ceil(ui.params.value.length / 90)));
+  showTypeHint(type);
   clearParamsError();
+}
+
+/** The job type's own description (its first paragraph) and how it runs, when the API says. */
+function showTypeHint(type) {
+  const info = typeInfo.get(type);
+  const summary = info?.description?.split(/\n\s*\n/)[0].replace(/\s+/g, " ").trim() ?? "";
+  const mode =
+    info?.mode === "inline"
+      ? "Runs inside the stream function while you watch (inline)."
+      : info?.mode === "background"
+        ? "Runs in the worker function, chunk after chunk (background)."
+        : "";
+  // `name` in a docstring becomes <code>name</code> (odd pieces of a split on backticks).
+  const pieces = summary.split("`").map((piece, index) => {
+    if (index % 2 === 0) return piece;
+    const code = document.createElement("code");
+    code.textContent = piece;
+    return code;
+  });
+  ui.typeHint.replaceChildren(...pieces, summary && mode ? " " : "", mode);
+  ui.typeHint.hidden = ui.typeHint.textContent === "";
 }
 
 function clearParamsError() {
@@ -258,6 +297,7 @@ async function follow(job, { resumed }) {
   const state = { job, stop, connection: null, finished: false, reconnects: 0, events: 0 };
   current = state;
   resetPanel(job);
+  if (job.text) showText(job.text, true);
   announce(resumed ? `Resuming job after event ${job.lastEventId || "0"}…` : "Job started.");
   if (!resumed) ui.heading.focus();
   if (resumed) await paintSnapshot(job, stop.signal);
@@ -324,6 +364,7 @@ async function finishWith(state, outcome) {
       if (!state.finished) announce("The stream has ended.");
       state.finished = true;
       ui.cancel.disabled = true;
+      ui.text.classList.remove("typing");
       return;
     case "http-error": {
       const message =
@@ -363,12 +404,13 @@ function render(state, event) {
   switch (event.type) {
     case "progress":
       setBadge("running");
-      setProgress(data.percent, data.done, data.total);
-      if (data.phase) setPhase(String(data.phase), false);
+      setProgress(data.percent, data.done, data.total, false, data.phase);
+      if (data.phase) setPhase(String(data.phase), String(data.phase), false);
       break;
     case "phase":
       setBadge("running");
-      if (data.name) setPhase(String(data.name), true);
+      if (data.name) setPhase(String(data.name), phaseLabel(data), true);
+      if (typeof data.percent === "number") setProgress(data.percent);
       break;
     case "log": {
       ui.logSection.hidden = false;
@@ -380,6 +422,9 @@ function render(state, event) {
     }
     case "item":
       renderItem(data);
+      break;
+    case "text":
+      renderText(state.job, data);
       break;
     case "complete":
       state.finished = true;
@@ -393,7 +438,8 @@ function render(state, event) {
     case "error":
       state.finished = true;
       setBadge("failed");
-      showPanelError(`The job failed: ${String(data.message ?? "unknown error")}`);
+      // The message is the server's own, client-safe and complete ("The job failed: ...").
+      showPanelError(String(data.message ?? "The job failed."));
       endJob("Job failed.");
       break;
     case "cancelled":
@@ -409,6 +455,7 @@ function render(state, event) {
 /** @param {string} message */
 function endJob(message) {
   announce(message);
+  ui.text.classList.remove("typing");
   ui.cancel.disabled = true;
   ui.cancel.textContent = "Cancel job";
   ui.drop.disabled = true;
@@ -439,6 +486,48 @@ function renderItem(data) {
     const [ok, failed] = [Number(ui.succeeded.textContent), Number(ui.failed.textContent)];
     setCounts(ok + (data.ok ? 1 : 0), failed + (data.ok ? 0 : 1));
   }
+}
+
+/**
+ * A `text` event {delta, offset}: append the delta. Offsets count code points of the whole text,
+ * so a delta already (partly) shown is skipped and a gap (text never received) is marked.
+ * @param {StoredJob} job
+ * @param {Record<string, any>} data
+ */
+function renderText(job, data) {
+  const delta = Array.from(typeof data.delta === "string" ? data.delta : "");
+  const shownEnd = job.textEnd ?? 0;
+  const offset = Number.isInteger(data.offset) ? data.offset : shownEnd;
+  const end = offset + delta.length;
+  if (end <= shownEnd) return;
+  let piece = delta.slice(Math.max(0, shownEnd - offset)).join("");
+  if (offset > shownEnd) piece = `[…]${piece}`;
+  job.textEnd = end;
+  job.text = ((job.text ?? "") + piece).slice(-MAX_TEXT_CHARS);
+  showText(piece, false);
+  saveJob(job);
+}
+
+/**
+ * @param {string} text
+ * @param {boolean} replace
+ */
+function showText(text, replace) {
+  ui.textSection.hidden = false;
+  if (replace) ui.text.textContent = text;
+  else ui.text.append(text);
+  if (ui.text.textContent && ui.text.textContent.length > MAX_TEXT_CHARS) {
+    ui.text.textContent = ui.text.textContent.slice(-MAX_TEXT_CHARS);
+  }
+  if (!current?.finished) ui.text.classList.add("typing");
+}
+
+/** "process (2 of 3)" for a job with declared phases, else the name alone. */
+function phaseLabel(data) {
+  const name = String(data.name);
+  return Number.isInteger(data.index) && Number.isInteger(data.count) && data.count > 1
+    ? `${name} (${data.index + 1}/${data.count})`
+    : name;
 }
 
 function setCounts(succeeded, failed) {
@@ -481,8 +570,9 @@ function appendRow(list, row) {
  * @param {unknown} [done]
  * @param {unknown} [total]
  * @param {boolean} [complete]
+ * @param {unknown} [phase] the progress event's phase
  */
-function setProgress(percent, done, total, complete = false) {
+function setProgress(percent, done, total, complete = false, phase = undefined) {
   if (typeof done === "number") lastProgress = { done, total };
   if (typeof percent !== "number" || !Number.isFinite(percent)) {
     // Indeterminate: ARIA says leave aria-valuenow out.
@@ -499,22 +589,35 @@ function setProgress(percent, done, total, complete = false) {
   const whole = complete ? 100 : Math.floor(clamped);
   ui.progress.setAttribute("aria-valuenow", String(whole));
   ui.progressFill.style.width = `${complete ? 100 : clamped}%`;
-  const text =
-    typeof done === "number" && typeof total === "number"
-      ? `${done} of ${total} (${whole}%)`
-      : `${whole}%`;
+  let text = `${whole}%`;
+  if (typeof done === "number" && typeof total === "number") {
+    // With weighted phases, done/total count the current phase and percent the whole job.
+    const own = total > 0 ? (100 * done) / total : 100;
+    if (!complete) countsArePhase = Boolean(phase) && Math.abs(own - clamped) > 0.5;
+    if (countsArePhase) {
+      text = complete ? "100%" : `${phase}: ${done} of ${total} · ${whole}% overall`;
+    } else {
+      text = `${done} of ${total} (${whole}%)`;
+    }
+  } else if (typeof done === "number") {
+    text = complete ? `${done} done (100%)` : `${whole}%`;
+  }
   ui.progress.setAttribute("aria-valuetext", text);
   ui.progressText.textContent = text;
 }
 
 /**
  * @param {string} name
+ * @param {string} label what to show, e.g. "process (2 of 3)"
  * @param {boolean} speak announce it (phase events), or only show it (progress events)
  */
-function setPhase(name, speak) {
-  if (ui.phase.textContent === name) return;
-  ui.phase.textContent = name;
-  if (speak) announce(`Phase: ${name}`);
+function setPhase(name, label, speak) {
+  // A progress event names the phase only: keep the richer label of its phase event.
+  if (ui.phase.dataset.name === name && !speak) return;
+  if (ui.phase.textContent === label) return;
+  ui.phase.dataset.name = name;
+  ui.phase.textContent = label;
+  if (speak) announce(`Phase: ${label}`);
 }
 
 /** @param {string} status */
@@ -542,8 +645,14 @@ function resetPanel(job) {
   setBadge("queued");
   ui.status.textContent = "";
   lastProgress = {};
+  countsArePhase = false;
+  // No animated slide back from the previous job's bar.
+  ui.progressFill.style.transition = "none";
   setProgress(0);
+  void ui.progressFill.offsetWidth;
+  ui.progressFill.style.transition = "";
   ui.phase.textContent = "–";
+  delete ui.phase.dataset.name;
   ui.connection.textContent = "–";
   ui.reconnects.textContent = "0";
   ui.lastEventId.textContent = job.lastEventId || "–";
@@ -554,6 +663,9 @@ function resetPanel(job) {
   ui.errorBox.textContent = "";
   ui.resultSection.hidden = true;
   ui.result.textContent = "";
+  ui.textSection.hidden = true;
+  ui.text.textContent = "";
+  ui.text.classList.remove("typing");
   ui.itemsSection.hidden = true;
   setCounts(0, 0);
   ui.itemsSection.hidden = true;
@@ -581,8 +693,8 @@ async function paintSnapshot(job, signal) {
     if (current?.job !== job || current.events > 0) return; // live events are newer
     const progress = snapshot.progress;
     if (progress && typeof progress === "object") {
-      setProgress(progress.percent, progress.done, progress.total);
-      if (progress.phase) setPhase(String(progress.phase), false);
+      setProgress(progress.percent, progress.done, progress.total, false, progress.phase);
+      if (progress.phase) setPhase(String(progress.phase), String(progress.phase), false);
     }
     if (typeof snapshot.status === "string") setBadge(snapshot.status);
     if (snapshot.status === "succeeded") {
@@ -590,12 +702,11 @@ async function paintSnapshot(job, signal) {
       ui.resultSection.hidden = false;
       ui.result.textContent = JSON.stringify(snapshot.result ?? null, null, 2);
     }
-    if (snapshot.status === "failed" && snapshot.error) {
-      showPanelError(`The job failed: ${snapshot.error}`);
-    }
+    if (snapshot.status === "failed" && snapshot.error) showPanelError(String(snapshot.error));
     if (["succeeded", "failed", "cancelled"].includes(snapshot.status)) {
       current.finished = true;
       ui.cancel.disabled = true;
+      ui.text.classList.remove("typing");
       announce(`Job ${snapshot.status}.`);
     }
   } catch {

@@ -179,7 +179,7 @@ def test_items_results_and_a_failed_job(page: Page, stack: FakeStack) -> None:
     page.get_by_label("Job type name").fill("demo.fail")
     start_job(page, stack, {"at": 3, "interval_ms": 10})
     expect(page.locator("#job-badge")).to_have_text("failed")
-    expect(page.get_by_role("alert")).to_have_text("The job failed: step 3 failed")
+    expect(page.get_by_role("alert")).to_have_text("step 3 failed")
     expect(page.locator("#log li.level-warning")).to_have_count(1)
     expect(page.locator("#items-section")).to_be_hidden()
 
