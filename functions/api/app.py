@@ -23,6 +23,8 @@ from jobstream.settings import Settings
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
 logger = Logger(service="jobstream")
 tracer = observability.tracer()
+# No request/response bodies from botocore in the log, even at DEBUG (tokens, job data).
+observability.quiet_wire_logs()
 
 
 @cache

@@ -27,6 +27,8 @@ from jobstream.streaming.response import StreamingResponse, streaming_handler
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
 logger = Logger(service="jobstream")
 tracer = observability.tracer()
+# No request/response bodies from botocore in the log, even at DEBUG (tokens, job data).
+observability.quiet_wire_logs()
 _metrics = observability.metrics_sink()
 
 # Built on first use, then kept for the container's life: the store's boto3 client and its

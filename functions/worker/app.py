@@ -23,6 +23,8 @@ from jobstream.store import JobStore
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
 logger = Logger(service="jobstream")
 tracer = observability.tracer()
+# No request/response bodies from botocore in the log, even at DEBUG (tokens, job data).
+observability.quiet_wire_logs()
 _metrics = observability.metrics_sink()
 
 # Built on the first invocation (it needs the context's ARN), then kept for the container's life.

@@ -7,7 +7,8 @@
   and replayed, polls, heartbeats);
 - ``chunk_metrics.observe_worker``: the worker handler's decorator (chunk duration, steps, hops);
 - ``tracing.tracer``: the X-Ray Tracer, patching botocore only (off outside Lambda);
-- ``log_keys.stream_job_id``: the job id a stream handler adds to its log lines.
+- ``log_keys.stream_job_id``: the job id a stream handler adds to its log lines;
+- ``wire_logs.quiet_wire_logs``: no request/response bodies from botocore, even at DEBUG.
 
 Nothing below the handlers imports this package: the store and the streams only know their own
 observer hooks.
@@ -19,6 +20,7 @@ from jobstream.observability.log_keys import stream_job_id
 from jobstream.observability.metrics import MetricName, MetricsSink, metrics_sink
 from jobstream.observability.stream_metrics import StreamMetrics
 from jobstream.observability.tracing import tracer
+from jobstream.observability.wire_logs import quiet_wire_logs
 
 __all__ = [
     "AppendMetrics",
@@ -27,6 +29,7 @@ __all__ = [
     "StreamMetrics",
     "metrics_sink",
     "observe_worker",
+    "quiet_wire_logs",
     "stream_job_id",
     "tracer",
 ]

@@ -1,7 +1,7 @@
 """CloudWatch metrics through Powertools' EMF provider: one sink per process, safe across threads.
 
-Why a wrapper around ``Metrics``: jobstream records metrics from helper threads (the step
-committer's timer, the stream's inline driver) while the invocation's thread may flush, and
+Why a wrapper around Powertools' EMF provider: jobstream records metrics from helper threads (the
+step committer's timer, the stream's inline driver) while the invocation's thread may flush, and
 Powertools' metric set is a plain shared dict. And Powertools warns when asked to flush an empty
 set, which is legitimate here (a stream refused with a 4xx, an invocation that wrote nothing).
 """
@@ -13,8 +13,10 @@ import threading
 from enum import StrEnum
 from functools import cache
 
-from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+    AmazonCloudWatchEMFProvider,
+)
 
 DEFAULT_NAMESPACE = "jobstream"
 SERVICE = "jobstream"
@@ -43,10 +45,13 @@ class MetricName(StrEnum):
 
 
 class MetricsSink:
-    def __init__(self, metrics: Metrics) -> None:
-        self._metrics = metrics
+    """Powertools' EMF provider behind a lock. A provider of its own, not ``Metrics()``: every
+    ``Metrics`` instance shares one class-level metric set, which would mix this sink's metrics
+    with anyone else's (and a test's with the next test's)."""
+
+    def __init__(self, provider: AmazonCloudWatchEMFProvider) -> None:
+        self._provider = provider
         self._lock = threading.Lock()
-        self._pending = False
 
     def count(self, name: MetricName, value: float = 1) -> None:
         self._add(name, MetricUnit.Count, value)
@@ -57,15 +62,15 @@ class MetricsSink:
     def flush(self) -> None:
         """Publish what was recorded (one EMF line on stdout); nothing at all if nothing was."""
         with self._lock:
-            if not self._pending:
+            # The provider's own set, not a flag of ours: Powertools also publishes by itself
+            # (every 100 values of a metric) and empties the set when it does.
+            if not self._provider.metric_set:
                 return
-            self._pending = False
-            self._metrics.flush_metrics()
+            self._provider.flush_metrics()
 
     def _add(self, name: MetricName, unit: MetricUnit, value: float) -> None:
         with self._lock:
-            self._metrics.add_metric(name=name.value, unit=unit, value=value)
-            self._pending = True
+            self._provider.add_metric(name=name.value, unit=unit, value=value)
 
 
 def _namespace() -> str:
@@ -74,9 +79,9 @@ def _namespace() -> str:
 
 @cache
 def metrics_sink() -> MetricsSink:
-    """The process's sink (Powertools shares one metric set per process anyway)."""
-    metrics = Metrics(namespace=_namespace(), service=SERVICE)
+    """The process's sink, configured from the environment when first asked for."""
+    provider = AmazonCloudWatchEMFProvider(namespace=_namespace(), service=SERVICE)
     stage = os.environ.get(STAGE_ENV)
     if stage:
-        metrics.set_default_dimensions(stage=stage)
-    return MetricsSink(metrics)
+        provider.set_default_dimensions(stage=stage)
+    return MetricsSink(provider)

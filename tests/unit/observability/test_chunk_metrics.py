@@ -1,0 +1,65 @@
+"""observe_worker: a worker invocation's chunk metrics, published when it returns or raises."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from jobstream.observability import MetricName, observe_worker
+from tests.unit.observability.emf import emf_documents, new_sink, values
+
+pytestmark = pytest.mark.unit
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_hop_records_its_duration_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    sink = new_sink()
+    clock = Clock()
+
+    @observe_worker(sink, clock=clock)
+    def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+        clock.now += 1.25
+        return {"outcome": "handed_off", "reason": "", "steps": 7}
+
+    assert handler({}, None) == {"outcome": "handed_off", "reason": "", "steps": 7}
+
+    documents = emf_documents(capsys.readouterr().out)
+    assert values(documents, "WorkerHops") == [1.0]
+    assert values(documents, "ChunkSteps") == [7.0]
+    assert values(documents, "ChunkDuration") == [1250.0]
+
+
+def test_a_rejected_event_is_counted_apart(capsys: pytest.CaptureFixture[str]) -> None:
+    @observe_worker(new_sink())
+    def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+        return {"outcome": "rejected"}
+
+    handler({}, None)
+
+    documents = emf_documents(capsys.readouterr().out)
+    assert values(documents, "WorkerEventsRejected") == [1.0]
+    assert values(documents, "WorkerHops") == []
+
+
+def test_what_was_recorded_is_published_even_when_the_handler_raises(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sink = new_sink()
+
+    @observe_worker(sink)
+    def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+        sink.count(MetricName.EVENTS_EMITTED, 3)  # e.g. appends made before the failure
+        raise RuntimeError("store unavailable")
+
+    with pytest.raises(RuntimeError):
+        handler({}, None)
+
+    assert values(emf_documents(capsys.readouterr().out), "EventsEmitted") == [3.0]
