@@ -1,0 +1,194 @@
+"""template.yaml as CloudFormation sees it after SAM's transform, checked offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobstream.api import create_app
+from jobstream.local.template_table import load_template
+from jobstream.settings import Settings
+from tests.conftest import REPO_ROOT, TEMPLATE
+
+pytestmark = pytest.mark.integration
+
+HERE = Path(__file__).parent
+
+
+@cache
+def translated() -> dict[str, Any]:
+    sam = os.environ.get("SAM_CLI") or str(REPO_ROOT / ".venv-sam" / "bin" / "sam")
+    python = Path(sam).with_name("python")
+    if not python.exists():
+        pytest.fail("SAM CLI's venv not found: run `make test` (it installs .venv-sam)")
+    result = subprocess.run(
+        [str(python), str(HERE / "sam_translate.py"), str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def resources(kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in translated()["Resources"].items() if v["Type"] == kind}
+
+
+def _refers_to(value: Any, logical_id: str) -> bool:
+    return value == {"Ref": logical_id} or value == logical_id
+
+
+def _condition_is(name: str | None, parameter: str, value: str) -> bool:
+    if name is None:
+        return False
+    condition = translated()["Conditions"][name]
+    return condition == {"Fn::Equals": [{"Ref": parameter}, value]}
+
+
+def test_every_public_function_url_has_both_public_permissions() -> None:
+    """Since October 2025 a public URL needs lambda:InvokeFunctionUrl and lambda:InvokeFunction;
+    SAM adds them only for a literal AuthType NONE."""
+    permissions = resources("AWS::Lambda::Permission").values()
+    for name, url in resources("AWS::Lambda::Url").items():
+        auth = url["Properties"]["AuthType"]
+        function = url["Properties"]["TargetFunctionArn"]["Ref"]
+        if auth == "AWS_IAM":
+            continue
+        mine = [p for p in permissions if _refers_to(p["Properties"]["FunctionName"], function)]
+        if auth != "NONE":  # a parameter: the permissions must exist exactly when it is NONE
+            parameter = auth["Ref"]
+            mine = [p for p in mine if _condition_is(p.get("Condition"), parameter, "NONE")]
+        actions = {
+            (p["Properties"]["Action"], p["Properties"]["Principal"])
+            for p in mine
+            if p["Properties"].get("FunctionUrlAuthType") == "NONE"
+            or p["Properties"].get("InvokedViaFunctionUrl") is True
+        }
+        assert actions == {("lambda:InvokeFunctionUrl", "*"), ("lambda:InvokeFunction", "*")}, name
+
+
+def test_the_stream_streams_through_the_exec_wrapper_shipped_in_the_layer() -> None:
+    url = translated()["Resources"]["StreamFunctionUrl"]["Properties"]
+    assert url["InvokeMode"] == "RESPONSE_STREAM"
+    function = translated()["Resources"]["StreamFunction"]["Properties"]
+    wrapper = function["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"]
+    # The layer's content (shared/) lands under /opt/python in the function.
+    assert wrapper.startswith("/opt/python/")
+    source = REPO_ROOT / "shared" / wrapper.removeprefix("/opt/python/")
+    assert source.is_file()
+    assert os.access(source, os.X_OK)
+    assert "VpcConfig" not in function  # streaming URLs are not available in a VPC
+
+
+def test_the_worker_may_chain_itself_and_retries_into_a_failure_queue() -> None:
+    worker = translated()["Resources"]["WorkerFunction"]["Properties"]
+    assert worker["RecursiveLoop"] == "Allow"
+    config = next(iter(resources("AWS::Lambda::EventInvokeConfig").values()))["Properties"]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["WorkerFailureQueue", "Arn"]
+    }
+
+
+def _dynamodb_actions(role: dict[str, Any], *, inline: bool) -> set[str]:
+    actions: set[str] = set()
+    for policy in role["Properties"].get("Policies", []):
+        if "Fn::If" in policy:  # a policy that exists only under a condition
+            condition, when_true, when_false = policy["Fn::If"]
+            assert condition == "InlineEnabled"
+            policy = when_true if inline else when_false
+            if policy == {"Ref": "AWS::NoValue"}:
+                continue
+        for statement in policy["PolicyDocument"]["Statement"]:
+            listed = statement["Action"]
+            actions.update([listed] if isinstance(listed, str) else listed)
+    return {a for a in actions if a.startswith("dynamodb:")}
+
+
+@pytest.mark.parametrize(
+    ("role", "inline", "expected"),
+    [
+        ("StreamFunctionRole", False, {"dynamodb:GetItem", "dynamodb:Query"}),
+        (
+            "StreamFunctionRole",
+            True,
+            {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem"},
+        ),
+        (
+            "ApiFunctionRole",
+            True,
+            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+        ),
+        (
+            "WorkerFunctionRole",
+            True,
+            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+        ),
+    ],
+)
+def test_table_access_is_least_privilege(role: str, inline: bool, expected: set[str]) -> None:
+    assert _dynamodb_actions(translated()["Resources"][role], inline=inline) == expected
+
+
+def test_the_rest_front_streams_to_the_stream_function() -> None:
+    api = translated()["Resources"]["StreamRestApi"]
+    assert _condition_is(api.get("Condition"), "StreamFront", "RestApi")
+    integration = api["Properties"]["Body"]["paths"]["/jobs/{job_id}/events"]["get"][
+        "x-amazon-apigateway-integration"
+    ]
+    assert integration["responseTransferMode"] == "STREAM"
+    assert integration["uri"]["Fn::Sub"].endswith(
+        "/functions/${StreamFunction.Arn}/response-streaming-invocations"
+    )
+    assert api["Properties"]["EndpointConfiguration"]["Types"] == ["REGIONAL"]
+
+
+def test_outputs_name_everything_a_user_or_a_deployed_test_needs() -> None:
+    outputs = translated()["Outputs"]
+    assert {
+        "ApiUrl",
+        "StreamUrl",
+        "StreamRestApiUrl",
+        "Region",
+        "TableName",
+        "WorkerFunction",
+        "WorkerFailureQueueUrl",
+        "TokenKeySecretArn",
+    } <= set(outputs)
+
+
+def test_the_api_url_cors_is_the_apps_cors() -> None:
+    """On AWS the Function URL's CORS headers win; locally the app's do: they must agree."""
+    template = load_template(TEMPLATE)
+    api = template["Resources"]["ApiFunction"]["Properties"]
+    cors = api["FunctionUrlConfig"]["Cors"]
+    app = create_app(
+        Settings(
+            token_key="k" * 40, worker_function="w", cors_allowed_origins=["https://a.example"]
+        )
+    )
+    [middleware] = [m for m in app.user_middleware if m.cls.__name__ == "CORSMiddleware"]
+    options = middleware.kwargs
+    assert cors["AllowOrigins"] == {"Ref": "AllowedOrigins"}
+    assert api["Environment"]["Variables"]["JOBSTREAM_CORS_ALLOWED_ORIGINS"] == {
+        "Join": [",", {"Ref": "AllowedOrigins"}]
+    }
+    assert sorted(cors["AllowMethods"]) == sorted(options["allow_methods"])
+    assert sorted(h.lower() for h in cors["AllowHeaders"]) == sorted(
+        h.lower() for h in options["allow_headers"]
+    )
+    assert sorted(h.lower() for h in cors["ExposeHeaders"]) == sorted(
+        h.lower() for h in options["expose_headers"]
+    )
+    assert cors["MaxAge"] == options["max_age"]
+    assert cors["AllowCredentials"] is bool(options.get("allow_credentials", False))
