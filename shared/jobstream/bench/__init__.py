@@ -1,0 +1,14 @@
+"""``make bench``: the figures behind docs/benchmarks.md, measured on this machine in one run.
+
+One module per kind of figure, each returning plain result objects; ``report.py`` turns them into
+the Markdown page and checks each against its target (``targets.py``):
+
+- ``sse_codec``: our SSE encoder/parser against sse-starlette's encoder and httpx-sse's parser;
+- ``dynamo_cost``: DynamoDB requests and capacity per event, per reconnect, per idle stream-minute
+  (deterministic: simulated clocks, requests counted from botocore's events);
+- ``imports``: cold import time of each handler module (``python -X importtime``);
+- ``end_to_end``: one job through the local stack (job -> store -> stream -> client).
+
+Nothing here runs in ``make test``; the job types the bench needs live in ``jobs.py``, a registry of
+their own, so the demo registry stays what users see.
+"""
