@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 from jobstream.local.stack import LocalStack
 from jobstream.store.models import JobStatus
 from tests.browser.chromium import skip_without_chromium
+from tests.browser.native_eventsource import follow_like_the_docs
 
 skip_without_chromium()
 
@@ -198,31 +199,6 @@ def test_demo_typewriter_streams_its_text_inline(demo: Page, local_stack: LocalS
     assert local_stack.jobs.store.get_job(job_id).mode.value == "inline"
 
 
-FOLLOW_WITH_EVENTSOURCE = """
-(url) => new Promise((resolve) => {
-  const source = new EventSource(url);
-  const ids = [];
-  let opens = 0;
-  const done = (how) => {
-    source.close();
-    resolve({ how, ids, opens });
-  };
-  source.onopen = () => { opens += 1; };
-  source.addEventListener("progress", (event) => ids.push(Number(event.lastEventId)));
-  source.addEventListener("complete", (event) => {
-    ids.push(Number(event.lastEventId));
-    // Closing on the terminal event: otherwise the browser reconnects once more (and gets 204).
-    done("complete");
-  });
-  source.onerror = () => {
-    // CLOSED: the browser gave up for good; CONNECTING: the body ended, it is about to resume.
-    if (source.readyState === EventSource.CLOSED) done("closed");
-  };
-  setTimeout(() => done("timeout"), 30000);
-})
-"""
-
-
 def test_native_eventsource_with_a_query_token_resumes_across_deadline_closes(
     page: Page, local_stack: LocalStack
 ) -> None:
@@ -233,13 +209,12 @@ def test_native_eventsource_with_a_query_token_resumes_across_deadline_closes(
     ).json()
     page.goto(f"{local_stack.url}/")  # same origin as the stream
 
-    outcome: dict[str, Any] = page.evaluate(
-        FOLLOW_WITH_EVENTSOURCE, f"{created['events_url']}?token={created['token']}"
-    )
+    outcome = follow_like_the_docs(page, f"{created['events_url']}?token={created['token']}")
 
     assert outcome["how"] == "complete"
-    # Several connections (the stream ends at its deadline every ~3 s), and because the browser
-    # sent Last-Event-ID on each reconnect, the server carried on after it: nothing lost or
-    # repeated.
+    # Several connections (the stream ends at its deadline every ~3 s, which also fires an `error`
+    # Event the listener must not take for the job's end), and because the browser sent
+    # Last-Event-ID on each reconnect, the server carried on after it: nothing lost or repeated.
     assert outcome["opens"] >= 2
-    assert outcome["ids"] == list(range(1, n + 2))
+    assert [int(event["id"]) for event in outcome["seen"]] == list(range(1, n + 2))
+    assert outcome["seen"][-1]["data"] == {"result": {"count": n}}

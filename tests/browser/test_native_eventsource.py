@@ -13,6 +13,7 @@ from playwright.sync_api import Page
 
 from tests.browser.chromium import skip_without_chromium
 from tests.browser.fake_stack import FakeStack
+from tests.browser.native_eventsource import follow_like_the_docs
 
 skip_without_chromium()
 
@@ -88,3 +89,23 @@ def test_eventsource_without_a_token_is_refused(blank_page: Page, stack: FakeSta
     outcome = follow(blank_page, stack.events_url(job))
     assert outcome["how"] == "closed"
     assert [c.status for c in job.connections] == [401]
+
+
+def test_eventsource_as_the_docs_show_resumes_after_the_in_band_failure_notice(
+    blank_page: Page, stack: FakeStack
+) -> None:
+    """The notice is an `error` MessageEvent like the job's own failure; `retryable` tells them
+    apart, and the browser resumes after it with Last-Event-ID on its own."""
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("progress", {"done": i, "total": 10, "percent": 10 * i}) for i in range(1, 6)
+    ]
+    events.append(("error", {"message": "The job failed: step 6 raised."}))
+    job = stack.add_job(events, interval_s=0.003, drops={3: "failure_notice"}, retry_ms=20)
+
+    outcome = follow_like_the_docs(blank_page, f"{stack.events_url(job)}?token={job.token}")
+
+    assert outcome["how"] == "error"
+    assert outcome["failure"] == "The job failed: step 6 raised."
+    assert [int(e["id"]) for e in outcome["seen"]] == [1, 2, 3, 4, 5, 6]
+    assert outcome["opens"] == 2
+    assert [c.last_event_id for c in job.connections] == [None, "3"]
