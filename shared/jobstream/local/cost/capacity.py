@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -77,6 +78,12 @@ class Usage:
     write_units: int
     read_units: int
     event_bytes_written: int
+    # Wall time of the calls (from parameter building to the parsed reply), per operation.
+    seconds: Mapping[str, float] = field(default_factory=dict)
+
+    def mean_latency(self, operation: str) -> float | None:
+        count = self.requests.get(operation, 0)
+        return self.seconds.get(operation, 0.0) / count if count else None
 
     @property
     def total_requests(self) -> int:
@@ -88,6 +95,7 @@ class Usage:
             write_units=self.write_units + other.write_units,
             read_units=self.read_units + other.read_units,
             event_bytes_written=self.event_bytes_written + other.event_bytes_written,
+            seconds=dict(Counter(self.seconds) + Counter(other.seconds)),
         )
 
 
@@ -106,6 +114,9 @@ class CapacityMeter:
         self._read_units = 0
         self._event_bytes = 0
         self._sizes: dict[tuple[str, str], int] = {}
+        self._seconds: Counter[str] = Counter()
+        # Each thread has at most one call in flight on a client.
+        self._started = threading.local()
 
     def usage(self) -> Usage:
         with self._lock:
@@ -114,6 +125,7 @@ class CapacityMeter:
                 write_units=self._write_units,
                 read_units=self._read_units,
                 event_bytes_written=self._event_bytes,
+                seconds=dict(self._seconds),
             )
 
     def __enter__(self) -> CapacityMeter:
@@ -138,11 +150,16 @@ class CapacityMeter:
 
     # --- botocore hooks ---
     def _before_call(self, model: OperationModel, params: Mapping[str, Any], **_: Any) -> None:
+        self._started.at = time.monotonic()
         with self._lock:
             self._requests[model.name] += 1
             self._write_units += self._write_cost(model.name, params)
 
     def _after_call(self, model: OperationModel, parsed: Mapping[str, Any], **_: Any) -> None:
+        started = getattr(self._started, "at", None)
+        if started is not None:
+            with self._lock:
+                self._seconds[model.name] += time.monotonic() - started
         if "Error" in parsed:
             # A refused read is still a request (counted above); its units are not modelled.
             return

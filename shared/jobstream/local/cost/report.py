@@ -93,6 +93,10 @@ def cost_of(m: Measurement, deployment: Deployment, prices: PriceList) -> JobCos
     )
 
 
+def _latency(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
 def _requests(usage_requests: dict[str, int] | object, names: Sequence[str]) -> str:
     assert isinstance(usage_requests, dict)
     return " + ".join(f"{usage_requests[n]:,} {n}" for n in names if usage_requests.get(n))
@@ -108,6 +112,14 @@ def render(measurements: Sequence[Measurement], deployment: Deployment, prices: 
 
     costs = [cost_of(m, deployment, prices) for m in measurements]
     row("Job duration (worker, measured)", [f"{m.worker.seconds:.1f} s" for m in measurements])
+    row(
+        "of which the job's own pauses",
+        [f"{m.events * m.interval_ms / 1000:.1f} s" for m in measurements],
+    )
+    row(
+        "Mean TransactWriteItems latency (local)",
+        [_latency(m.dynamodb["worker"].mean_latency("TransactWriteItems")) for m in measurements],
+    )
     row(
         "Events streamed to the client",
         [f"{m.streamed_events:,} ({m.streamed_bytes / 1024:.0f} KB)" for m in measurements],
