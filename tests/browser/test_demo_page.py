@@ -228,3 +228,40 @@ def test_the_form_works_from_the_keyboard(page: Page, stack: FakeStack) -> None:
     assert len(stack.created) == created + 1
     # Focus moved to the new job's heading, so screen reader users land on it.
     expect(page.locator("#job-heading")).to_be_focused()
+
+
+def test_text_events_append_by_offset_and_survive_a_reload(page: Page, stack: FakeStack) -> None:
+    job = stack.add_job(
+        [
+            ("text", {"delta": "Hel", "offset": 0}),
+            # Overlaps what is shown: only "lo" is new.
+            ("text", {"delta": "llo", "offset": 2}),
+            ("text", {"delta": " wör", "offset": 5}),
+            # Already shown entirely: nothing to add.
+            ("text", {"delta": "wö", "offset": 6}),
+            # A gap (text never received) is marked, not glued on.
+            ("text", {"delta": "!", "offset": 20}),
+            ("complete", {"result": {"chars": 21}}),
+        ],
+        job_type="demo.typewriter",
+    )
+    page.goto(f"{stack.base_url}/")
+    saved = {
+        "job_id": job.job_id,
+        "events_url": stack.events_url(job),
+        "token": job.token,
+        "lastEventId": "",
+    }
+    page.evaluate("(job) => sessionStorage.setItem('jobstream.demo.job', job)", json.dumps(saved))
+    page.reload()
+
+    text = page.locator("#text-output")
+    expect(page.locator("#job-badge")).to_have_text("succeeded")
+    expect(text).to_have_text("Hello wör[…]!")
+    expect(text).not_to_have_class(re.compile("typing"))
+
+    # The stream has nothing left (204); the text comes back from sessionStorage.
+    page.reload()
+    expect(page.locator("#connection-state")).to_have_text("closed")
+    expect(text).to_have_text("Hello wör[…]!")
+    assert [c.status for c in job.connections][-1] == 204
