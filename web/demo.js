@@ -733,7 +733,10 @@ async function onCancel() {
       { method: "POST", headers: { Authorization: `Bearer ${job.token}`, Accept: "application/json" } },
     );
     if (response.status === 202 || response.ok) {
-      announce("Cancellation requested; waiting for the job to stop…");
+      // The stream may already have delivered `cancelled` (and said so) while this POST was out.
+      if (current?.job === job && !current.finished) {
+        announce("Cancellation requested; waiting for the job to stop…");
+      }
       return;
     }
     const body = await response.json().catch(() => null);
