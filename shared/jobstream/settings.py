@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("jobstream_stream_max_seconds", "stream_max_seconds"),
     )
     # Tail polling of the event log: this soon after a poll that found events, doubling after each
-    # empty poll up to the ceiling. The ceiling sets an idle stream's cost: 1500 ms = 40 Queries/min.
+    # empty poll up to the ceiling, which sets an idle stream's cost: 1500 ms = 40 Queries/min.
     stream_poll_min_ms: int = Field(default=25, ge=1, le=1_000)
     stream_poll_max_ms: int = Field(default=1_500, ge=1, le=60_000)
     # Reconnection delay sent in the first frame's ``retry:`` field.
