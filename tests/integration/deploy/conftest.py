@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from jobstream.api.log import logger as powertools_logger
 from jobstream.jobs import JobService, RecordingInvoker
 from jobstream.jobs.demo import registry
 from jobstream.local.invoke import SeededJob, fill_placeholders, seed_job
@@ -89,3 +90,12 @@ def load_event(name: str, job: SeededJob | None = None) -> dict[str, Any]:
 
 def event_files() -> list[Path]:
     return sorted(EVENTS.glob("*.json"))
+
+
+@pytest.fixture(autouse=True)
+def _no_log_keys_left_behind() -> Iterator[None]:
+    """The handlers append keys (job_id, hop, the Lambda context) to the process-wide Powertools
+    formatter, and a Lambda process would clear them at its next invocation; clear them after each
+    test so that no other test sees this one's job_id."""
+    yield
+    powertools_logger.clear_state()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from jobstream.api.log import logger as powertools_logger
 from jobstream.observability import metrics_sink
 from jobstream.settings import Settings
 
@@ -51,3 +52,12 @@ def event_loop_for_mangum() -> Iterator[asyncio.AbstractEventLoop]:
     yield loop
     asyncio.set_event_loop(None)
     loop.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_log_keys_left_behind() -> Iterator[None]:
+    """The handlers append keys (job_id, hop, the Lambda context) to the process-wide Powertools
+    formatter, and a Lambda process would clear them at its next invocation; clear them after each
+    test so that no other test sees this one's job_id."""
+    yield
+    powertools_logger.clear_state()
