@@ -15,9 +15,8 @@ from jobstream.api.log import RequestLogMiddleware
 from jobstream.api.routes import REPLAYED_HEADER, router
 from jobstream.auth.keys import SigningKeyNotConfigured, signing_key_configured
 from jobstream.aws_clients import dynamodb_client
-from jobstream.jobs import JobService, LambdaWorkerInvoker, load_registry
+from jobstream.composition import WorkerFunctionNotConfigured, lambda_job_service
 from jobstream.settings import Settings
-from jobstream.store import JobStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -39,13 +38,13 @@ def create_app(
     first request from ``settings``. ``dynamodb``: the client for the idempotency records (and the
     default service's store); by default created on first use from ``settings``. Nothing here
     touches AWS. Raises SigningKeyNotConfigured if ``settings`` names no token key at all, and
-    WorkerNotConfigured if the default service would have no worker function to start.
+    WorkerFunctionNotConfigured if the default service would have no worker function to start.
     """
     settings = settings or Settings()
     if not signing_key_configured(settings):
         raise SigningKeyNotConfigured()
     if service is None and not settings.worker_function:
-        raise WorkerNotConfigured()
+        raise WorkerFunctionNotConfigured()
 
     client: DynamoDBClient | None = dynamodb
 
@@ -58,7 +57,7 @@ def create_app(
     def service_factory() -> JobsService:
         if service is not None:
             return service
-        return default_job_service(settings, dynamodb=get_client())
+        return lambda_job_service(settings, dynamodb=get_client())
 
     app = FastAPI(
         title="jobstream jobs API",
@@ -92,23 +91,3 @@ def create_app(
         max_age=600,
     )
     return app
-
-
-class WorkerNotConfigured(RuntimeError):
-    def __init__(self) -> None:
-        super().__init__(
-            "the jobs API needs the worker function to start jobs: set JOBSTREAM_WORKER_FUNCTION "
-            "(or pass a ready service to create_app)"
-        )
-
-
-def default_job_service(settings: Settings, *, dynamodb: DynamoDBClient) -> JobService:
-    """The Lambda deployment's service: the table, Settings.job_registry, the worker function."""
-    if not settings.worker_function:
-        raise WorkerNotConfigured()
-    return JobService(
-        store=JobStore(settings, client=dynamodb),
-        registry=load_registry(settings.job_registry),
-        invoker=LambdaWorkerInvoker(settings.worker_function, settings=settings),
-        settings=settings,
-    )

@@ -11,7 +11,7 @@ from jobstream.jobs.budget import remaining_until
 from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
 from jobstream.jobs.context import encode_json
 from jobstream.jobs.driver import INLINE_MARGIN_S, DriveResult, JobDriver, lease_abandoned
-from jobstream.jobs.invokers import LambdaWorkerInvoker, ThreadWorkerInvoker, WorkerInvoker
+from jobstream.jobs.invokers import WorkerInvoker
 from jobstream.jobs.registry import JobRegistry, load_registry
 from jobstream.settings import Settings
 from jobstream.store.errors import PayloadTooLarge
@@ -58,45 +58,18 @@ class JobService:
         cls,
         settings: Settings,
         *,
-        invoker: WorkerInvoker | None = None,
+        invoker: WorkerInvoker,
         store: JobStore | None = None,
         registry: JobRegistry | None = None,
     ) -> JobService:
-        """The production wiring: a store on ``settings``, the registry named by
-        Settings.job_registry, and an asynchronous Lambda invoke of Settings.worker_function."""
-        if invoker is None:
-            if not settings.worker_function:
-                raise ValueError(
-                    "JOBSTREAM_WORKER_FUNCTION is not set, so jobs cannot be started. On AWS the "
-                    "template sets it; locally use JobService.with_thread_worker(settings)."
-                )
-            invoker = LambdaWorkerInvoker(settings.worker_function, settings=settings)
+        """A store on ``settings`` and the registry named by Settings.job_registry; ``invoker``
+        starts worker chunks (jobstream.composition picks it: Lambda or a local thread)."""
         return cls(
             store=store or JobStore(settings),
             registry=registry or load_registry(settings.job_registry),
             invoker=invoker,
             settings=settings,
         )
-
-    @classmethod
-    def with_thread_worker(
-        cls,
-        settings: Settings,
-        *,
-        store: JobStore | None = None,
-        registry: JobRegistry | None = None,
-    ) -> JobService:
-        """The local stack's wiring: worker hops run in background threads of this process, each
-        with a simulated timeout of Settings.local_function_timeout_s (see ThreadWorkerInvoker,
-        reachable as ``service.invoker`` to wait for or shut down the workers)."""
-        invoker = ThreadWorkerInvoker(timeout_s=settings.local_function_timeout_s)
-        service = cls.from_settings(settings, invoker=invoker, store=store, registry=registry)
-        invoker.bind(
-            lambda job_id, hop, remaining_s: service.run_hop(
-                job_id, hop=hop, remaining_s=remaining_s
-            )
-        )
-        return service
 
     @property
     def registry(self) -> JobRegistry:

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from jobstream.api import create_app
-from jobstream.api.app import WorkerNotConfigured
 from jobstream.auth.keys import SigningKeyNotConfigured
+from jobstream.composition import WorkerFunctionNotConfigured
 from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from tests.unit.api.conftest import BASE_URL
@@ -120,5 +120,5 @@ def test_no_token_key_anywhere_is_a_configuration_error(
 
 
 def test_default_service_needs_the_worker_function(api_settings: Settings) -> None:
-    with pytest.raises(WorkerNotConfigured, match="JOBSTREAM_WORKER_FUNCTION"):
+    with pytest.raises(WorkerFunctionNotConfigured, match="JOBSTREAM_WORKER_FUNCTION"):
         create_app(api_settings)

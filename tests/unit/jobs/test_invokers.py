@@ -10,6 +10,7 @@ import pytest
 from botocore.stub import Stubber
 from pydantic import ValidationError
 
+from jobstream.composition import WorkerFunctionNotConfigured, lambda_job_service
 from jobstream.jobs import (
     JobService,
     LambdaWorkerInvoker,
@@ -73,9 +74,13 @@ def test_the_thread_invoker_runs_a_job_to_the_end_over_several_hops(
     settings = job_settings.model_copy(
         update={"cancel_check_seconds": 1.0, "local_function_timeout_s": 1.2}
     )
-    service = JobService.with_thread_worker(settings, store=JobStore(settings, client=ddb))
-    invoker = service.invoker
-    assert isinstance(invoker, ThreadWorkerInvoker)
+    invoker = ThreadWorkerInvoker(timeout_s=settings.local_function_timeout_s)
+    service = JobService.from_settings(
+        settings, invoker=invoker, store=JobStore(settings, client=ddb)
+    )
+    invoker.bind(
+        lambda job_id, hop, remaining_s: service.run_hop(job_id, hop=hop, remaining_s=remaining_s)
+    )
     job = service.create("demo.count", {"n": 10, "interval_ms": 50})
     assert invoker.wait_idle(timeout=60)
     assert invoker.close(timeout=5)
@@ -100,10 +105,10 @@ def test_the_thread_invoker_needs_a_target_and_stops_when_closed() -> None:
     assert calls == []
 
 
-def test_production_wiring_needs_the_worker_function(settings: Settings) -> None:
-    with pytest.raises(ValueError, match="JOBSTREAM_WORKER_FUNCTION"):
-        JobService.from_settings(settings)
+def test_lambda_wiring_needs_the_worker_function(settings: Settings) -> None:
+    with pytest.raises(WorkerFunctionNotConfigured, match="JOBSTREAM_WORKER_FUNCTION"):
+        lambda_job_service(settings)
     configured = settings.model_copy(update={"worker_function": "stack-worker"})
-    service = JobService.from_settings(configured)
+    service = lambda_job_service(configured)
     assert isinstance(service.invoker, LambdaWorkerInvoker)
     assert service.registry.names() == demo_registry().names()
