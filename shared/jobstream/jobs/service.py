@@ -162,7 +162,9 @@ class JobService:
         try:
             self.drive_inline(job.job_id, seconds_left=seconds_left, stop=stop)
         except Exception:
-            logger.exception("job %s: inline drive failed", job.job_id)
+            logger.exception(
+                "job %s: inline drive failed", job.job_id, extra={"job_id": job.job_id}
+            )
 
     # --- internals ---
     def _leased(self, job: Job) -> bool:
@@ -182,4 +184,9 @@ class JobService:
             self._invoker.invoke(job.job_id, hop=job.hops)
         except Exception:
             # The job exists; status() will try again once it counts as stalled.
-            logger.exception("job %s: could not invoke the worker (%s)", job.job_id, why)
+            logger.exception(
+                "job %s: could not invoke the worker (%s)",
+                job.job_id,
+                why,
+                extra={"job_id": job.job_id},
+            )
