@@ -179,6 +179,7 @@ class JobStore:
         # Even an expired job's id stays taken: its event items may still exist until TTL deletes
         # them, and new events must never land beside (or be refused by) old ones.
         expression.require(f"attribute_not_exists({expression.name(schema.PK)})")
+        job = job_from_item(item)
         try:
             self._request(
                 "PutItem",
@@ -187,11 +188,17 @@ class JobStore:
                     Item=item,
                     ConditionExpression=expression.condition,
                     ExpressionAttributeNames=expression.names,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 ),
             )
-        except ConditionFailed:
+        except ConditionFailed as failed:
+            old = failed.old_items[0] if failed.old_items else None
+            # botocore retried a put whose reply was lost after it was applied: the item found is
+            # the one this call wrote (same type, params and creation time to the microsecond).
+            if old and job_from_item(old) == job:
+                return job
             raise JobAlreadyExists(job_id) from None
-        return job_from_item(item)
+        return job
 
     def get_job(self, job_id: str) -> Job:
         reply = self._request(
@@ -243,11 +250,17 @@ class JobStore:
             item = self._update_job("UpdateItem", job_id, expression, return_new=True)
         except ConditionFailed as failed:
             old = failed.old_items[0]
-            if not old or is_expired(old, now):
+            if old and av.get_s(old, schema.LEASE_OWNER) == owner:
+                # botocore retried an update whose reply was lost after it was applied: the owner
+                # is this call's own fresh uuid, so the lease is ours (else the job would stall,
+                # held by nobody, until the lease expired and a status read restarted it).
+                item = old
+            elif not old or is_expired(old, now):
                 raise JobNotFound(job_id) from None
-            if JobStatus(av.require_s(old, schema.STATUS)).is_terminal:
+            elif JobStatus(av.require_s(old, schema.STATUS)).is_terminal:
                 raise JobFinished(job_id) from None
-            raise LeaseHeld(job_id, av.get_n(old, schema.LEASE_EXPIRES_AT)) from None
+            else:
+                raise LeaseHeld(job_id, av.get_n(old, schema.LEASE_EXPIRES_AT)) from None
         assert item is not None
         job = job_from_item(item)
         lease = Lease(
