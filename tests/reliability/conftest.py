@@ -1,0 +1,53 @@
+"""Fixtures of the reliability suite: the real local stack (what `make run` serves) on a table of
+its own, with the bench's job types (jobstream.bench.jobs) next to the demo ones."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from jobstream.auth.tokens import TokenSigner
+from jobstream.client import JobsAPI
+from jobstream.local.stack import LocalStack
+from jobstream.settings import Settings
+
+BENCH_REGISTRY = "jobstream.bench.jobs:registry"
+
+
+def stack_settings(**overrides: object) -> Settings:
+    # A table per stack: the embedded moto servers of one process share their tables.
+    return Settings(
+        table=f"jobstream-rel-{uuid.uuid4().hex[:8]}", job_registry=BENCH_REGISTRY, **overrides
+    )
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack(
+        port=0, function_timeout_s=60, stream_timeout_s=60, settings=stack_settings()
+    ) as running:
+        # The stack logs a line per request and per stream at INFO; thousands here.
+        logging.getLogger("jobstream").setLevel(logging.WARNING)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=httpx.Timeout(30.0)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def api(stack: LocalStack, http: httpx.Client) -> JobsAPI:
+    return JobsAPI(stack.url, client=http)
+
+
+@pytest.fixture(scope="module")
+def signer(stack: LocalStack) -> TokenSigner:
+    key = stack.settings.token_key
+    assert key is not None
+    return TokenSigner(key.encode())

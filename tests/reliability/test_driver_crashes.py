@@ -1,0 +1,273 @@
+"""The driver killed at random points: the job still completes with events exactly 1..N.
+
+Two ways to die:
+
+- in process: ``Killed`` (a BaseException, so nothing on the way catches it) raised at random
+  before or after any store call (a request lost, or a reply lost after the write committed) and
+  inside steps; every delivery runs on a fresh JobService, as a fresh Lambda container would;
+- a real worker process SIGKILLed at random moments against a moto server.
+
+Recovery is what production has: Lambda's retries of the failed invocation (same hop), and
+``JobService.status()`` restarting a job whose lease expired with its holder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.local.embedded_dynamodb import EmbeddedDynamoDB
+from jobstream.settings import Settings
+from jobstream.store import JobStatus, JobStore, StoredEvent
+from tests.unit.jobs.crash_child import JOB_TYPE, crash_registry
+from tests.unit.jobs.fakes import FakeClock, FakeInvocation, assert_clean_log, progress_done
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+pytestmark = pytest.mark.reliability
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_RETRIES = 2
+
+
+class Killed(BaseException):
+    """The process running the driver died here."""
+
+
+class Reaper:
+    """Decides where the driver dies: at a few points chosen up front (so every run has kills),
+    then at random with probability ``p``, at most ``budget`` times in all (so the job ends)."""
+
+    def __init__(self, rng: random.Random, *, p: float, budget: int, first: int) -> None:
+        self._rng = rng
+        self._p = p
+        self._forced = set(rng.sample(range(1, first + 1), 2))
+        self.budget = budget
+        self.points = 0
+        self.kills: list[str] = []
+
+    def maybe_die(self, where: str) -> None:
+        self.points += 1
+        if self.budget <= 0:
+            return
+        if self.points in self._forced or self._rng.random() < self._p:
+            self.budget -= 1
+            self.kills.append(where)
+            raise Killed(where)
+
+
+class KillingStore(JobStore):
+    """A JobStore whose calls die: before the request (lost) or after its reply (committed)."""
+
+    def __init__(self, *args: Any, reaper: Reaper, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._reaper = reaper
+
+    def _around(self, name: str, call: Any) -> Any:
+        self._reaper.maybe_die(f"before {name}")
+        result = call()
+        self._reaper.maybe_die(f"after {name}")
+        return result
+
+    def get_job(self, job_id: str) -> Any:
+        return self._around("get_job", lambda: super(KillingStore, self).get_job(job_id))
+
+    def acquire_lease(self, job_id: str, *, duration_s: float) -> Any:
+        return self._around(
+            "acquire_lease",
+            lambda: super(KillingStore, self).acquire_lease(job_id, duration_s=duration_s),
+        )
+
+    def renew_lease(self, lease: Any, *, duration_s: float) -> Any:
+        return self._around(
+            "renew_lease",
+            lambda: super(KillingStore, self).renew_lease(lease, duration_s=duration_s),
+        )
+
+    def release_lease(self, lease: Any) -> None:
+        self._around("release_lease", lambda: super(KillingStore, self).release_lease(lease))
+
+    def append(self, *args: Any, **kwargs: Any) -> list[StoredEvent]:
+        result: list[StoredEvent] = self._around(
+            "append", lambda: super(KillingStore, self).append(*args, **kwargs)
+        )
+        return result
+
+
+STEPS = 40
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_driver_killed_in_process_at_random_points_loses_and_repeats_nothing(
+    settings: Settings, ddb: DynamoDBClient, seed: int
+) -> None:
+    reaper = Reaper(random.Random(seed), p=0.03, budget=8, first=40)
+    clock = FakeClock()
+    job_settings = settings.model_copy(
+        update={"cancel_check_seconds": 0.1, "chunk_safety_margin_seconds": 0.05}
+    )
+    # Every step sleeps once on the clock: dying there is dying in the middle of a step.
+    clock.on_sleep = lambda _now: reaper.maybe_die("inside a step")
+    invoker = RecordingInvoker()
+
+    def fresh_service() -> JobService:
+        """A new container: nothing in memory survives, only the table."""
+        store = KillingStore(
+            job_settings, client=ddb, clock=clock.time, sleep=lambda _s: None, reaper=reaper
+        )
+        return JobService(
+            store=store,
+            registry=crash_registry(),
+            invoker=invoker,
+            settings=job_settings,
+            clock=clock,
+            background_flush=False,
+        )
+
+    plain = JobStore(job_settings, client=ddb, clock=clock.time)
+    job_id = f"killed-{seed}-{uuid.uuid4().hex[:6]}"
+    plain.create_job(job_id=job_id, type=JOB_TYPE, params={"n": STEPS})
+    invoker.invoke(job_id, hop=0)
+    for _ in range(500):
+        pending = invoker.take()
+        for queued_job, hop in pending:
+            for _attempt in range(1 + LAMBDA_RETRIES):
+                try:
+                    invocation = FakeInvocation(clock, timeout_s=0.2)
+                    fresh_service().run_hop(queued_job, hop=hop, remaining_s=invocation.remaining_s)
+                    break
+                except Killed:
+                    pass  # the invocation failed; Lambda delivers it again
+        if plain.get_job(job_id).status.is_terminal:
+            break
+        if not pending:
+            # Nobody is driving it: a lease may be held by the dead. Once it has expired, a status
+            # read (the client's poll, or GET /jobs/{id}) restarts the job.
+            clock.advance(job_settings.lease_seconds + 1)
+            with contextlib.suppress(Killed):
+                fresh_service().status(job_id)
+
+    job = plain.get_job(job_id)
+    assert job.status is JobStatus.SUCCEEDED, (job, reaper.kills)
+    assert len(reaper.kills) >= 2
+    events = list(plain.events_after(job_id, 0))
+    assert_clean_log(events, terminal="complete")
+    assert progress_done(events) == list(range(1, STEPS + 1))
+    assert [e.data["message"] for e in events if e.type == "log"] == [
+        f"step {i}" for i in range(1, STEPS + 1)
+    ]
+
+
+# --- SIGKILL of a worker process ---------------------------------------------------------------
+PROCESS_STEPS = 300
+KILLS = 3
+
+
+@pytest.fixture
+def moto_settings() -> Iterator[Settings]:
+    table = f"jobstream-kill-{uuid.uuid4().hex[:8]}"
+    with EmbeddedDynamoDB(table=table) as dynamodb:
+        yield Settings(
+            table=table,
+            region="us-east-1",
+            dynamodb_endpoint_url=dynamodb.endpoint_url,
+            # A dead driver's lease frees the job within a second.
+            lease_seconds=1.0,
+            flush_interval_ms=30,
+            cancel_check_seconds=0.2,
+        )
+
+
+def start_worker(settings: Settings, job_id: str, log: Path) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "JOBSTREAM_TABLE": settings.table,
+        "JOBSTREAM_REGION": settings.region,
+        "JOBSTREAM_DYNAMODB_ENDPOINT_URL": str(settings.dynamodb_endpoint_url),
+        "JOBSTREAM_LEASE_SECONDS": str(settings.lease_seconds),
+        "JOBSTREAM_FLUSH_INTERVAL_MS": str(settings.flush_interval_ms),
+        "JOBSTREAM_CANCEL_CHECK_SECONDS": str(settings.cancel_check_seconds),
+        "JOB_ID": job_id,
+    }
+    with log.open("a") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.worker_process"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+
+
+def wait_for_line(process: subprocess.Popen[str], timeout: float) -> str:
+    stdout = process.stdout
+    assert stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+    return lines.get(timeout=timeout)
+
+
+def wait_until_free(store: JobStore, job_id: str) -> None:
+    """Until no live lease holds the job (the killed worker's has run out)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        job = store.get_job(job_id)
+        if job.lease_expires_at is None or job.lease_expires_at <= time.time():
+            return
+        time.sleep(job.lease_expires_at - time.time() + 0.01)
+    raise AssertionError("the dead worker's lease never expired")
+
+
+def test_a_worker_process_sigkilled_at_random_moments_loses_and_repeats_nothing(
+    moto_settings: Settings, tmp_path: Path
+) -> None:
+    rng = random.Random(7)
+    store = JobStore(moto_settings)
+    job_id = f"sigkill-{uuid.uuid4().hex[:8]}"
+    store.create_job(job_id=job_id, type=JOB_TYPE, params={"n": PROCESS_STEPS})
+    log = tmp_path / "workers.stderr"
+    progress: list[int] = []
+
+    for _ in range(KILLS):
+        wait_until_free(store, job_id)
+        with start_worker(moto_settings, job_id, log) as worker:
+            try:
+                assert wait_for_line(worker, timeout=120) == "RUNNING\n", log.read_text()
+                time.sleep(rng.uniform(0.05, 0.6))
+            finally:
+                worker.send_signal(signal.SIGKILL)
+                worker.wait(timeout=30)
+        assert worker.returncode == -signal.SIGKILL
+        progress.append(store.get_job(job_id).last_event_id)
+
+    wait_until_free(store, job_id)
+    with start_worker(moto_settings, job_id, log) as last:
+        assert wait_for_line(last, timeout=120) == "RUNNING\n", log.read_text()
+        assert last.wait(timeout=120) == 0, log.read_text()
+
+    job = store.get_job(job_id)
+    assert job.status is JobStatus.SUCCEEDED
+    # The kills interrupted real work: the job was part-way through when they struck.
+    assert any(0 < done < 2 * PROCESS_STEPS for done in progress), progress
+    events = list(store.events_after(job_id, 0))
+    assert_clean_log(events, terminal="complete")
+    assert progress_done(events) == list(range(1, PROCESS_STEPS + 1))
+    assert [e.data["message"] for e in events if e.type == "log"] == [
+        f"step {i}" for i in range(1, PROCESS_STEPS + 1)
+    ]
