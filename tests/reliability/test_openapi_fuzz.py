@@ -1,0 +1,88 @@
+"""schemathesis against the jobs API's own OpenAPI document, on the running local stack: whatever
+it generates, valid or deliberately invalid (bodies, path parameters, headers, query strings), the
+API never answers 5xx.
+
+schemathesis' pytest integration needs the schema at collection time (or a fixture hook that
+pytest 9 no longer supports), while the stack is a fixture; so its strategies are driven with
+Hypothesis directly, one bounded run per operation and generation mode: well under a minute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+
+from jobstream.client import JobsAPI
+from jobstream.local.stack import LocalStack
+
+pytestmark = pytest.mark.reliability
+
+EXAMPLES = 100
+
+
+@pytest.mark.parametrize(
+    ("mode", "authorized"),
+    [
+        (schemathesis.GenerationMode.POSITIVE, False),
+        (schemathesis.GenerationMode.NEGATIVE, False),
+        # With the path and token fixed there is little left to make invalid: positive only.
+        (schemathesis.GenerationMode.POSITIVE, True),
+    ],
+    ids=["positive", "negative", "positive-real-job"],
+)
+def test_the_api_never_answers_5xx(
+    stack: LocalStack, api: JobsAPI, mode: schemathesis.GenerationMode, authorized: bool
+) -> None:
+    """``real-job``: the job id and token are those of a real job, so the operations on a job get
+    past authorisation and the rest of the request is what varies."""
+    schema = schemathesis.openapi.from_url(f"{stack.url}/openapi.json")
+    fixed: dict[str, Any] = {}
+    if authorized:
+        # Inline: it waits for a viewer, so no worker runs for it meanwhile.
+        job = api.create("demo.typewriter", {"text": "fuzz", "interval_ms": 0})
+        fixed = {
+            "path_parameters": {"job_id": job.job_id},
+            "headers": {"Authorization": f"Bearer {job.token}"},
+        }
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {f"{op.method.upper()} {op.path}" for op in operations} >= {
+        "POST /jobs",
+        "GET /jobs/{job_id}",
+        "POST /jobs/{job_id}/cancel",
+    }
+    answered: dict[int, int] = {}
+    fuzzed: list[str] = []
+    for operation in operations:
+        if authorized and "{job_id}" not in operation.path:
+            continue
+
+        @given(case=operation.as_strategy(generation_mode=mode, **fixed))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def call(case: schemathesis.Case) -> None:
+            response = case.call(timeout=30)
+            answered[response.status_code] = answered.get(response.status_code, 0) + 1
+            assert response.status_code < 500, (case.method, case.formatted_path, response.text)
+
+        try:
+            call()
+        except Unsatisfiable:
+            # Nothing to make invalid (GET /jobs/types takes no input at all).
+            assert mode is schemathesis.GenerationMode.NEGATIVE
+            continue
+        fuzzed.append(f"{operation.method.upper()} {operation.path}")
+    assert len(fuzzed) >= (2 if authorized else 3), fuzzed
+    if authorized:
+        assert {200, 202} <= set(answered), answered
+    else:
+        # The fuzzing reached past validation too, not only into 422s.
+        assert len(answered) >= 3, answered
