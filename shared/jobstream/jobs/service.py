@@ -6,11 +6,13 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from jobstream.jobs.budget import remaining_until
 from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
 from jobstream.jobs.context import encode_json
 from jobstream.jobs.driver import INLINE_MARGIN_S, DriveResult, JobDriver, lease_abandoned
+from jobstream.jobs.errors import InvalidParams
 from jobstream.jobs.invokers import WorkerInvoker
 from jobstream.jobs.registry import JobRegistry, load_registry
 from jobstream.settings import Settings
@@ -19,6 +21,13 @@ from jobstream.store.job_store import JobStore
 from jobstream.store.models import Job, JobMode, JSONObject
 
 logger = logging.getLogger(__name__)
+
+
+_NOT_JSON: dict[str, Any] = {
+    "loc": [],
+    "msg": "params must be plain JSON: NaN, Infinity and out-of-range numbers are not",
+    "type": "json_invalid",
+}
 
 
 def new_job_id() -> str:
@@ -91,7 +100,13 @@ class JobService:
         A background job's worker is started here; an inline job waits for its viewer (or for
         status() to hand it to the worker once it has sat unclaimed for stall_after_seconds).
         """
-        size = len(encode_json(params, "params").encode())
+        try:
+            encoded = encode_json(params, "params")
+        except ValueError:
+            # Python's json reads NaN, Infinity and 1e400 (as inf), which no JSON encoder, and so
+            # no store, accepts: the client's mistake, not a 500.
+            raise InvalidParams(type, [_NOT_JSON]) from None
+        size = len(encoded.encode())
         if size > self._settings.max_params_bytes:
             raise PayloadTooLarge("params", size, self._settings.max_params_bytes)
         job_type = self._registry.get(type)
