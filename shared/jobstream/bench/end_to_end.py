@@ -43,6 +43,7 @@ BENCH_REGISTRY: Final = "jobstream.bench.jobs:registry"
 POLL_INTERVAL_S: Final = 1.0
 # Time for the client to connect before a paced job's first event (see jobs.py).
 START_DELAY_MS: Final = 1_000
+STEADY_AFTER_S: Final = 1.0
 MODES: Final = {"background": TICKS, "inline": TICKS_INLINE}
 
 
@@ -66,6 +67,17 @@ class RunTrace:
     @property
     def latencies_ms(self) -> list[float]:
         return [1000 * (received - emitted) for emitted, received in self.times]
+
+    @property
+    def steady_latencies_ms(self) -> list[float]:
+        """Events emitted a second or more after the first: the stream is already polling at the
+        job's pace (the first events after a pause wait for a poll schedule backed off to ~1 s)."""
+        first = self.times[0][0]
+        return [
+            1000 * (received - emitted)
+            for emitted, received in self.times
+            if emitted >= first + STEADY_AFTER_S
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +104,8 @@ class LatencyResult:
     # the runs (median, lowest, highest).
     p50_ms: dict[str, Summary]
     p99_ms: dict[str, Summary]
+    # p99 of the events emitted a second or more after the job's first (streams only).
+    p99_steady_ms: dict[str, Summary]
     # HTTP requests per job per client kind ("stream", "polling").
     requests_per_job: dict[str, Summary]
 
@@ -268,6 +282,10 @@ def measure_latency(
                 m: Summary.of([percentile(t.latencies_ms, 99) for t in r])
                 for m, r in traces.items()
             }
+            steady = {
+                m: Summary.of([percentile(t.steady_latencies_ms, 99) for t in r])
+                for m, r in traces.items()
+            }
             p50["polling"] = Summary.of([percentile(p.latencies_ms, 50) for p in polls])
             p99["polling"] = Summary.of([percentile(p.latencies_ms, 99) for p in polls])
             results.append(
@@ -277,6 +295,7 @@ def measure_latency(
                     runs=runs,
                     p50_ms=p50,
                     p99_ms=p99,
+                    p99_steady_ms=steady,
                     requests_per_job={
                         "stream": Summary.of(
                             [float(t.http_requests) for r in traces.values() for t in r]
