@@ -185,8 +185,10 @@ def write_finished_log(store: JobStore, *, events: int) -> str:
     lease, _ = store.acquire_lease(job_id, duration_s=3_600)
     written = 0
     while written < events - 1:
+        # Same size whatever the id (zero-padded seq, fixed time): two logs of different lengths
+        # then differ in nothing but their length.
         batch = [
-            NewEvent(TICK_EVENT, {"seq": seq, "t": 1_700_000_000.0 + seq / 1000})
+            NewEvent(TICK_EVENT, {"seq": f"{seq:08d}", "t": 1_700_000_000.5})
             for seq in range(written + 1, min(written + EVENTS_PER_APPEND, events - 1) + 1)
         ]
         store.append(lease, batch, after_id=written)

@@ -104,7 +104,7 @@ def _judged_latency(results: list[LatencyResult]) -> LatencyResult | None:
 
 def _replay_verdict(dynamo: DynamoCostResult) -> Verdict:
     """Proportional to the events missed: the same reads for the same gap on logs of different
-    lengths, and capacity growing with the gap (never with the log)."""
+    lengths (their events are the same size), and capacity growing with the gap."""
     by_missed: dict[int, set[tuple[int, float]]] = {}
     for cost in dynamo.replay:
         by_missed.setdefault(cost.missed, set()).add((cost.requests, cost.rcu))
