@@ -84,6 +84,7 @@ def render(run: Run) -> str:
             [[v.target, v.figure, "met" if v.met else "**not met**"] for v in run.verdicts],
         ),
     ]
+    out += _unmet_notes(run.verdicts)
     if run.codec is not None:
         out += _codec(run.codec)
     if run.end_to_end is not None:
@@ -93,6 +94,44 @@ def render(run: Run) -> str:
     if run.imports is not None:
         out += _imports(run.imports)
     return "\n".join(out).rstrip() + "\n"
+
+
+# Why a target can miss, by the start of its text: the mechanism, not a figure (the figures are
+# the run's own, in the tables below).
+_WHY_NOT_MET = {
+    "p99 emit-to-client": (
+        "**Latency.** A stream learns of new events only by polling the log (DynamoDB pushes "
+        "nothing into a running invocation). The poll interval doubles from 25 ms after each "
+        "empty poll up to 1.5 s, which is what keeps an idle stream at 40 reads a minute: the "
+        "first events after a silence wait for the backed-off poll (the p99), and at a steady "
+        "10 events/s a poll every 25-175 ms still adds up to ~100 ms. Inline jobs are driven in "
+        "the stream's own process but reach it the same way, through the table. On the local "
+        "stack the in-process moto database adds garbage-collector pauses and write time on "
+        "top. Meeting these needs an in-process wake-up for inline jobs and a poll schedule that "
+        "follows the job's own cadence: changes to the streams and jobs packages, not the bench."
+    ),
+    "stream handler imports": (
+        "**Import time.** Most of it is not jobstream's: the X-Ray SDK (imported by the "
+        "Powertools Tracer even when tracing is off), botocore, pydantic and pydantic-settings; "
+        "see the per-package breakdown below. Under 150 ms needs the handler to defer them to "
+        "the first invocation, which moves the cost rather than removing it."
+    ),
+    ">= ": (
+        "**Throughput.** moto copies the whole table for every transaction, so the local stack "
+        "slows down as its table grows; the figure is for a fresh stack."
+    ),
+}
+
+
+def _unmet_notes(verdicts: list[Verdict]) -> list[str]:
+    notes = [
+        text
+        for start, text in _WHY_NOT_MET.items()
+        if any(not v.met and v.target.startswith(start) for v in verdicts)
+    ]
+    if not notes:
+        return []
+    return ["### Why some targets are not met", "", *[f"- {note}" for note in notes], ""]
 
 
 def _codec(codec: CodecResult) -> list[str]:
