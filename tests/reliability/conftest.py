@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -25,13 +26,26 @@ def stack_settings(**overrides: object) -> Settings:
     )
 
 
+@contextmanager
+def running_stack(settings: Settings, *, timeout_s: float = 60) -> Iterator[LocalStack]:
+    """A started stack logging warnings only (it logs a line per request and per stream at INFO:
+    thousands here); the level is put back afterwards, for the tests that read log lines."""
+    logger = logging.getLogger("jobstream")
+    level = logger.level
+    with LocalStack(
+        port=0, function_timeout_s=timeout_s, stream_timeout_s=timeout_s, settings=settings
+    ) as running:
+        # Set once started: the Powertools loggers set their own level when they are created.
+        logger.setLevel(logging.WARNING)
+        try:
+            yield running
+        finally:
+            logger.setLevel(level)
+
+
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    with LocalStack(
-        port=0, function_timeout_s=60, stream_timeout_s=60, settings=stack_settings()
-    ) as running:
-        # The stack logs a line per request and per stream at INFO; thousands here.
-        logging.getLogger("jobstream").setLevel(logging.WARNING)
+    with running_stack(stack_settings()) as running:
         yield running
 
 

@@ -8,7 +8,6 @@ events of all the connections together must be exactly 1..N, in order, each once
 from __future__ import annotations
 
 import json
-import logging
 import random
 from collections.abc import Iterator
 
@@ -18,7 +17,7 @@ import pytest
 from jobstream.client import JobsAPI
 from jobstream.local.stack import LocalStack
 from jobstream.sse.parse import SSEParser
-from tests.reliability.conftest import stack_settings
+from tests.reliability.conftest import running_stack, stack_settings
 
 pytestmark = pytest.mark.reliability
 
@@ -31,11 +30,7 @@ def stack() -> Iterator[LocalStack]:
     """Events written in batches of a quarter second: items of ~25 events, so most resumes start
     inside an item (the store drops the part already sent), and fewer writes compete with the
     500 reconnects for the embedded DynamoDB."""
-    settings = stack_settings(flush_interval_ms=250)
-    with LocalStack(
-        port=0, function_timeout_s=60, stream_timeout_s=60, settings=settings
-    ) as running:
-        logging.getLogger("jobstream").setLevel(logging.WARNING)
+    with running_stack(stack_settings(flush_interval_ms=250)) as running:
         yield running
 
 

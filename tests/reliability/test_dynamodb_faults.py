@@ -9,7 +9,6 @@ fast; which errors are retried, and how often, is botocore's decision.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +20,7 @@ from botocore.retries.standard import ExponentialBackoff
 from jobstream.client import EventStream, JobsAPI
 from jobstream.local.stack import LocalStack
 from jobstream.store import JobStatus
-from tests.reliability.conftest import stack_settings
+from tests.reliability.conftest import running_stack, stack_settings
 from tests.reliability.faults import FaultInjector
 
 pytestmark = pytest.mark.reliability
@@ -37,12 +36,9 @@ def stack() -> Iterator[LocalStack]:
     settings = stack_settings(lease_seconds=2.0)
     with (
         pytest.MonkeyPatch.context() as patch,
-        LocalStack(
-            port=0, function_timeout_s=30, stream_timeout_s=30, settings=settings
-        ) as running,
+        running_stack(settings, timeout_s=30) as running,
     ):
         patch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.005)
-        logging.getLogger("jobstream").setLevel(logging.WARNING)
         yield running
 
 
