@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -56,3 +57,24 @@ def load_handler_module(function_name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+class SerializedClient:
+    """moto's in-memory table is not safe for a Query racing a write from another thread (it
+    iterates a dict the write grows); real DynamoDB is. Serialising calls keeps the test about
+    the stream's ordering, not moto's."""
+
+    def __init__(self, client: DynamoDBClient, lock: threading.Lock) -> None:
+        self._client = client
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return call

@@ -11,7 +11,9 @@ from pydantic import BaseModel
 from jobstream.jobs import DriveOutcome, DriveResult, JobContext, JobRegistry, RecordingInvoker
 from jobstream.jobs.demo import registry as demo_registry
 from jobstream.jobs.driver import hop_budget_message
-from jobstream.store import JobStatus
+from jobstream.settings import Settings
+from jobstream.store import JobStatus, JobStore
+from tests.conftest import SerializedClient
 from tests.unit.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import (
     FakeClock,
@@ -149,9 +151,22 @@ def test_a_driver_that_lost_its_lease_mid_chunk_writes_nothing_more(
 
 
 def test_racing_invocations_of_one_hop_run_it_once(
-    make_service: ServiceFactory, invoker: RecordingInvoker, clock: FakeClock
+    make_service: ServiceFactory,
+    invoker: RecordingInvoker,
+    clock: FakeClock,
+    store: JobStore,
+    job_settings: Settings,
 ) -> None:
-    service = make_service(settings={"cancel_check_seconds": 3_600})
+    # Calls to moto are serialised (moto's in-memory table is not thread-safe; DynamoDB is), so
+    # the two invocations still interleave between calls: the race is the lease's and the fence's.
+    settings = job_settings.model_copy(update={"cancel_check_seconds": 3_600})
+    serial_store = JobStore(
+        settings,
+        client=SerializedClient(store.client, threading.Lock()),  # type: ignore[arg-type]
+        clock=clock.time,
+        sleep=lambda _s: None,
+    )
+    service = make_service(settings=settings, store=serial_store)
     for _ in range(4):
         job = service.create("demo.count", {"n": 3, "interval_ms": 0})
         invoker.take()
@@ -172,9 +187,9 @@ def test_racing_invocations_of_one_hop_run_it_once(
         for thread in threads:
             thread.join()
 
-        # The loser normally finds the lease held (SKIPPED). moto's in-memory table does not
-        # isolate two concurrent conditional updates, so sometimes both "take" the lease; then
-        # the append fence stops one before its first step (LEASE_LOST). Never do both progress.
+        # The loser finds the lease held (SKIPPED), or, if it took the lease between the winner's
+        # calls, is stopped by the append fence before its first step (LEASE_LOST). Never do both
+        # progress.
         outcomes = sorted(r.outcome for r in results)
         assert outcomes[0] is DriveOutcome.FINISHED
         assert outcomes[1] in (DriveOutcome.SKIPPED, DriveOutcome.LEASE_LOST)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import threading
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,6 +14,7 @@ from jobstream.settings import Settings
 from jobstream.sse.parse import ServerSentEvent, SSEParser
 from jobstream.store import JobStore
 from jobstream.store.models import JobMode, JobStatus, Lease, NewEvent
+from tests.conftest import SerializedClient  # noqa: F401 - re-exported for the stream tests
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -53,27 +53,6 @@ class FakeClock:
 
     def at(self, when: float, action: Callable[[], None]) -> None:
         heapq.heappush(self._actions, (when, next(self._order), action))
-
-
-class SerializedClient:
-    """moto's in-memory table is not safe for a Query racing a write from another thread (it
-    iterates a dict the write grows); real DynamoDB is. Serialising calls keeps the test about
-    the stream's ordering, not moto's."""
-
-    def __init__(self, client: DynamoDBClient, lock: threading.Lock) -> None:
-        self._client = client
-        self._lock = lock
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        if not callable(attribute):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return attribute(*args, **kwargs)
-
-        return call
 
 
 class LogWriter:
