@@ -20,13 +20,15 @@ the last size seen in a response (GetItem, an update returning ALL_NEW), else 1 
 
 from __future__ import annotations
 
-import math
 import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
+
+# DynamoDB's item-size and capacity-unit rules live once, beside `python -m jobstream.local.cost`.
+from jobstream.local.cost.capacity import item_size, read_units, write_units
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
@@ -37,47 +39,8 @@ WRITE_OPERATIONS: Final = frozenset(
 )
 READ_OPERATIONS: Final = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"})
 _ACCEPTS_RETURN_CONSUMED: Final = WRITE_OPERATIONS | READ_OPERATIONS
-WRITE_UNIT_BYTES: Final = 1024
-READ_UNIT_BYTES: Final = 4096
 # An item the meter has not seen is assumed to be this big (the job item is well under it).
 UNKNOWN_ITEM_BYTES: Final = 1024
-
-
-def value_size(value: Mapping[str, Any]) -> int:
-    """Stored size of one AttributeValue (DynamoDB Developer Guide, "Item sizes")."""
-    (kind, raw), *_ = value.items()
-    if kind == "S":
-        return len(str(raw).encode())
-    if kind == "N":
-        digits = str(raw).lstrip("-").replace(".", "").strip("0") or "0"
-        return (len(digits) + 1) // 2 + 1
-    if kind == "B":
-        return len(raw)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(str(s).encode()) for s in raw)
-    if kind == "NS":
-        return sum(value_size({"N": n}) for n in raw)
-    if kind == "BS":
-        return sum(len(b) for b in raw)
-    if kind == "L":
-        return 3 + sum(1 + value_size(v) for v in raw)
-    if kind == "M":
-        return 3 + sum(1 + len(k.encode()) + value_size(v) for k, v in raw.items())
-    raise ValueError(f"unknown AttributeValue type {kind!r}")
-
-
-def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
-    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
-
-
-def write_units(size: int) -> int:
-    return max(1, math.ceil(size / WRITE_UNIT_BYTES))
-
-
-def read_units(size: int) -> int:
-    return max(1, math.ceil(size / READ_UNIT_BYTES))
 
 
 def _key_of(item: Mapping[str, Any]) -> tuple[str, str] | None:
