@@ -13,10 +13,12 @@ PORT ?= 8000
 
 .PHONY: run test lint typecheck unit template-check bench invoke clean
 
-$(STAMP): pyproject.toml
+# Two distributions, both editable: the root one (the layer's package in shared/, the dev tooling in
+# dev/) and the Python client (clients/python, its own distribution, which the tooling uses).
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip==26.3
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev]' -e clients/python
 	@touch $(STAMP)
 
 $(SAM_STAMP):
@@ -25,14 +27,14 @@ $(SAM_STAMP):
 	@touch $(SAM_STAMP)
 
 run: $(STAMP)
-	PORT=$(PORT) $(BIN)/python -m jobstream.local
+	PORT=$(PORT) $(BIN)/python -m jobstream_local
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy shared/jobstream
+	$(BIN)/mypy shared/jobstream dev clients/python/jobstream_client
 
 # Offline: neither command calls AWS.
 template-check: $(SAM_STAMP)
@@ -45,13 +47,13 @@ unit: $(STAMP) $(SAM_STAMP)
 test: lint typecheck template-check unit
 
 bench: $(STAMP)
-	$(BIN)/python -m jobstream.bench
+	$(BIN)/python -m jobstream_bench
 
 # One handler run locally without Docker, its response printed as it streams (see events/README.md):
 #   make invoke FN=stream EVENT=events/stream_from_start.json [ARGS='--seed-params {"n": 50}']
 invoke: $(STAMP)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=api|stream|worker EVENT=events/<file>.json [ARGS=...]"; exit 2; }
-	$(BIN)/python -m jobstream.local.invoke --function $(FN) --event $(EVENT) $(ARGS)
+	$(BIN)/python -m jobstream_local.invoke --function $(FN) --event $(EVENT) $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

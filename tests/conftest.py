@@ -14,8 +14,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from jobstream.local.template_table import create_table_from_template
 from jobstream.settings import Settings
+from jobstream_local.template_table import create_table_from_template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

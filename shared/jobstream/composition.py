@@ -1,6 +1,6 @@
 """The composition root: builds the services every entry point runs, from ``Settings``.
 
-The Lambda handlers (functions/*/app.py) and the local stack (jobstream.local) both build their
+The Lambda handlers (functions/*/app.py) and the local stack (jobstream_local) both build their
 JobService and open their streams through here, so they run the same objects on the same code path
 and differ only where the transport does: which WorkerInvoker starts the next chunk (an
 asynchronous Lambda invoke, or a local thread) and which endpoint the DynamoDB client talks to.

@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     local_function_timeout_s: float = Field(default=60, gt=0, le=900)
     # "module:attribute" naming the JobRegistry (or a function returning one) every function loads,
     # so the API validates exactly the job types the worker runs. Point it at your own module.
-    job_registry: str = "jobstream.jobs.demo:registry"
+    job_registry: str = "jobstream.examples.demo:registry"
 
     # --- Tokens ---------------------------------------------------------------------------------
     # Key for per-job bearer tokens. In AWS it comes from SSM (token_key_parameter) through

@@ -1,4 +1,4 @@
-"""A stand-in for the local stack (jobstream.local) in browser tests: web/ served statically on the
+"""A stand-in for the local stack (jobstream_local) in browser tests: web/ served statically on the
 same origin as a fake jobs API and a scripted event stream.
 
 The stream follows the HTTP wire contract (retry: first, integer ids, JSON data, 204 when nothing is
@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import uvicorn
@@ -32,8 +31,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from jobstream.streaming.failure import stream_failure_bytes
+from tests.conftest import REPO_ROOT
 
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+WEB_DIR = REPO_ROOT / "web"
 
 DropAction = Literal["abort", "end", "partial", "stall", "failure_notice"]
 TERMINAL_TYPES = frozenset({"complete", "error", "cancelled"})

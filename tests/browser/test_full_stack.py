@@ -17,8 +17,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from jobstream.local.stack import LocalStack
 from jobstream.store.models import JobStatus
+from jobstream_local.stack import LocalStack
 from tests.browser.chromium import skip_without_chromium
 from tests.browser.native_eventsource import follow_like_the_docs
 

@@ -8,8 +8,8 @@ from typing import Any
 import boto3
 import pytest
 
-from jobstream.local.embedded_dynamodb import EmbeddedDynamoDB
-from jobstream.local.template_table import table_properties
+from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
+from jobstream_local.template_table import table_properties
 
 from ..conftest import TEMPLATE
 

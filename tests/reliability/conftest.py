@@ -1,5 +1,5 @@
 """Fixtures of the reliability suite: the real local stack (what `make run` serves) on a table of
-its own, with the bench's job types (jobstream.bench.jobs) next to the demo ones."""
+its own, with the bench's job types (jobstream_bench.jobs) next to the demo ones."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from jobstream.auth.tokens import TokenSigner
-from jobstream.client import JobsAPI
-from jobstream.local.stack import LocalStack
 from jobstream.settings import Settings
+from jobstream_client import JobsAPI
+from jobstream_local.stack import LocalStack
 
-BENCH_REGISTRY = "jobstream.bench.jobs:registry"
+BENCH_REGISTRY = "jobstream_bench.jobs:registry"
 
 
 def stack_settings(**overrides: object) -> Settings:

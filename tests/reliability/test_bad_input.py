@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from jobstream.auth.tokens import TokenSigner
-from jobstream.client import CreatedJob, EventStream, JobsAPI
-from jobstream.local.stack import LocalStack
-from jobstream.sse.parse import SSEParser
+from jobstream_client import CreatedJob, EventStream, JobsAPI
+from jobstream_client.sse import SSEParser
+from jobstream_local.stack import LocalStack
 
 pytestmark = pytest.mark.reliability
 

@@ -19,9 +19,9 @@ import pytest
 from pydantic import BaseModel, Field
 
 from jobstream.jobs import DriveOutcome, JobContext, JobRegistry, JobService, RecordingInvoker
-from jobstream.local.embedded_dynamodb import EmbeddedDynamoDB
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore
+from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
 from tests.unit.jobs.fakes import assert_clean_log
 
 pytestmark = pytest.mark.reliability

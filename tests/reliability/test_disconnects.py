@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from jobstream.client import JobsAPI
-from jobstream.local.stack import LocalStack
-from jobstream.sse.parse import SSEParser
+from jobstream_client import JobsAPI
+from jobstream_client.sse import SSEParser
+from jobstream_local.stack import LocalStack
 from tests.reliability.conftest import running_stack, stack_settings
 
 pytestmark = pytest.mark.reliability

@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from jobstream.jobs import JobService, RecordingInvoker
-from jobstream.local.embedded_dynamodb import EmbeddedDynamoDB
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore, StoredEvent
+from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
+from tests.conftest import REPO_ROOT
 from tests.unit.jobs.crash_child import JOB_TYPE, crash_registry
 from tests.unit.jobs.fakes import FakeClock, FakeInvocation, assert_clean_log, progress_done
 
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.reliability
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_RETRIES = 2
 
 

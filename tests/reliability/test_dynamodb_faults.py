@@ -17,9 +17,9 @@ import httpx
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 
-from jobstream.client import EventStream, JobsAPI
-from jobstream.local.stack import LocalStack
 from jobstream.store import JobStatus
+from jobstream_client import EventStream, JobsAPI
+from jobstream_local.stack import LocalStack
 from tests.reliability.conftest import running_stack, stack_settings
 from tests.reliability.faults import FaultInjector
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jobstream.client import JobsAPI
-from jobstream.local.stack import LocalStack
-from jobstream.sse.parse import SSEParser
+from jobstream_client import JobsAPI
+from jobstream_client.sse import SSEParser
+from jobstream_local.stack import LocalStack
 
 pytestmark = pytest.mark.reliability
 

@@ -16,8 +16,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
-from jobstream.client import JobsAPI
-from jobstream.local.stack import LocalStack
+from jobstream_client import JobsAPI
+from jobstream_local.stack import LocalStack
 
 pytestmark = pytest.mark.reliability
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jobstream.local.template_table import table_properties
 from jobstream.settings import Settings
+from jobstream_local.template_table import table_properties
 
 from ..conftest import TEMPLATE
 

@@ -24,7 +24,8 @@ crash (keep its side effects idempotent) but its events are never stored twice.
 
 Reading order: registry.py (a job type) -> context.py (what a job sees, one step) -> commit.py
 (steps + checkpoint, atomically) -> runner.py (one chunk) -> driver.py (worker hops, inline drives)
--> service.py (what the handlers call). demo.py has one job type per way of reporting progress.
+-> service.py (what the handlers call). ``jobstream.examples.demo`` has one example job type per
+way of reporting progress.
 """
 
 from jobstream.jobs.budget import ChunkBudget, remaining_from_context, remaining_until

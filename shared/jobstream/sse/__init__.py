@@ -1,14 +1,14 @@
-"""Server-Sent Events on the wire: the encoder the stream handler writes with, and the incremental
-parser the Python client and the tests read with (both follow the WHATWG HTML rules exactly)."""
+"""Server-Sent Events on the wire: the encoder the stream handler writes with (WHATWG HTML rules).
+
+The parser lives with its readers, in the Python client (``jobstream_client.sse``): the layer
+only writes events, it never reads them.
+"""
 
 from jobstream.sse.encode import SSE_HEADERS, SSEFieldError, encode_comment, encode_event
-from jobstream.sse.parse import ServerSentEvent, SSEParser
 
 __all__ = [
     "SSE_HEADERS",
     "SSEFieldError",
-    "SSEParser",
-    "ServerSentEvent",
     "encode_comment",
     "encode_event",
 ]

@@ -1,7 +1,7 @@
 """Streaming HTTP responses from handlers: the value a handler returns, and how it is delivered.
 
 ``response.py`` is what handlers use; ``delivery.py`` is shared by the two transports that write
-it out (the Lambda runtime in ``jobstream.runtime``, the local server in ``jobstream.local``).
+it out (the Lambda runtime in ``jobstream.runtime``, the local server in ``jobstream_local``).
 """
 
 from jobstream.streaming.response import (

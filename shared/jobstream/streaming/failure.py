@@ -16,7 +16,8 @@ STREAM_FAILED_MESSAGE = "The stream failed. Reconnect to resume."
 # The in-band event carries no `id:` on purpose: the client's Last-Event-ID must keep pointing at
 # the last real event so that a reconnect resumes exactly there. Its type is `error`, like a job's
 # terminal failure; `"retryable": true` is what tells them apart (a job's `error` event never has
-# it): our clients treat this one as a dropped connection and resume, not as the job's end.
+# it): our clients treat this one as a dropped connection and resume, not as the job's end (the
+# Python client's recogniser is jobstream_client.stream_failure.is_stream_failure).
 STREAM_FAILED_CODE = "stream_failed"
 _STREAM_FAILED_EVENT = encode_event(
     event="error",
@@ -24,17 +25,6 @@ _STREAM_FAILED_EVENT = encode_event(
         {"error": STREAM_FAILED_CODE, "message": STREAM_FAILED_MESSAGE, "retryable": True}
     ),
 )
-
-
-def is_stream_failure(event_type: str, data: str) -> bool:
-    """True for the in-band notice above: the stream broke, the job did not fail."""
-    if event_type != "error" or STREAM_FAILED_CODE not in data:
-        return False
-    try:
-        payload = json.loads(data)
-    except ValueError:
-        return False
-    return isinstance(payload, dict) and payload.get("retryable") is True
 
 
 def is_event_stream(headers: Mapping[str, str]) -> bool:

@@ -1,7 +1,7 @@
 """What a streaming handler returns: status and headers first, then a lazily consumed body.
 
 The same value is written to the wire by the streaming runtime on Lambda (``jobstream.runtime``)
-and by the local Function URL server (``jobstream.local.function_url``); the handler does not know
+and by the local Function URL server (``jobstream_local.function_url``); the handler does not know
 which one runs it. Status, headers and cookies are fixed when the handler returns, before the first
 body byte, so a 404 or 400 is a real HTTP status rather than an event inside a 200 stream.
 """

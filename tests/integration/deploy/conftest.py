@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from jobstream.api.log import logger as powertools_logger
+from jobstream.examples.demo import registry
 from jobstream.jobs import JobService, RecordingInvoker
-from jobstream.jobs.demo import registry
-from jobstream.local.invoke import SeededJob, fill_placeholders, seed_job
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream_local.invoke import SeededJob, fill_placeholders, seed_job
 from tests.conftest import REPO_ROOT
 
 if TYPE_CHECKING:

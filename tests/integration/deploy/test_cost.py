@@ -1,4 +1,4 @@
-"""jobstream.local.cost: the capacity model's rules, and one small job measured end to end."""
+"""jobstream_local.cost: the capacity model's rules, and one small job measured end to end."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from jobstream.local.cost import (
+from jobstream.settings import Settings
+from jobstream_local.cost import (
     CapacityMeter,
     Deployment,
     PriceList,
@@ -21,8 +22,7 @@ from jobstream.local.cost import (
     render,
     write_units,
 )
-from jobstream.local.embedded_dynamodb import EmbeddedDynamoDB
-from jobstream.settings import Settings
+from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
 from tests.conftest import TEMPLATE
 
 pytestmark = pytest.mark.integration

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from jobstream.auth.tokens import TokenSigner
-from jobstream.local.invoke import SeededJob, placeholders_in
 from jobstream.runtime.context import InvocationContext
-from jobstream.sse.parse import ServerSentEvent, SSEParser
 from jobstream.store import JobStatus, JobStore
 from jobstream.streaming.response import StreamingResponse
+from jobstream_client.sse import ServerSentEvent, SSEParser
+from jobstream_local.invoke import SeededJob, placeholders_in
 from tests.conftest import load_handler_module
 from tests.integration.deploy.conftest import (
     SMALL_JOB,

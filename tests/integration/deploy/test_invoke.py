@@ -1,4 +1,4 @@
-"""`make invoke` (python -m jobstream.local.invoke) as a user runs it: a subprocess, no Docker."""
+"""`make invoke` (python -m jobstream_local.invoke) as a user runs it: a subprocess, no Docker."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jobstream.sse.parse import SSEParser
+from jobstream_client.sse import SSEParser
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,7 @@ def _command(function: str, event: Path | str, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "jobstream.local.invoke",
+        "jobstream_local.invoke",
         "--function",
         function,
         "--event",

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from jobstream.api import create_app
-from jobstream.local.template_table import load_template
 from jobstream.settings import Settings
+from jobstream_local.template_table import load_template
 from tests.conftest import REPO_ROOT, TEMPLATE
 
 pytestmark = pytest.mark.integration

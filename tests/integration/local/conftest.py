@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from jobstream.local.database import DatabaseChoice
-from jobstream.local.stack import LocalStack
 from jobstream.settings import Settings
+from jobstream_local.database import DatabaseChoice
+from jobstream_local.stack import LocalStack
 
 # Short, so that a job of a few seconds spans several worker chunks and several streams.
 FUNCTION_TIMEOUT_S = 2.0

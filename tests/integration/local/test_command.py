@@ -1,4 +1,4 @@
-"""``python -m jobstream.local`` (what `make run` runs) as a user runs it: it prints its URL and a
+"""``python -m jobstream_local`` (what `make run` runs) as a user runs it: it prints its URL and a
 curl example, serves, and on Ctrl-C ends open streams cleanly, stops and exits 0."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from jobstream.sse.parse import SSEParser
+from jobstream_client.sse import SSEParser
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +62,7 @@ def _start(
     args: list[str], env: dict[str, str]
 ) -> tuple[subprocess.Popen[str], queue.Queue[str | None], list[str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "jobstream.local", *args],
+        [sys.executable, "-m", "jobstream_local", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

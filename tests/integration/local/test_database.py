@@ -12,10 +12,10 @@ import pytest
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from jobstream.client import EventStream
-from jobstream.local.database import DatabaseChoice, DatabaseUnavailable, LocalDatabase
-from jobstream.local.stack import LocalStack
 from jobstream.settings import Settings
+from jobstream_client import EventStream
+from jobstream_local.database import DatabaseChoice, DatabaseUnavailable, LocalDatabase
+from jobstream_local.stack import LocalStack
 
 pytestmark = pytest.mark.integration
 

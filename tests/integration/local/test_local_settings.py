@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jobstream.local.stack import local_settings
 from jobstream.settings import Settings
+from jobstream_local.stack import local_settings
 
 pytestmark = pytest.mark.integration
 

@@ -8,10 +8,10 @@ import json
 import httpx
 import pytest
 
-from jobstream.client import EventStream, StreamEnd
-from jobstream.local.stack import LocalStack
-from jobstream.sse.parse import SSEParser
 from jobstream.store import JobStatus
+from jobstream_client import EventStream, StreamEnd
+from jobstream_client.sse import SSEParser
+from jobstream_local.stack import LocalStack
 from tests.integration.local.conftest import FUNCTION_TIMEOUT_S, STREAM_TIMEOUT_S, create_job
 
 pytestmark = pytest.mark.integration

@@ -21,8 +21,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from jobstream.local.function_url import function_url_app
-from jobstream.sse import SSEParser, encode_event
+from jobstream.sse import encode_event
 from jobstream.streaming import (
     StreamingResponse,
     empty_response,
@@ -30,6 +29,8 @@ from jobstream.streaming import (
     sse_response,
     streaming_handler,
 )
+from jobstream_client.sse import SSEParser
+from jobstream_local.function_url import function_url_app
 
 pytestmark = pytest.mark.integration
 

@@ -24,7 +24,8 @@ from jobstream.runtime.prelude import (
     PRELUDE_DELIMITER,
     decode_prelude,
 )
-from jobstream.sse import SSEParser, encode_event
+from jobstream.sse import encode_event
+from jobstream_client.sse import SSEParser
 
 from ...conftest import REPO_ROOT
 from .runtime_api_double import Recorded, RuntimeAPIDouble

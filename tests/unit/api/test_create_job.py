@@ -12,8 +12,8 @@ from fastapi import FastAPI
 
 from jobstream.api import create_app
 from jobstream.auth.tokens import TokenSigner
+from jobstream.examples.demo import registry
 from jobstream.jobs import JobService, RecordingInvoker
-from jobstream.jobs.demo import registry
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream.store.models import JobStatus

@@ -9,9 +9,9 @@ import pytest
 from pydantic import BaseModel, Field
 
 from jobstream.api import create_app
+from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import JobService, RecordingInvoker
 from jobstream.jobs.context import JobContext
-from jobstream.jobs.demo import registry as demo_registry
 from jobstream.jobs.registry import JobRegistry
 from jobstream.settings import Settings
 from jobstream.store import JobStore

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobstream.client import Backoff
+from jobstream_client import Backoff
 
 pytestmark = pytest.mark.unit
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from rich.console import Console
 
-from jobstream.client.cli import ExitCode, main
+from jobstream_client.cli import ExitCode, main
 from tests.unit.client.conftest import MakeServer
 from tests.unit.client.scripted_server import LogEvent, Reply, count_log
 from tests.unit.client.test_stream import unused_port
@@ -337,7 +337,7 @@ def test_usage_errors_exit_2(run: Run, argv: list[str]) -> None:
 
 def test_runs_as_a_module() -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "jobstream.client", "start", "--help"],
+        [sys.executable, "-m", "jobstream_client", "start", "--help"],
         capture_output=True,
         text=True,
         check=False,

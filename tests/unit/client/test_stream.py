@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from jobstream.client import (
+from jobstream_client import (
     Backoff,
     BadRequest,
     EventStream,
@@ -24,7 +24,7 @@ from jobstream.client import (
     Unauthorized,
     default_timeout,
 )
-from jobstream.sse.parse import ServerSentEvent
+from jobstream_client.sse import ServerSentEvent
 from tests.unit.client.conftest import MakeServer
 from tests.unit.client.scripted_server import Reply, ScriptedServer, count_log
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from jobstream.client.stream import EventStream, StreamEnd
 from jobstream.sse.encode import encode_event
-from jobstream.streaming.failure import is_stream_failure, stream_failure_bytes
+from jobstream.streaming.failure import stream_failure_bytes
+from jobstream_client.stream import EventStream, StreamEnd
+from jobstream_client.stream_failure import is_stream_failure
 
 pytestmark = pytest.mark.unit
 

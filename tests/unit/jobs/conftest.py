@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import JobRegistry, JobService, RecordingInvoker
-from jobstream.jobs.demo import registry as demo_registry
 from jobstream.settings import Settings
 from jobstream.store import JobStore, StoredEvent
 from tests.unit.jobs.fakes import FakeClock

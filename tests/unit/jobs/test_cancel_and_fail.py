@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from pydantic import BaseModel
 
+from jobstream.examples.demo import INTERNAL_FAILURE_DETAIL
+from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import DriveOutcome, JobContext, JobRegistry, RecordingInvoker
-from jobstream.jobs.demo import INTERNAL_FAILURE_DETAIL
-from jobstream.jobs.demo import registry as demo_registry
 from jobstream.jobs.events import CANCELLED_MESSAGE
 from jobstream.jobs.runner import UNRUNNABLE_MESSAGE, step_failed_message
 from jobstream.store import JobStatus

@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 
 from jobstream.jobs import JobService, RecordingInvoker
-from jobstream.local.embedded_dynamodb import EmbeddedDynamoDB
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore
+from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
+from tests.conftest import REPO_ROOT
 from tests.unit.jobs.crash_child import JOB_TYPE, crash_registry
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, progress_done, run_worker_chain
 
 pytestmark = pytest.mark.unit
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 STEPS = 40
 
 

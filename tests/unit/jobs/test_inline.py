@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
+from jobstream.examples.demo import TypewriterParams
 from jobstream.jobs import DriveOutcome, RecordingInvoker
-from jobstream.jobs.demo import TypewriterParams
 from jobstream.store import JobMode, JobStatus, StoredEvent
 from tests.unit.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, run_worker_chain

@@ -11,6 +11,7 @@ from botocore.stub import Stubber
 from pydantic import ValidationError
 
 from jobstream.composition import WorkerFunctionNotConfigured, lambda_job_service
+from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import (
     JobService,
     LambdaWorkerInvoker,
@@ -18,7 +19,6 @@ from jobstream.jobs import (
     ThreadWorkerInvoker,
     WorkerRequest,
 )
-from jobstream.jobs.demo import registry as demo_registry
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore
 from tests.unit.jobs.fakes import assert_clean_log, progress_done

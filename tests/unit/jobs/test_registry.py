@@ -7,8 +7,8 @@ import json
 import pytest
 from pydantic import BaseModel, Field
 
+from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import InvalidParams, JobContext, JobRegistry, UnknownJobType, load_registry
-from jobstream.jobs.demo import registry as demo_registry
 from jobstream.store import JobMode
 
 pytestmark = pytest.mark.unit
@@ -108,9 +108,9 @@ def test_demo_registry_has_one_type_per_reporting_style() -> None:
 
 
 def test_load_registry_from_a_settings_spec() -> None:
-    assert load_registry("jobstream.jobs.demo:registry").names() == demo_registry().names()
-    assert "demo.count" in load_registry("jobstream.jobs.demo:DEMO_JOBS")
+    assert load_registry("jobstream.examples.demo:registry").names() == demo_registry().names()
+    assert "demo.count" in load_registry("jobstream.examples.demo:DEMO_JOBS")
     with pytest.raises(ValueError, match="module:attribute"):
-        load_registry("jobstream.jobs.demo")
+        load_registry("jobstream.examples.demo")
     with pytest.raises(TypeError, match="not a JobRegistry"):
-        load_registry("jobstream.jobs.demo:CountParams")
+        load_registry("jobstream.examples.demo:CountParams")

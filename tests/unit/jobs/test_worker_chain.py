@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from pydantic import BaseModel
 
+from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import DriveOutcome, DriveResult, JobContext, JobRegistry, RecordingInvoker
-from jobstream.jobs.demo import registry as demo_registry
 from jobstream.jobs.driver import hop_budget_message
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from jobstream.local.invoke import SeededJob, fill_placeholders, seed_job
 from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
-from jobstream.sse.parse import SSEParser
 from jobstream.store import JobStore
+from jobstream_client.sse import SSEParser
+from jobstream_local.invoke import SeededJob, fill_placeholders, seed_job
 from tests.conftest import REPO_ROOT, load_handler_module
 from tests.unit.observability.conftest import NAMESPACE
 from tests.unit.observability.emf import emf_documents, namespaces, values

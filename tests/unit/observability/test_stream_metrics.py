@@ -9,10 +9,10 @@ import pytest
 from jobstream.auth.tokens import TokenSigner
 from jobstream.observability import StreamMetrics
 from jobstream.settings import Settings
-from jobstream.sse.parse import SSEParser
 from jobstream.store import JobStore, NewEvent
 from jobstream.store.models import JobStatus
 from jobstream.streams.service import StreamService, StreamStats
+from jobstream_client.sse import SSEParser
 from tests.unit.observability.emf import emf_documents, new_sink, values
 
 if TYPE_CHECKING:

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from jobstream.runtime.context import InvocationContext
-from jobstream.sse import SSEParser, encode_event
+from jobstream.sse import encode_event
 from jobstream.streaming import StreamingResponse, json_response, sse_response
 from jobstream.streaming.delivery import deliver
+from jobstream_client.sse import SSEParser
 
 pytestmark = pytest.mark.unit
 

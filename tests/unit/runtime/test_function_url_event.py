@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from jobstream.local.function_url_event import event_from_asgi_scope, function_url_event
+from jobstream_local.function_url_event import event_from_asgi_scope, function_url_event
 
 pytestmark = pytest.mark.unit
 

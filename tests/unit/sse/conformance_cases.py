@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobstream.sse import ServerSentEvent as E
+from jobstream_client.sse import ServerSentEvent as E
 
 Body = tuple[bytes, ...]  # one response body, as the chunks its source sends
 

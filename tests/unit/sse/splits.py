@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Sequence
 
-from jobstream.sse import ServerSentEvent, SSEParser
+from jobstream_client.sse import ServerSentEvent, SSEParser
 
 Splitter = Callable[[Sequence[bytes]], list[bytes]]
 

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jobstream.sse import (
-    SSE_HEADERS,
-    ServerSentEvent,
-    SSEFieldError,
-    SSEParser,
-    encode_comment,
-    encode_event,
-)
+from jobstream.sse import SSE_HEADERS, SSEFieldError, encode_comment, encode_event
+from jobstream_client.sse import ServerSentEvent, SSEParser
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobstream.sse import ServerSentEvent, SSEParser
+from jobstream_client.sse import ServerSentEvent, SSEParser
 
 pytestmark = pytest.mark.unit
 

@@ -23,7 +23,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobstream.sse import ServerSentEvent, SSEParser, encode_comment, encode_event
+from jobstream.sse import encode_comment, encode_event
+from jobstream_client.sse import ServerSentEvent, SSEParser
 
 pytestmark = pytest.mark.unit
 

@@ -11,9 +11,9 @@ import pytest
 
 from jobstream.auth.tokens import TokenSigner
 from jobstream.settings import Settings
-from jobstream.sse.parse import ServerSentEvent, SSEParser
 from jobstream.store import JobStore
 from jobstream.store.models import JobMode, JobStatus, Lease, NewEvent
+from jobstream_client.sse import ServerSentEvent, SSEParser
 from tests.conftest import SerializedClient  # noqa: F401 - re-exported for the stream tests
 
 if TYPE_CHECKING:

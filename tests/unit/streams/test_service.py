@@ -11,11 +11,11 @@ from botocore.exceptions import ClientError
 
 from jobstream.auth.tokens import TokenSigner
 from jobstream.settings import Settings
-from jobstream.sse.parse import SSEParser
 from jobstream.store import JobStore
 from jobstream.store.models import Job, JobMode, StoredEvent
 from jobstream.streaming.response import StreamingResponse
 from jobstream.streams.service import HEARTBEAT, StreamService, StreamStats
+from jobstream_client.sse import SSEParser
 from tests.unit.streams.conftest import (
     SIGNING_KEY,
     FakeClock,

@@ -1,0 +1,137 @@
+"""``python -m jobstream_bench`` (what `make bench` runs): measure, write docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from jobstream_bench import dynamo_cost, end_to_end, imports, sse_codec
+from jobstream_bench.machine import Machine, load_average
+from jobstream_bench.report import Run, now, render
+from jobstream_bench.targets import check
+from jobstream_local.repo import RepoNotFound, find_repo_root
+
+T = TypeVar("T")
+SECTIONS = ("codec", "e2e", "dynamodb", "imports")
+
+
+def _progress(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def _timed(name: str, work: Callable[[], T]) -> T:
+    _progress(f"bench: {name} ...")
+    started = time.perf_counter()
+    result = work()
+    _progress(f"bench: {name} done in {time.perf_counter() - started:.0f} s")
+    return result
+
+
+def _command(argv: Sequence[str] | None) -> str:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments:
+        return "make bench  (python -m jobstream_bench)"
+    return " ".join(["python -m jobstream_bench", *arguments])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jobstream_bench", description=__doc__)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="where to write the report (default: docs/benchmarks.md of the repository)",
+    )
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        help="the jobstream repository, whose functions/ are measured (JOBSTREAM_REPO; default: "
+        "the folder at or above the current one that holds template.yaml)",
+    )
+    parser.add_argument(
+        "--only", choices=SECTIONS, action="append", help="run only these sections (repeatable)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer rounds and events: a smoke run, not figures"
+    )
+    args = parser.parse_args(argv)
+    try:
+        repo = find_repo_root(args.repo)
+    except RepoNotFound as missing:
+        parser.error(str(missing))
+    output: Path = args.output or repo / "docs" / "benchmarks.md"
+    sections = set(args.only or SECTIONS)
+    quick: bool = args.quick
+    started_at = now()
+    started = time.perf_counter()
+    load_before = load_average()
+
+    codec = (
+        _timed(
+            "SSE encode/parse",
+            lambda: sse_codec.run(events=2_000 if quick else 20_000, rounds=3 if quick else 9),
+        )
+        if "codec" in sections
+        else None
+    )
+    e2e = (
+        _timed(
+            "end to end on the local stack",
+            lambda: end_to_end.run(
+                throughput_events=1_000 if quick else 5_000,
+                throughput_runs=1 if quick else 3,
+                latency_plan=((10.0, 20), (2.0, 4)) if quick else ((10.0, 100), (2.0, 12)),
+                latency_runs=1 if quick else 3,
+            ),
+        )
+        if "e2e" in sections
+        else None
+    )
+    dynamo = (
+        _timed(
+            "DynamoDB cost",
+            lambda: dynamo_cost.run(
+                emit_runs=((10, 50), (1_000, 500)) if quick else dynamo_cost.EMIT_RUNS,
+                log_lengths=(1_200, 2_400) if quick else (12_000, 24_000),
+                missed=(10, 1_000) if quick else (10, 100, 1_000, 10_000),
+                idle_minutes=2 if quick else 5,
+            ),
+        )
+        if "dynamodb" in sections
+        else None
+    )
+    import_times = (
+        _timed(
+            "handler import times",
+            lambda: imports.measure(repo / "functions", runs=3 if quick else 9),
+        )
+        if "imports" in sections
+        else None
+    )
+    run = Run(
+        machine=Machine.describe(repo),
+        command=_command(argv),
+        started=started_at,
+        seconds=time.perf_counter() - started,
+        load_before=load_before,
+        load_after=load_average(),
+        codec=codec,
+        end_to_end=e2e,
+        dynamo=dynamo,
+        imports=import_times,
+        verdicts=check(end_to_end=e2e, dynamo=dynamo, imports=import_times),
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render(run), encoding="utf-8")
+    for verdict in run.verdicts:
+        _progress(f"{'met    ' if verdict.met else 'NOT MET'}  {verdict.target}: {verdict.figure}")
+    _progress(f"bench: wrote {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

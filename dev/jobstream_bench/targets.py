@@ -1,0 +1,126 @@
+"""The bench's targets, each checked against the figure that decides it."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Final
+
+from jobstream_bench.dynamo_cost import DynamoCostResult
+from jobstream_bench.end_to_end import EndToEndResult, LatencyResult
+from jobstream_bench.imports import ImportTime
+
+MIN_EVENTS_PER_S: Final = 2_000
+MAX_P99_BACKGROUND_MS: Final = 150
+MAX_P99_INLINE_MS: Final = 30
+MAX_WRITES_PER_EVENT: Final = 0.1
+FAST_RATE_PER_S: Final = 1_000
+MAX_IDLE_READS_PER_MINUTE: Final = 60
+MAX_STREAM_IMPORT_MS: Final = 150
+# The latency targets speak of "low rates": they are judged at the highest rate measured, where
+# the stream is busiest but the job still emits far below its capacity.
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    target: str
+    figure: str
+    met: bool
+
+
+def check(
+    *,
+    end_to_end: EndToEndResult | None,
+    dynamo: DynamoCostResult | None,
+    imports: list[ImportTime] | None,
+) -> list[Verdict]:
+    verdicts: list[Verdict] = []
+    if end_to_end is not None:
+        rate = end_to_end.throughput.rate["background"]
+        verdicts.append(
+            Verdict(
+                f">= {MIN_EVENTS_PER_S:,} events/s for one job on the local stack",
+                f"{rate.median:,.0f} events/s (background, median of {rate.count}; "
+                f"inline {end_to_end.throughput.rate['inline'].median:,.0f})",
+                rate.median >= MIN_EVENTS_PER_S,
+            )
+        )
+        low = _judged_latency(end_to_end.latency)
+        if low is not None:
+            for mode, limit in (
+                ("background", MAX_P99_BACKGROUND_MS),
+                ("inline", MAX_P99_INLINE_MS),
+            ):
+                p99 = low.p99_ms[mode]
+                steady = low.p99_steady_ms[mode]
+                verdicts.append(
+                    Verdict(
+                        f"p99 emit-to-client < {limit} ms, {mode} mode, at a low rate",
+                        f"{p99.median:.0f} ms at {low.rate_per_s:g} events/s "
+                        f"(runs {p99.low:.0f}-{p99.high:.0f}); {steady.median:.0f} ms leaving out "
+                        "the job's first second",
+                        p99.median < limit,
+                    )
+                )
+    if dynamo is not None:
+        fast = [e for e in dynamo.emit if e.rate_per_s >= FAST_RATE_PER_S]
+        if fast:
+            worst = max(fast, key=lambda e: e.writes_per_event)
+            verdicts.append(
+                Verdict(
+                    f"<= {MAX_WRITES_PER_EVENT} write requests per event at "
+                    f">= {FAST_RATE_PER_S:,} events/s",
+                    ", ".join(f"{e.writes_per_event:.4f} at {e.rate_per_s:,.0f}/s" for e in fast),
+                    worst.writes_per_event <= MAX_WRITES_PER_EVENT,
+                )
+            )
+        verdicts.append(_replay_verdict(dynamo))
+        idle = dynamo.idle
+        worst_minute = max(idle.queries_first_minute, idle.queries_per_minute_after)
+        verdicts.append(
+            Verdict(
+                f"<= {MAX_IDLE_READS_PER_MINUTE} reads per idle stream-minute",
+                f"{idle.queries_per_minute_after:g} Queries/min steady "
+                f"({idle.queries_first_minute} in the first minute)",
+                worst_minute <= MAX_IDLE_READS_PER_MINUTE,
+            )
+        )
+    if imports is not None:
+        stream = next(i for i in imports if i.handler == "stream")
+        verdicts.append(
+            Verdict(
+                f"stream handler imports in < {MAX_STREAM_IMPORT_MS} ms",
+                f"{stream.summary.median:.0f} ms (median of {stream.summary.count}; "
+                f"{stream.summary.low:.0f}-{stream.summary.high:.0f})",
+                stream.summary.median < MAX_STREAM_IMPORT_MS,
+            )
+        )
+    return verdicts
+
+
+def _judged_latency(results: list[LatencyResult]) -> LatencyResult | None:
+    return max(results, key=lambda r: r.rate_per_s, default=None)
+
+
+def _replay_verdict(dynamo: DynamoCostResult) -> Verdict:
+    """Proportional to the events missed: the same reads for the same gap on logs of different
+    lengths (their events are the same size), and capacity growing with the gap."""
+    by_missed: dict[int, set[tuple[int, float]]] = {}
+    for cost in dynamo.replay:
+        by_missed.setdefault(cost.missed, set()).add((cost.requests, cost.rcu))
+    same_for_any_length = all(len(costs) == 1 for costs in by_missed.values())
+    ordered = sorted(by_missed)
+    units = [max(rcu for _, rcu in by_missed[m]) for m in ordered]
+    grows_with_gap = all(a <= b for a, b in itertools.pairwise(units))
+    lengths = sorted({c.log_length for c in dynamo.replay})
+    figure = (
+        "; ".join(f"{m:,} missed: {units[i]:g} RCU" for i, m in enumerate(ordered))
+        + f" (identical on logs of {' and '.join(f'{n:,}' for n in lengths)} events)"
+    )
+    if not same_for_any_length:
+        figure = figure.replace("identical", "NOT identical")
+    return Verdict(
+        "replay reads proportional to events missed, not to the log's length",
+        figure,
+        same_for_any_length and grows_with_gap,
+    )

@@ -1,0 +1,122 @@
+"""``python -m jobstream_local`` (what `make run` runs): the whole system on this machine.
+
+Starts a LocalStack, prints its URL and a curl example, and runs until SIGINT (Ctrl-C) or
+SIGTERM, then stops it cleanly and exits 0. A second signal during the shutdown exits at once.
+Options: ``--help`` (see jobstream_local.options).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from types import FrameType
+from typing import TextIO
+
+from jobstream.settings import Settings
+from jobstream_local.console_log import use_console_log
+from jobstream_local.database import DatabaseChoice, DatabaseUnavailable
+from jobstream_local.options import LocalOptions, parse_options
+from jobstream_local.stack import LocalStack
+
+# What a shell reports for a process ended by SIGINT; used when a second Ctrl-C cuts the shutdown.
+_INTERRUPTED = 130
+_EXAMPLE_JOB = '{"type": "demo.count", "params": {"n": 60, "interval_ms": 1000}}'
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    started = time.monotonic()
+    options = parse_options(argv, os.environ)
+    use_console_log()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            out.write("stopping anyway\n")
+            out.flush()
+            os._exit(_INTERRUPTED)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        settings = Settings()
+        try:
+            database = DatabaseChoice(
+                use_aws=options.use_aws,
+                create_table=options.create_table,
+                endpoint_url=settings.dynamodb_endpoint_url,
+            )
+        except ValueError as conflict:
+            return _fail(err, str(conflict))
+        stack = LocalStack(
+            host=options.host,
+            port=options.port,
+            function_timeout_s=options.function_timeout_s,
+            stream_timeout_s=options.stream_timeout_s,
+            settings=settings,
+            database=database,
+            web_root=options.repo / "web",
+            template_path=options.repo / "template.yaml",
+        )
+        try:
+            stack.start()
+        except (DatabaseUnavailable, OSError) as error:
+            return _fail(err, str(error))
+        try:
+            _banner(out, stack, options, ready_s=time.monotonic() - started)
+            stop.wait()
+            out.write("stopping...\n")
+            out.flush()
+        finally:
+            stack.stop()
+        out.write("stopped\n")
+        out.flush()
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: float) -> None:
+    url = stack.url
+    jobs = f"{url}/jobs"
+    pick = "python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'"
+    lines = [
+        "",
+        f"jobstream is running at {url}  (ready in {ready_s:.1f} s)",
+        "",
+        f"  demo page   {url}/",
+        f"  API docs    {url}/docs",
+        f"  database    {stack.database_description}",
+        f"  timeouts    worker {options.function_timeout_s:g} s per chunk, "
+        f"stream {options.stream_timeout_s:g} s per connection",
+        "",
+        "Try it with curl (a job of 60 one-second steps, streamed live):",
+        "",
+        f"  JOB=$(curl -s -X POST {jobs} -H 'Content-Type: application/json' \\",
+        f"        -d {shlex.quote(_EXAMPLE_JOB)})",
+        f'  TOKEN=$(echo "$JOB" | {pick} token)',
+        f'  EVENTS_URL=$(echo "$JOB" | {pick} events_url)',
+        '  curl -N -H "Authorization: Bearer $TOKEN" "$EVENTS_URL"',
+        "",
+        "Press Ctrl-C to stop.",
+        "",
+    ]
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+def _fail(out: TextIO, message: str) -> int:
+    out.write(f"error: {message}\n")
+    out.flush()
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from jobstream_local.invoke.cli import main
+
+sys.exit(main())

@@ -1,0 +1,85 @@
+"""One origin for everything the local stack serves, the way a browser sees it in one place.
+
+On AWS the jobs API and the stream are two Function URLs and the demo page is hosted anywhere;
+locally they share one server, routed by path:
+
+- ``/jobs/{job_id}/events``: the stream function behind the local Function URL, with the CORS
+  rules template.yaml gives the stream's Function URL (on AWS the Function URL itself answers
+  preflights and adds the headers; the function never sees them);
+- ``/jobs`` and below, ``/docs``, ``/openapi.json``: the jobs API (its own CORS middleware);
+- everything else: the static files of ``web/`` (``index.html`` at ``/``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from jobstream_local.repo import find_repo_root
+
+STREAM_PATH = re.compile(r"/jobs/[^/]+/events")
+API_PATHS = frozenset({"/jobs", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
+API_PREFIX = "/jobs/"
+
+# As the StreamFunction's FunctionUrlConfig.Cors in template.yaml.
+_STREAM_CORS_METHODS = ("GET",)
+_STREAM_CORS_HEADERS = ("authorization", "last-event-id", "cache-control")
+_STREAM_CORS_MAX_AGE = 600
+
+
+def default_web_root() -> Path:
+    """web/ of the repository ``find_repo_root`` finds (``$JOBSTREAM_REPO`` or above the current
+    directory); raises RepoNotFound, saying where it looked, if there is none."""
+    return find_repo_root() / "web"
+
+
+def one_origin_app(
+    *, api: ASGIApp, stream: ASGIApp, web_root: Path, allowed_origins: Sequence[str]
+) -> ASGIApp:
+    if not (web_root / "index.html").is_file():
+        raise FileNotFoundError(f"no index.html in {web_root}: the demo page cannot be served")
+    stream_with_cors = CORSMiddleware(
+        stream,
+        allow_origins=list(allowed_origins),
+        allow_methods=_STREAM_CORS_METHODS,
+        allow_headers=_STREAM_CORS_HEADERS,
+        max_age=_STREAM_CORS_MAX_AGE,
+    )
+    # StaticFiles raises HTTPException for a missing file and leaves the 404 response to this.
+    static = ExceptionMiddleware(StaticFiles(directory=web_root, html=True))
+    return _PathDispatch(api=api, stream=stream_with_cors, static=static)
+
+
+class _PathDispatch:
+    """Hands each request, untouched, to the app its path belongs to.
+
+    By hand rather than with Starlette's Router: a Router records itself in the scope as the
+    router that ``request.url_for`` resolves route names against, and the API's own routes would
+    then not be found (its status_url is built with url_for).
+    """
+
+    def __init__(self, *, api: ASGIApp, stream: ASGIApp, static: ASGIApp) -> None:
+        self._api = api
+        self._stream = stream
+        self._static = static
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            # The apps have no startup or shutdown work (as on Lambda); the server runs with
+            # lifespan off, so this is only reached if someone turns it on.
+            await self._api(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if STREAM_PATH.fullmatch(path):
+            app = self._stream
+        elif path in API_PATHS or path.startswith(API_PREFIX):
+            app = self._api
+        else:
+            app = self._static
+        await app(scope, receive, send)

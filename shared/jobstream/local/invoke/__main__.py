@@ -1,5 +1,0 @@
-import sys
-
-from jobstream.local.invoke.cli import main
-
-sys.exit(main())
