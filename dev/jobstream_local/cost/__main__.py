@@ -14,8 +14,8 @@ from jobstream_local.cost.prices import PriceList
 from jobstream_local.cost.report import Deployment, render
 from jobstream_local.cost.scenario import measure_job
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
-from jobstream_local.repo import RepoNotFound
-from jobstream_local.template_table import default_template_path, load_template
+from jobstream_local.repo import RepoNotFound, find_repo_root
+from jobstream_local.template_table import load_template
 
 
 def main() -> int:
@@ -31,12 +31,18 @@ def main() -> int:
         "--template",
         type=Path,
         help="the SAM template whose table and parameters are modelled (default: template.yaml "
-        "of the repository at or above the current folder, or of $JOBSTREAM_REPO)",
+        "of the repository)",
+    )
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        help="the jobstream repository (JOBSTREAM_REPO; default: the folder at or above the "
+        "current one that holds template.yaml)",
     )
     args = parser.parse_args()
     intervals = args.interval_ms or [100, 10]
     try:
-        template: Path = args.template or default_template_path()
+        template: Path = args.template or find_repo_root(args.repo) / "template.yaml"
     except RepoNotFound as missing:
         parser.error(str(missing))
     parameters = load_template(template)["Parameters"]
