@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -28,11 +29,15 @@ TOKEN = "t0ken"
 
 @pytest.fixture(scope="module")
 def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    venv = tmp_path_factory.mktemp("client-venv") / "venv"
+    work = tmp_path_factory.mktemp("client-venv")
+    # Built from a copy: pip builds in the source tree (build/, *.egg-info), which must stay clean.
+    source = work / "source"
+    shutil.copytree(CLIENT_DIST, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", str(CLIENT_DIST)],
+        [str(python), "-m", "pip", "install", "-q", str(source)],
         check=True,
         timeout=240,
         cwd=venv,
