@@ -1,18 +1,22 @@
 """A client for the Lambda Runtime API (version 2018-06-01), streaming responses included.
 
 Paths, headers and status codes: AWS Lambda Developer Guide, "Using the Lambda runtime API for
-custom runtimes" and "Building a custom runtime" (response streaming). Every request opens a fresh
-connection: the API is local to the sandbox, and a kept-alive socket may not survive the sandbox
-being frozen between invocations.
+custom runtimes" and "Building a custom runtime" (response streaming). What each message looks like
+on the wire, next to what AWS's own runtime clients send, is in docs/lambda-runtime.md. Every
+request opens a fresh connection, as ``awslambdaric`` does: the API is local to the sandbox, and a
+kept-alive socket may not survive the sandbox being frozen between invocations.
 """
 
 from __future__ import annotations
 
 import http.client
 import logging
+import os
+import platform
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from jobstream import __version__
 from jobstream.runtime.chunked import encode_chunk, encode_last_chunk
 from jobstream.runtime.errors import ErrorReport
 
@@ -22,6 +26,10 @@ API_PREFIX = "/2018-06-01/runtime"
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 ERROR_BODY_TRAILER = "Lambda-Runtime-Function-Error-Body"
 RESPONSE_MODE_HEADER = "Lambda-Runtime-Function-Response-Mode"
+XRAY_CAUSE_HEADER = "Lambda-Runtime-Function-XRay-Error-Cause"
+# Every reference client names itself (awslambdaric: "aws-lambda-python/3.12.4-4.2.2", the Rust
+# client: "aws-lambda-rust/<version>"); Lambda may count runtimes by it.
+USER_AGENT = f"jobstream/{__version__} python/{platform.python_version()}"
 
 
 class RuntimeAPIError(Exception):
@@ -48,7 +56,8 @@ class RuntimeAPIClient:
 
     def next_invocation(self) -> Invocation:
         status, headers, body = self._request("GET", f"{API_PREFIX}/invocation/next")
-        if status != 200:
+        if not _is_success(status):
+            # aws-lambda-cpp (under both AWS clients) gives up on any non-2xx answer here.
             raise RuntimeAPIError(f"next invocation: HTTP {status}")
         request_id = headers.get("lambda-runtime-aws-request-id", "")
         if not request_id:
@@ -63,11 +72,11 @@ class RuntimeAPIClient:
         )
 
     def post_error(self, request_id: str, report: ErrorReport) -> None:
-        self._post(
-            f"{API_PREFIX}/invocation/{request_id}/error",
-            report.to_json(),
-            {"Content-Type": "application/json", ERROR_TYPE_HEADER: report.header_value},
-        )
+        headers = {"Content-Type": "application/json", ERROR_TYPE_HEADER: report.header_value}
+        cause = report.xray_cause(os.getcwd())
+        if cause:
+            headers[XRAY_CAUSE_HEADER] = cause
+        self._post(f"{API_PREFIX}/invocation/{request_id}/error", report.to_json(), headers)
 
     def post_init_error(self, report: ErrorReport) -> None:
         self._post(
@@ -81,6 +90,7 @@ class RuntimeAPIClient:
         connection = self._connection()
         try:
             connection.putrequest("POST", f"{API_PREFIX}/invocation/{request_id}/response")
+            connection.putheader("User-Agent", USER_AGENT)
             connection.putheader(RESPONSE_MODE_HEADER, "streaming")
             connection.putheader("Transfer-Encoding", "chunked")
             connection.putheader("Trailer", f"{ERROR_TYPE_HEADER}, {ERROR_BODY_TRAILER}")
@@ -104,7 +114,9 @@ class RuntimeAPIClient:
     ) -> tuple[int, dict[str, str], bytes]:
         connection = self._connection()
         try:
-            connection.request(method, path, body=body, headers=dict(headers or {}))
+            connection.request(
+                method, path, body=body, headers={"User-Agent": USER_AGENT, **(headers or {})}
+            )
             response = connection.getresponse()
             data = response.read()
             return (
@@ -152,8 +164,14 @@ class ResponseStream:
         self._connection.close()
 
 
+def _is_success(status: int) -> bool:
+    return 200 <= status <= 299
+
+
 def _check_accepted(status: int, path: str, answer: bytes) -> None:
-    if status == 202:
+    # The guide documents 202, but aws-lambda-cpp (under both AWS clients) takes any 2xx as
+    # success and the Node.js streaming client reads no status at all: a 200 or 204 is fine too.
+    if _is_success(status):
         return
     detail = answer[:500].decode("utf-8", "replace")
     if status >= 500:

@@ -69,7 +69,11 @@ class RuntimeLoop:
         try:
             event = json.loads(invocation.payload) if invocation.payload else None
         except ValueError as exc:
-            report = ErrorReport("Runtime.UnmarshalError", f"Unable to parse the event: {exc}")
+            report = ErrorReport(
+                "Runtime.UnmarshalError",
+                f"Unable to parse the event: {exc}",
+                request_id=invocation.request_id,
+            )
             self._client.post_error(invocation.request_id, report)
             return
         deliver(self._handler, event, context, RuntimeAPISink(self._client, invocation.request_id))

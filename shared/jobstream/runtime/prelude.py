@@ -1,10 +1,11 @@
 """The metadata prelude of a streamed HTTP response (Function URL / API Gateway integration).
 
 AWS Lambda Developer Guide, "Building a custom runtime" / response streaming, and the Node.js
-runtime interface client (``src/HttpResponseStream.js``): with Content-Type
+runtime interface client (``HttpResponseStream.from`` in npm ``aws-lambda-ric``): with Content-Type
 ``application/vnd.awslambda.http-integration-response`` the body starts with a JSON object
 ``{"statusCode", "headers", "cookies"}`` followed by exactly 8 NUL bytes; what follows is the raw
-HTTP response body.
+HTTP response body. The Node.js and Rust clients write the JSON and the 8 NUL bytes as two separate
+writes (two HTTP chunks) before any body byte; so does ``RuntimeAPISink``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class PreludeTooLarge(ValueError):
 
 
 def encode_prelude(response: StreamingResponse) -> bytes:
-    """The prelude JSON plus its delimiter, ready to be the first chunk of the body."""
+    """The prelude JSON: the first write of the body; ``PRELUDE_DELIMITER`` is the second."""
     prelude = json.dumps(
         {
             "statusCode": response.status_code,
@@ -38,7 +39,7 @@ def encode_prelude(response: StreamingResponse) -> bytes:
             f"response prelude is {len(prelude)} bytes; keep headers and cookies under "
             f"{MAX_PRELUDE_BYTES} bytes"
         )
-    return prelude + PRELUDE_DELIMITER
+    return prelude
 
 
 def decode_prelude(data: bytes) -> tuple[dict[str, object], bytes]:

@@ -1,8 +1,9 @@
 """The Runtime API as a ``ResponseSink``: how one invocation's answer reaches Lambda.
 
-A ``StreamingResponse`` goes out in streaming mode (prelude, then one chunk per body chunk, error
-trailers if the body fails); anything else is posted buffered as JSON, so the same runtime also
-serves asynchronous invocations (the worker) whose results nobody streams.
+A ``StreamingResponse`` goes out in streaming mode (the prelude JSON and its 8-NUL delimiter as two
+chunks, as AWS's Node.js client writes them, then one chunk per body chunk, error trailers if the
+body fails); anything else is posted buffered as JSON, so the same runtime also serves asynchronous
+invocations (the worker) whose results nobody streams. See docs/lambda-runtime.md.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from jobstream.runtime.api_client import ResponseStream, RuntimeAPIClient, Runti
 from jobstream.runtime.errors import ErrorReport
 from jobstream.runtime.prelude import (
     HTTP_INTEGRATION_CONTENT_TYPE,
+    PRELUDE_DELIMITER,
     PreludeTooLarge,
     encode_prelude,
 )
@@ -35,13 +37,17 @@ class RuntimeAPISink:
             payload = json.dumps(result, default=_json_default).encode()
         except (TypeError, ValueError) as exc:
             logger.error("Handler result is not JSON serializable: %s", exc)
-            report = ErrorReport("Runtime.MarshalError", f"Unable to marshal response: {exc}")
+            report = ErrorReport(
+                "Runtime.MarshalError",
+                f"Unable to marshal response: {exc}",
+                request_id=self._request_id,
+            )
             self._client.post_error(self._request_id, report)
             return
         self._client.post_response(self._request_id, payload)
 
     def send_failure(self, error: Exception) -> None:
-        self._client.post_error(self._request_id, ErrorReport.from_exception(error))
+        self._client.post_error(self._request_id, self._report(error))
 
     def start_stream(self, response: StreamingResponse) -> bool:
         try:
@@ -54,7 +60,10 @@ class RuntimeAPISink:
             self._stream = self._client.open_stream(
                 self._request_id, content_type=HTTP_INTEGRATION_CONTENT_TYPE
             )
+            # Two writes, two chunks, exactly like HttpResponseStream.from in AWS's Node.js client:
+            # a Runtime API that reads the prelude chunk by chunk must see the delimiter alone.
             self._stream.write(prelude)
+            self._stream.write(PRELUDE_DELIMITER)
         except (OSError, http.client.HTTPException) as exc:
             raise RuntimeAPIError(f"streamed response for {self._request_id}: {exc}") from exc
         return True
@@ -72,7 +81,10 @@ class RuntimeAPISink:
 
     def end_stream(self, error: Exception | None) -> None:
         assert self._stream is not None, "end_stream before start_stream"
-        self._stream.finish(None if error is None else ErrorReport.from_exception(error))
+        self._stream.finish(None if error is None else self._report(error))
+
+    def _report(self, error: Exception) -> ErrorReport:
+        return ErrorReport.from_exception(error, request_id=self._request_id)
 
 
 def _json_default(value: object) -> object:

@@ -40,12 +40,13 @@ def _parse_request(wire: bytes) -> tuple[list[bytes], list[tuple[bytes, bytes]]]
 HEAD = b"POST /r HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
-def test_prelude_is_json_then_exactly_eight_nul_bytes() -> None:
+def test_prelude_is_compact_json_and_the_delimiter_is_a_separate_write() -> None:
     data = encode_prelude(StreamingResponse(418, {"X-A": "b"}, ["c=1"], body=(b"ignored",)))
-    assert data.endswith(PRELUDE_DELIMITER)
-    assert data.count(b"\x00") == 8
-    assert json.loads(data[:-8]) == {"statusCode": 418, "headers": {"X-A": "b"}, "cookies": ["c=1"]}
-    prelude, rest = decode_prelude(data + b"body")
+    # The sink writes PRELUDE_DELIMITER as a second chunk (as AWS's Node.js client does).
+    assert b"\x00" not in data
+    assert PRELUDE_DELIMITER == b"\x00" * 8
+    assert data == b'{"statusCode":418,"headers":{"X-A":"b"},"cookies":["c=1"]}'
+    prelude, rest = decode_prelude(data + PRELUDE_DELIMITER + b"body")
     assert prelude["statusCode"] == 418
     assert rest == b"body"
 
@@ -56,7 +57,7 @@ def test_an_oversized_prelude_is_refused() -> None:
 
 
 def test_chunks_and_trailers_parse_with_an_independent_http_parser() -> None:
-    report = ErrorReport("RuntimeError", "boom", ("frame 1\n",))
+    report = ErrorReport("RuntimeError", "boom", ("frame 1\n",), request_id="req-1")
     wire = (
         HEAD
         + encode_chunk(b"a" * 300)
@@ -76,6 +77,7 @@ def test_chunks_and_trailers_parse_with_an_independent_http_parser() -> None:
     assert body == {
         "errorMessage": "boom",
         "errorType": "RuntimeError",
+        "requestId": "req-1",
         "stackTrace": ["frame 1\n"],
     }
 
@@ -103,9 +105,26 @@ def test_error_report_from_an_exception_has_lambdas_shape() -> None:
 
     with pytest.raises(KeyError) as caught:
         fail()
-    report = ErrorReport.from_exception(caught.value)
+    report = ErrorReport.from_exception(caught.value, request_id="req-2")
     document = json.loads(report.to_json())
     assert document["errorType"] == "KeyError"
     assert document["errorMessage"] == "'missing'"
+    assert document["requestId"] == "req-2"
     assert any("in fail" in frame for frame in document["stackTrace"])
     assert ErrorReport("a b:c\n", "m").header_value == "a_b_c_"
+
+    cause = json.loads(report.xray_cause("/var/task"))
+    assert cause["working_directory"] == "/var/task"
+    (exception,) = cause["exceptions"]
+    assert exception["type"] == "KeyError"
+    assert exception["stack"][-1]["label"] == "fail"
+    assert exception["stack"][-1]["path"] == __file__
+    assert cause["paths"] == [__file__]
+
+
+def test_the_xray_cause_is_an_ascii_header_value_or_dropped_when_too_large() -> None:
+    cause = ErrorReport("ValueError", "caf\u00e9\r\nline").xray_cause("/var/task")
+    assert cause.isascii()
+    assert "\r" not in cause
+    assert "\n" not in cause
+    assert ErrorReport("ValueError", "x" * (1024 * 1024)).xray_cause("/var/task") == ""

@@ -38,6 +38,47 @@ def sse_gated(event: Any, context: Any) -> StreamingResponse:
 
 
 @streaming_handler
+def three_spaced_writes(event: Any, context: Any) -> StreamingResponse:
+    """Three body writes; each of the later two is produced only once the test, having seen the
+    previous chunk arrive, opens the gate."""
+
+    def body() -> Iterator[bytes]:
+        yield b"data: one\n\n"
+        yield f"data: {_wait_for_gate()}\n\n".encode()
+        yield f"data: {_wait_for_gate()}\n\n".encode()
+
+    return StreamingResponse(
+        200,
+        {"Content-Type": "text/event-stream", "X-Case": "three_spaced_writes"},
+        ["session=abc; Path=/; HttpOnly", "theme=dark"],
+        body=body(),
+    )
+
+
+@streaming_handler
+def unauthorized(event: Any, context: Any) -> StreamingResponse:
+    return json_response(
+        401, {"message": "bad token"}, headers={"WWW-Authenticate": 'Bearer realm="jobs"'}
+    )
+
+
+@streaming_handler
+def one_byte(event: Any, context: Any) -> StreamingResponse:
+    return StreamingResponse(200, {"Content-Type": "text/plain"}, body=iter([b"x"]))
+
+
+@streaming_handler
+def large_body(event: Any, context: Any) -> StreamingResponse:
+    """``event["writes"]`` writes of ``event["size"]`` bytes: "aaa...", "bbb...", ..."""
+
+    def body() -> Iterator[bytes]:
+        for index in range(event["writes"]):
+            yield bytes([ord("a") + index]) * event["size"]
+
+    return StreamingResponse(200, {"Content-Type": "application/octet-stream"}, body=body())
+
+
+@streaming_handler
 def sse_fails_mid_stream(event: Any, context: Any) -> StreamingResponse:
     def body() -> Iterator[bytes]:
         yield encode_event(id=1, data="before the failure")
