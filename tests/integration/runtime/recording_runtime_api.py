@@ -57,6 +57,8 @@ class WireRequest:
     completed_at: float = 0.0
     framing_error: str = ""
     answered_with: int = 0
+    # Every byte of the request as read, for a second opinion from an independent parser.
+    raw: bytearray = field(default_factory=bytearray)
 
     @property
     def method(self) -> str:
@@ -222,8 +224,9 @@ class RecordingRuntimeAPI:
             request_line=_strip_crlf(first).decode("latin-1"),
             header_lines=[],
             received_at=time.monotonic(),
+            raw=bytearray(first),
         )
-        while line := _read_line(rfile):
+        while line := _read_line(rfile, request.raw):
             name, colon, value = line.decode("latin-1").partition(":")
             if not colon or name != name.strip():
                 raise FramingError(f"malformed header line {line!r}")
@@ -262,13 +265,14 @@ class RecordingRuntimeAPI:
         elif "content-length" in headers:
             length = int(headers["content-length"])
             request.body = rfile.read(length)
+            request.raw += request.body
             if len(request.body) != length:
                 raise FramingError("body shorter than its Content-Length")
 
     def _read_chunked(self, request: WireRequest, rfile: BufferedIOBase) -> None:
         """RFC 9112 section 7.1: size line, data, CRLF ... last chunk, trailer fields, CRLF."""
         while True:
-            size_line = _read_line(rfile)
+            size_line = _read_line(rfile, request.raw)
             try:
                 size = int(size_line.split(b";", 1)[0], 16)
             except ValueError:
@@ -277,12 +281,13 @@ class RecordingRuntimeAPI:
                 request.last_chunk_line = size_line
                 break
             data = rfile.read(size)
-            if len(data) != size or _read_line(rfile) != b"":
+            request.raw += data
+            if len(data) != size or _read_line(rfile, request.raw) != b"":
                 raise FramingError("chunk data does not match its size line")
             with self._changed:
                 request.chunks.append(WireChunk(size_line, data, time.monotonic()))
                 self._changed.notify_all()
-        while line := _read_line(rfile):
+        while line := _read_line(rfile, request.raw):
             name, colon, value = line.decode("latin-1").partition(":")
             if not colon:
                 raise FramingError(f"malformed trailer line {line!r}")
@@ -328,5 +333,7 @@ def _strip_crlf(line: bytes) -> bytes:
     return line[:-2]
 
 
-def _read_line(rfile: BufferedIOBase) -> bytes:
-    return _strip_crlf(rfile.readline(MAX_LINE))
+def _read_line(rfile: BufferedIOBase, raw: bytearray) -> bytes:
+    line = rfile.readline(MAX_LINE)
+    raw += line
+    return _strip_crlf(line)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 
+import h11
 import pytest
 
 from jobstream.runtime.prelude import HTTP_INTEGRATION_CONTENT_TYPE, PRELUDE_DELIMITER
@@ -41,11 +42,31 @@ def header_names(request: WireRequest) -> set[str]:
 
 
 def assert_chunk_framing(request: WireRequest) -> None:
-    """Every chunk-size line is the bare uppercase hex length; the body ends with "0"."""
+    """Every chunk-size line is the bare uppercase hex length; the body ends with "0"; and h11, an
+    independent HTTP/1.1 parser, reads the same chunks and trailers from the same bytes."""
     for chunk in request.chunks:
         assert chunk.size_line == b"%X" % len(chunk.data)
     assert request.last_chunk_line == b"0"
     assert not request.framing_error
+
+    parser = h11.Connection(h11.SERVER)
+    parser.receive_data(bytes(request.raw))
+    chunks: list[bytes] = []
+    current = b""
+    while True:
+        event = parser.next_event()
+        if isinstance(event, h11.Data):
+            current += event.data
+            if event.chunk_end:
+                chunks.append(current)
+                current = b""
+        elif isinstance(event, h11.EndOfMessage):
+            trailers = [(name.decode(), value.decode()) for name, value in event.headers]
+            break
+        else:
+            assert event is not h11.NEED_DATA, "h11 found the request incomplete"
+    assert chunks == [chunk.data for chunk in request.chunks]
+    assert [(n.lower(), v) for n, v in request.trailer_lines] == trailers
 
 
 def assert_streaming_request(request: WireRequest, request_id: str) -> None:
