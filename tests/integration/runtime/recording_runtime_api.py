@@ -194,9 +194,9 @@ class RecordingRuntimeAPI:
                 self._changed.wait(remaining)
 
     def wait_for_answer(self, request_id: str, *, timeout: float = 30.0) -> WireRequest:
-        """The complete /response or /error POST for ``request_id``."""
+        """The /response or /error POST for ``request_id``, read whole and answered."""
         return self.wait_for(
-            lambda r: r.request_id == request_id and r.method == "POST" and r.complete,
+            lambda r: r.request_id == request_id and r.method == "POST" and r.answered_with != 0,
             timeout=timeout,
             what=f"the answer to {request_id}",
         )
