@@ -3,8 +3,8 @@
 Paths, headers and status codes: AWS Lambda Developer Guide, "Using the Lambda runtime API for
 custom runtimes" and "Building a custom runtime" (response streaming). What each message looks like
 on the wire, next to what AWS's own runtime clients send, is in docs/lambda-runtime.md. Every
-request opens a fresh connection, as ``awslambdaric`` does: the API is local to the sandbox, and a
-kept-alive socket may not survive the sandbox being frozen between invocations.
+request opens a fresh connection (``awslambdaric`` does so for ``/init/error``): the API is local to
+the sandbox, and a kept-alive socket may not survive the sandbox being frozen between invocations.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def test_row_next_invocation(start_runtime: StartRuntime) -> None:
         assert header_names(request) == BASE_HEADERS
         assert request.headers["user-agent"].startswith("jobstream/")
         assert request.body == b""
-    # A fresh connection per request (as awslambdaric): nothing kept alive across a freeze.
+    # A fresh connection per request: nothing kept alive across a sandbox freeze.
     connections = [r.connection for r in runtime.api.requests]
     assert len(set(connections)) == len(connections)
 
