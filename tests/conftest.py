@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +19,9 @@ from jobstream.settings import Settings
 from jobstream_local.template_table import create_table_from_template
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
+    from botocore.model import OperationModel
     from mypy_boto3_dynamodb import DynamoDBClient
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +50,47 @@ def ddb(settings: Settings) -> Iterator[DynamoDBClient]:
         client = boto3.client("dynamodb", region_name=settings.region)
         create_table_from_template(client, settings.table, TEMPLATE)
         yield client
+
+
+WRITE_OPERATIONS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
+
+
+class RequestCounter:
+    """Counts a client's API calls by operation from botocore's own ``before-call`` events (one per
+    call; botocore's retries are not counted)."""
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self._client = client
+        self._id = f"request-counter-{uuid.uuid4().hex}"
+        self.calls: Counter[str] = Counter()
+
+    def __enter__(self) -> RequestCounter:
+        self._client.meta.events.register("before-call.dynamodb", self._count, unique_id=self._id)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._client.meta.events.unregister("before-call.dynamodb", unique_id=self._id)
+
+    def _count(self, model: OperationModel, **_: Any) -> None:
+        self.calls[model.name] += 1
+
+    @property
+    def writes(self) -> int:
+        return sum(n for op, n in self.calls.items() if op in WRITE_OPERATIONS)
+
+
+@pytest.fixture
+def requests(ddb: DynamoDBClient) -> Iterator[RequestCounter]:
+    """Every request the tests' moto client makes, counted by operation."""
+    with RequestCounter(ddb) as counter:
+        yield counter
 
 
 def load_handler_module(function_name: str) -> ModuleType:

@@ -24,8 +24,8 @@ class Settings(BaseSettings):
     retention_days: float = Field(default=7, gt=0, le=365)
 
     # --- Event log writes -----------------------------------------------------------------------
-    # A lone event is written at once; events arriving within this window of the previous write are
-    # coalesced into one item (see store/writer.py).
+    # A step finishing when nothing was written for this long is written at once; steps finishing
+    # sooner are batched into one append, written when the window has passed (see jobs/commit.py).
     flush_interval_ms: int = Field(default=50, ge=0, le=5_000)
 
     # --- Streams --------------------------------------------------------------------------------

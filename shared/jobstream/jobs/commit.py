@@ -1,20 +1,18 @@
 """StepCommitter: completed steps go to the log together with the checkpoint after them.
 
-Why not ``store.EventWriter``: it writes a lone event the moment it is emitted, before the step
-that emitted it has finished, so a crash between that write and the step's checkpoint would leave
-events that the re-run of the step emits a second time. Here the unit is the *step*: its events are
-held until it returns, then written with the checkpoint it produced in ONE append (one DynamoDB
-transaction, fenced by the lease). After a crash the log and the checkpoint agree: every stored
-event belongs to a checkpointed step, and nothing of an unfinished step was written, so its re-run
-emits its events for the first time and ids continue without a gap or a repeat.
+The unit is the *step*: its events are held until it returns, then written with the checkpoint it
+produced in ONE append (one DynamoDB transaction, fenced by the lease). An event is never written
+before the step that emitted it has finished, so after a crash the log and the checkpoint agree:
+every stored event belongs to a checkpointed step, and nothing of an unfinished step was written, so
+its re-run emits its events for the first time and ids continue without a gap or a repeat.
 
-Batching keeps the EventWriter's policy, by whole steps: a step finishing when nothing was written
-within ``flush_interval_s`` is written at once (a slow job's events reach viewers with no delay);
-steps finishing sooner are batched and written when the interval has passed, by a timer thread
-(``background=True``) or by the next call, so no step's events wait longer than one interval. The
-chunk's start counts as a write (its lease was just taken): a fast first step joins the next ones
-instead of costing a transaction of its own. A batch is written early before it could outgrow one
-transaction.
+Batching, by whole steps: a step finishing when nothing was written within ``flush_interval_s`` is
+written at once (a slow job's events reach viewers with no delay); steps finishing sooner are
+batched and written when the interval has passed, by a timer thread (``background=True``) or by the
+next call, so no step's events wait longer than one interval and a fast job makes at most one write
+per interval. The chunk's start counts as a write (its lease was just taken): a fast first step
+joins the next ones instead of costing a transaction of its own. A batch is written early before it
+could outgrow one transaction.
 """
 
 from __future__ import annotations
@@ -32,8 +30,8 @@ from jobstream.store.models import JSON, UNSET, Checkpoint, JobStatus, Lease, Ne
 
 logger = logging.getLogger(__name__)
 
-# Same bounds as the EventWriter's: a batch stays well inside one transaction (100 actions, 4 MB),
-# because the store splits bigger appends into several transactions, which are not atomic together.
+# A batch stays well inside one transaction (100 actions, 4 MB), because the store splits bigger
+# appends into several transactions, which are not atomic together.
 MAX_BATCH_EVENTS: Final = 1_000
 MAX_BATCH_BYTES: Final = 1_000_000
 

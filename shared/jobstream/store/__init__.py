@@ -1,7 +1,7 @@
 """The durable job and event log: one DynamoDB table (see schema.py for its layout).
 
-``JobStore`` creates jobs, hands out leases and appends/reads the gap-free event log;
-``EventWriter`` coalesces a fast job's events into few writes. Nothing here knows about HTTP.
+``JobStore`` creates jobs, hands out leases and appends/reads the gap-free event log. Nothing here
+knows about HTTP.
 """
 
 from jobstream.store.errors import (
@@ -29,20 +29,12 @@ from jobstream.store.models import (
     StoredEvent,
     Unset,
 )
-from jobstream.store.write_cost import (
-    RequestCounter,
-    SimulatedClock,
-    WriteCost,
-    measure_write_cost,
-)
-from jobstream.store.writer import EventWriter
 
 __all__ = [
     "JSON",
     "TERMINAL_EVENT_TYPES",
     "UNSET",
     "Checkpoint",
-    "EventWriter",
     "JSONObject",
     "Job",
     "JobAlreadyExists",
@@ -56,12 +48,8 @@ __all__ = [
     "LeaseLost",
     "NewEvent",
     "PayloadTooLarge",
-    "RequestCounter",
-    "SimulatedClock",
     "StoreError",
     "StoreRequestFailed",
     "StoredEvent",
     "Unset",
-    "WriteCost",
-    "measure_write_cost",
 ]

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from jobstream.settings import Settings
-from jobstream.store import JobStore, Lease, RequestCounter, SimulatedClock
+from jobstream.store import JobStore, Lease
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 START = 1_700_000_000.0
+
+
+class SimulatedClock:
+    """The store's wall clock in these tests: moves only when a test says so."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @pytest.fixture
@@ -33,12 +46,6 @@ def store(
     settings: Settings, ddb: DynamoDBClient, clock: SimulatedClock, sleeps: list[float]
 ) -> JobStore:
     return JobStore(settings, client=ddb, clock=clock, sleep=sleeps.append)
-
-
-@pytest.fixture
-def requests(ddb: DynamoDBClient) -> Iterator[RequestCounter]:
-    with RequestCounter(ddb) as counter:
-        yield counter
 
 
 def start_job(store: JobStore, job_id: str = "job-1", *, lease_s: float = 60) -> Lease:

@@ -17,14 +17,13 @@ from jobstream.store import (
     LeaseLost,
     NewEvent,
     PayloadTooLarge,
-    RequestCounter,
-    SimulatedClock,
     StoreRequestFailed,
     schema,
 )
 from jobstream.store.event_codec import max_event_bytes
+from tests.conftest import RequestCounter
 
-from .conftest import START, race, start_job, table_items
+from .conftest import START, SimulatedClock, race, start_job, table_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

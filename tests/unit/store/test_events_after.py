@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 
 from jobstream.settings import Settings
-from jobstream.store import JobStore, NewEvent, RequestCounter, SimulatedClock, StoredEvent
+from jobstream.store import JobStore, NewEvent, StoredEvent
+from tests.conftest import RequestCounter
 
-from .conftest import start_job, table_items
+from .conftest import SimulatedClock, start_job, table_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

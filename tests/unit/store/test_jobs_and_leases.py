@@ -19,12 +19,11 @@ from jobstream.store import (
     LeaseLost,
     NewEvent,
     PayloadTooLarge,
-    RequestCounter,
-    SimulatedClock,
     StoreRequestFailed,
 )
+from tests.conftest import RequestCounter
 
-from .conftest import START, race, start_job
+from .conftest import START, SimulatedClock, race, start_job
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -148,11 +148,13 @@ def test_data_is_compact_single_line_json(
 # --- live tail -----------------------------------------------------------------------------------
 
 
-def test_live_tail_delivers_every_event_in_order_while_a_writer_appends(
+def test_live_tail_delivers_every_event_in_order_while_a_job_commits_steps(
     settings: Settings, ddb: DynamoDBClient, signer: TokenSigner
 ) -> None:
-    from jobstream.store.models import JobStatus
-    from jobstream.store.writer import EventWriter
+    from jobstream.jobs import SYSTEM_CLOCK
+    from jobstream.jobs.commit import StepCommitter
+    from jobstream.jobs.context import Position, StepRecord
+    from jobstream.store.models import JobStatus, NewEvent
 
     lock = threading.Lock()
     store = JobStore(settings, client=SerializedClient(ddb, lock))  # type: ignore[arg-type]
@@ -167,14 +169,26 @@ def test_live_tail_delivers_every_event_in_order_while_a_writer_appends(
     failures: list[BaseException] = []
 
     def write() -> None:
+        # The driver's write path: one progress event per step, committed with its checkpoint,
+        # batched by a 5 ms flush interval and written by the committer's timer between steps.
         try:
             lease, _ = store.acquire_lease("live", duration_s=600)
-            writer = EventWriter(store, lease, last_event_id=0, flush_interval_s=0.005)
+            committer = StepCommitter(
+                store, lease, last_event_id=0, flush_interval_s=0.005, clock=SYSTEM_CLOCK
+            )
             for step in range(1, total):
-                writer.emit("progress", {"step": step})
-            writer.emit("complete", {"done": True})
-            writer.flush(status=JobStatus.SUCCEEDED, result={"ok": True})
-            writer.close()
+                event = NewEvent("progress", {"step": step})
+                committer.add(
+                    StepRecord(
+                        events=(event,), size=20, position=Position(cursor=step), completed=False
+                    )
+                )
+            committer.finish(
+                [NewEvent("complete", {"done": True})],
+                status=JobStatus.SUCCEEDED,
+                result={"ok": True},
+            )
+            committer.close()
         except BaseException as error:  # handed to the test thread below
             failures.append(error)
             raise
