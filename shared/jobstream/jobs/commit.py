@@ -20,20 +20,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Final
 
 from jobstream.jobs.clock import Clock
 from jobstream.jobs.context import StepRecord
+from jobstream.store import schema
 from jobstream.store.errors import JobFinished, LeaseLost
+from jobstream.store.event_codec import EncodedEvent
 from jobstream.store.job_store import JobStore
 from jobstream.store.models import JSON, UNSET, Checkpoint, JobStatus, Lease, NewEvent
 
 logger = logging.getLogger(__name__)
-
-# A batch stays well inside one transaction (100 actions, 4 MB), because the store splits bigger
-# appends into several transactions, which are not atomic together.
-MAX_BATCH_EVENTS: Final = 1_000
-MAX_BATCH_BYTES: Final = 1_000_000
 
 
 class CommitterClosed(RuntimeError):
@@ -58,7 +54,9 @@ class StepCommitter:
         self._clock = clock
         self._background = background
         self._lock = threading.Lock()
-        self._events: list[NewEvent] = []
+        # Steps' events come encoded (by the recorder); the terminal events of finish() are
+        # encoded by the store.
+        self._events: list[NewEvent | EncodedEvent] = []
         self._bytes = 0
         self._checkpoint: Checkpoint | None = None
         self._last_write = clock.monotonic()
@@ -88,9 +86,11 @@ class StepCommitter:
         """Take one completed (not final) step; writes now or schedules the write."""
         with self._lock:
             self._check_usable()
+            # A batch stays one transaction: the store splits bigger appends into several, which
+            # are not atomic together.
             if self._events and (
-                len(self._events) + len(record.events) > MAX_BATCH_EVENTS
-                or self._bytes + record.size > MAX_BATCH_BYTES
+                len(self._events) + len(record.events) > schema.ATOMIC_APPEND_MAX_EVENTS
+                or self._bytes + record.size > schema.ATOMIC_APPEND_MAX_BYTES
             ):
                 self._write()
             self._events.extend(record.events)
@@ -106,7 +106,7 @@ class StepCommitter:
 
     def finish(
         self,
-        events: Sequence[NewEvent] = (),
+        events: Sequence[NewEvent | EncodedEvent] = (),
         *,
         checkpoint: Checkpoint | None = None,
         status: JobStatus | None = None,

@@ -7,6 +7,11 @@ log only together with the checkpoint that step produced (one atomic append): a 
 whose process dies, leaves no trace, and its re-run emits its events for the first time. So steps
 need not be deterministic, but their side effects outside the log should be idempotent (a step may
 run again).
+
+Every size and shape rule is the store's own (store/event_codec.py, store/job_codec.py, limits in
+store/schema.py), applied here as the job calls: an event is checked and encoded once, when emitted,
+and the store writes that encoding; a checkpoint or result that could not be stored fails the step
+that made it, never a later write.
 """
 
 from __future__ import annotations
@@ -22,30 +27,16 @@ from pydantic import BaseModel
 from jobstream.jobs import events
 from jobstream.jobs.clock import Clock
 from jobstream.jobs.errors import JobError, StepContractError
+from jobstream.store import schema
+from jobstream.store.event_codec import EncodedEvent, dump_json, encode_event, utf8_len
+from jobstream.store.job_codec import encode_checkpoint, encode_limited
 from jobstream.store.models import JSON, Checkpoint, JSONObject, NewEvent
-from jobstream.store.schema import CHECKPOINT_MAX_BYTES, PROGRESS_MAX_BYTES, RESULT_MAX_BYTES
 
 P = TypeVar("P", bound=BaseModel)
 
-# One event's data, encoded. Far below the 400 KB item limit so that events coalesce well and a
-# replay never drags huge items; bigger payloads belong elsewhere, linked from an event.
-MAX_EVENT_BYTES = 64 * 1024
-MAX_TEXT_CHARS = 8 * 1024
-# One step's events are written in one append, which must stay one transaction (see commit.py).
-MAX_STEP_EVENTS = 1_000
-MAX_STEP_BYTES = 1_000_000
-
-
-def encode_json(value: JSON, what: str) -> str:
-    """Compact JSON, or ValueError naming ``what`` (NaN and non-JSON types are refused)."""
-    try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} is not JSON-serialisable: {exc}") from None
-
 
 def _copy_json(value: JSON, what: str) -> JSON:
-    return json.loads(encode_json(value, what))
+    return json.loads(dump_json(value, what))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +97,10 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class StepRecord:
-    """One finished step: its events and the position after it."""
+    """One finished step: its events (checked and encoded) and the position after it."""
 
-    events: tuple[NewEvent, ...]
-    # Encoded size of the events' data, for batching.
+    events: tuple[EncodedEvent, ...]
+    # Encoded size of the events, for batching.
     size: int
     position: Position
     completed: bool
@@ -125,13 +116,9 @@ class StepRecorder:
         position: Position,
         phases: Sequence[tuple[str, float]],
         wall: Callable[[], float],
-        validate: Callable[[NewEvent], object] | None = None,
     ) -> None:
         self._plan = tuple(phases)
         self._wall = wall
-        # The store's own check of an event (type, size), run as the job emits it so that a bad
-        # event fails the step that made it rather than a later batch write.
-        self._validate = validate
         self._committed = position
         self._in_step = False
         self._attempt = 0
@@ -142,7 +129,7 @@ class StepRecorder:
         self.cursor: JSON = base.cursor
         self.state: JSONObject = _copy_json(base.state, "state")
         self.run = replace(base.run, failed_attempts=0)
-        self.events: list[NewEvent] = []
+        self.events: list[EncodedEvent] = []
         self.size = 0
         self.advanced = False
         self.completed = False
@@ -180,14 +167,9 @@ class StepRecorder:
             )
         run = replace(self.run, steps=self.run.steps + 1, failed_attempts=0)
         position = Position(cursor=self.cursor, state=_copy_json(self.state, "state"), run=run)
-        checkpoint_size = len(encode_json(position.to_checkpoint().state, "state")) + len(
-            encode_json(position.cursor, "cursor")
-        )
-        if checkpoint_size > CHECKPOINT_MAX_BYTES:
-            raise ValueError(
-                f"cursor and state are {checkpoint_size} bytes encoded; keep them under "
-                f"{CHECKPOINT_MAX_BYTES} (store big data elsewhere and keep a reference)"
-            )
+        # Exactly the store's check of the checkpoint (UTF-8 bytes of what it will write), so a
+        # step whose cursor and state could not be stored fails here, not at a later flush.
+        encode_checkpoint(position.to_checkpoint())
         record = StepRecord(
             events=tuple(self.events),
             size=self.size,
@@ -212,23 +194,22 @@ class StepRecorder:
         if self.completed:
             raise StepContractError("ctx.complete() must be the last call of a job")
 
-    def add(self, event: NewEvent, *, limit: int = MAX_EVENT_BYTES) -> None:
+    def add(self, event: NewEvent) -> None:
+        """Check and encode the event now (the store writes this encoding): a bad event raises
+        here, in the step that made it, and is not recorded."""
         self.require_step()
-        encoded = encode_json(event.data, f"{event.type} event data")
-        size = len(encoded.encode())
-        if size > limit:
-            raise ValueError(f"a {event.type} event is {size} bytes encoded; the limit is {limit}")
-        if len(self.events) >= MAX_STEP_EVENTS or self.size + size > MAX_STEP_BYTES:
+        encoded = encode_event(event.type, event.data, self._wall())
+        if (
+            len(self.events) >= schema.ATOMIC_APPEND_MAX_EVENTS
+            or self.size + encoded.size > schema.ATOMIC_APPEND_MAX_BYTES
+        ):
+            # The step's events are written in one append, which must stay one transaction.
             raise StepContractError(
-                f"a step may emit at most {MAX_STEP_EVENTS} events and {MAX_STEP_BYTES} bytes: "
-                "cut the work into smaller steps"
+                f"a step may emit at most {schema.ATOMIC_APPEND_MAX_EVENTS} events and "
+                f"{schema.ATOMIC_APPEND_MAX_BYTES} bytes: cut the work into smaller steps"
             )
-        # A copy (JSON round trip), so later changes to the caller's dict cannot alter it.
-        stamped = NewEvent(event.type, json.loads(encoded), created_at=self._wall())
-        if self._validate is not None:
-            self._validate(stamped)
-        self.events.append(stamped)
-        self.size += size
+        self.events.append(encoded)
+        self.size += encoded.size
 
     def percent(self, fraction: float | None) -> float | None:
         """Overall percent: weighted over the declared phases when there are any."""
@@ -256,8 +237,9 @@ def _check_amount(value: float, what: str) -> float:
 def _check_text(value: str, what: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, got {type(value).__name__}")
-    if len(value) > MAX_TEXT_CHARS:
-        raise ValueError(f"{what} is {len(value)} characters; the limit is {MAX_TEXT_CHARS}")
+    size = utf8_len(value)
+    if size > schema.TEXT_MAX_BYTES:
+        raise ValueError(f"{what} is {size} bytes encoded; the limit is {schema.TEXT_MAX_BYTES}")
     return value
 
 
@@ -317,7 +299,7 @@ class JobContext(Generic[P]):
             phase=self._rec.run.phase,
             message=message,
         )
-        self._rec.add(event, limit=PROGRESS_MAX_BYTES)
+        self._rec.add(event)
 
     def phase(self, name: str, weight: float | None = None) -> None:
         """Enter phase ``name``.
@@ -376,10 +358,7 @@ class JobContext(Generic[P]):
         """An event of the job's own type (the built-in and terminal types are reserved)."""
         if type in events.BUILT_IN_TYPES:
             raise ValueError(f"{type!r} is a built-in event type: use its ctx method")
-        if not type or len(type) > 64 or not type.replace(".", "").replace("_", "").isalnum():
-            raise ValueError(f"event type {type!r} must be 1-64 letters, digits, '.' or '_'")
-        if not isinstance(data, dict):
-            raise TypeError("event data must be a JSON object (dict)")
+        # The type rule, JSON and size are the store's, checked by add().
         self._rec.add(NewEvent(type, data))
 
     # --- step boundaries ---
@@ -396,15 +375,14 @@ class JobContext(Generic[P]):
     def complete(self, result: JSON = None) -> None:
         """Finish the job successfully; must be the job's last call."""
         self._rec.require_step()
-        encoded = encode_json(result, "result")
-        if len(encoded.encode()) > RESULT_MAX_BYTES:
-            raise ValueError(f"the result is over {RESULT_MAX_BYTES} bytes encoded")
+        encoded = encode_limited("result", result, schema.RESULT_MAX_BYTES)
         self._rec.result = json.loads(encoded)
         self._rec.completed = True
 
     def fail(self, message: str) -> NoReturn:
-        """Fail the job now, without retries, showing ``message`` to the client."""
-        raise JobError(_check_text(message, "message"))
+        """Fail the job now, without retries, showing ``message`` to the client (JobError holds it
+        to the store's limit for an error message)."""
+        raise JobError(message)
 
     def sleep(self, seconds: float) -> None:
         """Wait inside a step (tests replace the clock, so use this rather than time.sleep)."""

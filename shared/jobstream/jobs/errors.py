@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from jobstream.store.event_codec import utf8_len
+from jobstream.store.schema import ERROR_MAX_BYTES
+
 
 class UnknownJobType(LookupError):
     def __init__(self, type: str, known: list[str]) -> None:
@@ -23,9 +26,20 @@ class InvalidParams(ValueError):
 
 
 class JobError(Exception):
-    """Raised by a job to fail at once (no retry) with a message written for the client."""
+    """Raised by a job to fail at once (no retry) with a message written for the client.
+
+    The message is stored on the job item, so it is held to ERROR_MAX_BYTES here, where the job
+    raises it: a longer one raises ValueError at once (a failed step) rather than a refused write.
+    """
 
     def __init__(self, message: str) -> None:
+        if not isinstance(message, str):
+            raise TypeError(f"a JobError message must be a str, got {type(message).__name__}")
+        size = utf8_len(message)
+        if size > ERROR_MAX_BYTES:
+            raise ValueError(
+                f"a JobError message is {size} bytes encoded; the limit is {ERROR_MAX_BYTES} bytes"
+            )
         super().__init__(message)
         self.message = message
 

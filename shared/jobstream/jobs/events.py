@@ -16,15 +16,23 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from jobstream.store.models import JSON, NewEvent
+from jobstream.store.models import (
+    CANCELLED_EVENT_TYPE,
+    COMPLETE_EVENT_TYPE,
+    ERROR_EVENT_TYPE,
+    JSON,
+    PROGRESS_EVENT_TYPE,
+    NewEvent,
+)
 
-PROGRESS: Final = "progress"
+# The terminal types and progress are the store's (store/models.py): defined once, named here.
+PROGRESS: Final = PROGRESS_EVENT_TYPE
 PHASE: Final = "phase"
 LOG: Final = "log"
 ITEM: Final = "item"
-COMPLETE: Final = "complete"
-ERROR: Final = "error"
-CANCELLED: Final = "cancelled"
+COMPLETE: Final = COMPLETE_EVENT_TYPE
+ERROR: Final = ERROR_EVENT_TYPE
+CANCELLED: Final = CANCELLED_EVENT_TYPE
 
 BUILT_IN_TYPES: Final = frozenset({PROGRESS, PHASE, LOG, ITEM, COMPLETE, ERROR, CANCELLED})
 

@@ -205,9 +205,6 @@ class ChunkRunner:
                 position=Position.from_checkpoint(job.checkpoint),
                 phases=job_type.phases,
                 wall=self._clock.time,
-                validate=lambda event: self._store.encode_event(
-                    job.job_id, event, now=self._clock.time()
-                ),
             )
             ctx: JobContext[Any] = JobContext(
                 job_id=job.job_id, params=params, recorder=recorder, clock=self._clock

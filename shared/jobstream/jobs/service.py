@@ -10,13 +10,13 @@ from typing import Any
 
 from jobstream.jobs.budget import remaining_until
 from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
-from jobstream.jobs.context import encode_json
 from jobstream.jobs.driver import INLINE_MARGIN_S, DriveResult, JobDriver, lease_abandoned
 from jobstream.jobs.errors import InvalidParams
 from jobstream.jobs.invokers import WorkerInvoker
 from jobstream.jobs.registry import JobRegistry, load_registry
 from jobstream.settings import Settings
 from jobstream.store.errors import PayloadTooLarge
+from jobstream.store.event_codec import dump_json, utf8_len
 from jobstream.store.job_store import JobStore
 from jobstream.store.models import Job, JobMode, JSONObject
 
@@ -25,7 +25,10 @@ logger = logging.getLogger(__name__)
 
 _NOT_JSON: dict[str, Any] = {
     "loc": [],
-    "msg": "params must be plain JSON: NaN, Infinity and out-of-range numbers are not",
+    "msg": (
+        "params must be plain JSON: NaN, Infinity, out-of-range numbers and unpaired "
+        "surrogates are not"
+    ),
     "type": "json_invalid",
 }
 
@@ -101,12 +104,11 @@ class JobService:
         status() to hand it to the worker once it has sat unclaimed for stall_after_seconds).
         """
         try:
-            encoded = encode_json(params, "params")
+            size = utf8_len(dump_json(params, "params"))
         except ValueError:
-            # Python's json reads NaN, Infinity and 1e400 (as inf), which no JSON encoder, and so
-            # no store, accepts: the client's mistake, not a 500.
+            # Python's json reads NaN, Infinity and 1e400 (as inf), and lone surrogates ("\ud800"),
+            # which no JSON encoder or store accepts: the client's mistake, not a 500.
             raise InvalidParams(type, [_NOT_JSON]) from None
-        size = len(encoded.encode())
         if size > self._settings.max_params_bytes:
             raise PayloadTooLarge("params", size, self._settings.max_params_bytes)
         job_type = self._registry.get(type)

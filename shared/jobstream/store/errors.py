@@ -48,8 +48,9 @@ class JobFinished(StoreError):
         self.job_id = job_id
 
 
-class PayloadTooLarge(StoreError):
-    """An event, params or result is too large for an item; checked before calling DynamoDB."""
+class PayloadTooLarge(StoreError, ValueError):
+    """An event, params, checkpoint or result is over its limit (store/schema.py), found before any
+    request to DynamoDB. A ValueError too: the value is what is wrong."""
 
     def __init__(self, what: str, size: int, limit: int) -> None:
         super().__init__(f"{what} is {size} bytes encoded; the limit is {limit} bytes")

@@ -1,25 +1,42 @@
-"""How events are laid out inside event items: compact JSON, measured in bytes before any write.
+"""The one rule set for an event, and how events are laid out inside event items.
+
+Every event is checked and encoded HERE, once: the job context calls ``encode_event`` when a job
+emits (so a bad event fails the step that made it, with a clear error), and the store writes the
+``EncodedEvent`` it got as it is. The rules (schema.py has the numbers):
+
+- JSON: compact, UTF-8 (``ensure_ascii=False``); NaN and Infinity refused (browsers' JSON.parse
+  rejects them), as are lone surrogates (DynamoDB would) and anything json cannot encode;
+- type: 1-64 of ``A-Z a-z 0-9 . _`` (EVENT_TYPE_MAX_BYTES);
+- data: a JSON object, at most EVENT_DATA_MAX_BYTES encoded (PROGRESS_MAX_BYTES for ``progress``);
+- every size is counted in UTF-8 bytes of that encoding, never in characters.
 
 An event item holds a run of consecutive events as ONE JSON string
 ``[[type, data, created_at], ...]`` (ids implied by the item's first id). A single string attribute
 is both the most compact form and the one whose stored size is exactly its UTF-8 length, so the
-400 KB check below is exact.
+item size checks below are exact.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from jobstream.store import schema
 from jobstream.store.errors import PayloadTooLarge
-from jobstream.store.models import JSON, JSONObject, StoredEvent
+from jobstream.store.models import JSON, PROGRESS_EVENT_TYPE, JSONObject, StoredEvent
+
+_EVENT_TYPE: Final = re.compile(rf"[A-Za-z0-9._]{{1,{schema.EVENT_TYPE_MAX_BYTES}}}")
 
 
-def dump_json(value: JSON) -> str:
-    """Compact JSON; NaN/Infinity are refused because browsers' JSON.parse rejects them."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+def dump_json(value: JSON, what: str = "value") -> str:
+    """Compact JSON, or ValueError naming ``what`` (NaN, Infinity and non-JSON types refused)."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} is not JSON-serialisable: {exc}") from None
 
 
 def utf8_len(text: str) -> int:
@@ -27,43 +44,55 @@ def utf8_len(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def max_event_bytes(job_id: str) -> int:
-    """The largest encoded event that fits alone in one event item of ``job_id``."""
-    return schema.ITEM_MAX_BYTES - schema.event_item_overhead(job_id) - len("[]")
-
-
 def check_event_type(event_type: str) -> None:
-    # The type becomes the SSE ``event:`` field, which cannot hold line breaks or NUL.
-    if not isinstance(event_type, str) or not 0 < len(event_type) <= schema.EVENT_TYPE_MAX_CHARS:
+    if not isinstance(event_type, str) or not _EVENT_TYPE.fullmatch(event_type):
         raise ValueError(
-            f"event type must be a string of 1..{schema.EVENT_TYPE_MAX_CHARS} characters"
+            f"event type {event_type!r} must be 1-{schema.EVENT_TYPE_MAX_BYTES} of the "
+            "characters A-Z, a-z, 0-9, '.' and '_'"
         )
-    if any(c in event_type for c in "\r\n\0"):
-        raise ValueError("event type must not contain CR, LF or NUL")
+
+
+def event_data_limit(event_type: str) -> int:
+    return (
+        schema.PROGRESS_MAX_BYTES
+        if event_type == PROGRESS_EVENT_TYPE
+        else schema.EVENT_DATA_MAX_BYTES
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class EncodedEvent:
+    """An event checked and encoded by ``encode_event`` (the only way to make one)."""
+
     type: str
-    data: JSONObject
+    data: JSONObject  # decoded from data_json: exactly what readers will get, and a private copy
     created_at: float
+    data_json: str
     fragment: str  # this event's JSON inside the item's list
     size: int  # UTF-8 bytes of fragment
 
 
-def encode_event(job_id: str, event_type: str, data: JSONObject, created_at: float) -> EncodedEvent:
-    """Validate and encode one event; PayloadTooLarge if it could not fit in an item on its own."""
+def encode_event(event_type: str, data: JSONObject, created_at: float) -> EncodedEvent:
+    """Check and encode one event (ValueError, TypeError, PayloadTooLarge: nothing was written)."""
     check_event_type(event_type)
     if not isinstance(data, dict):
-        raise TypeError(f"event data must be a JSON object, not {type(data).__name__}")
+        raise TypeError(f"event data must be a JSON object (dict), not {type(data).__name__}")
+    data_json = dump_json(data, f"{event_type} event data")
+    data_size = utf8_len(data_json)
+    limit = event_data_limit(event_type)
+    if data_size > limit:
+        raise PayloadTooLarge(f"{event_type!r} event data", data_size, limit)
     created_at = round(created_at, 3)
-    fragment = dump_json([event_type, data, created_at])
-    size = utf8_len(fragment)
-    limit = max_event_bytes(job_id)
-    if size > limit:
-        raise PayloadTooLarge(f"event {event_type!r}", size, limit)
+    # The type is plain ASCII and created_at a number: the fragment is data_json plus a few bytes,
+    # assembled rather than encoded a second time.
+    fragment = f'["{event_type}",{data_json},{dump_json(created_at)}]'
     return EncodedEvent(
-        type=event_type, data=data, created_at=created_at, fragment=fragment, size=size
+        type=event_type,
+        data=json.loads(data_json),
+        created_at=created_at,
+        data_json=data_json,
+        fragment=fragment,
+        size=utf8_len(fragment),
     )
 
 

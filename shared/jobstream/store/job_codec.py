@@ -1,4 +1,5 @@
-"""The job item <-> Job, and the checks on the sizes of what goes into it."""
+"""The job item <-> Job, and the checks on the sizes of what goes into it (in UTF-8 bytes, with the
+one JSON encoder of event_codec.py; the job context runs the same checks at step time)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
 
 
 def encode_limited(what: str, value: JSON, limit: int) -> str:
-    """JSON-encode ``value``; PayloadTooLarge if it is over ``limit`` bytes."""
-    text = dump_json(value)
+    """JSON-encode ``value``; ValueError if not JSON, PayloadTooLarge if over ``limit`` bytes."""
+    text = dump_json(value, what)
     size = utf8_len(text)
     if size > limit:
         raise PayloadTooLarge(what, size, limit)
@@ -26,6 +27,7 @@ def encode_limited(what: str, value: JSON, limit: int) -> str:
 
 
 def encode_checkpoint(checkpoint: Checkpoint) -> str:
+    """The checkpoint as stored: ``{"cursor", "state"}``, at most CHECKPOINT_MAX_BYTES."""
     return encode_limited(
         "checkpoint",
         {"cursor": checkpoint.cursor, "state": checkpoint.state},

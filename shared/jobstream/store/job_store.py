@@ -38,7 +38,6 @@ from jobstream.store.event_codec import (
     EncodedEvent,
     EventItemBody,
     decode_events,
-    dump_json,
     encode_event,
     pack_items,
     utf8_len,
@@ -54,6 +53,8 @@ from jobstream.store.job_codec import (
 )
 from jobstream.store.models import (
     JSON,
+    PROGRESS_EVENT_TYPE,
+    TERMINAL_STATUSES,
     UNSET,
     Checkpoint,
     Job,
@@ -75,8 +76,6 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 SECONDS_PER_DAY = 86_400
-PROGRESS_EVENT_TYPE = "progress"
-_TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 class JobStore:
@@ -240,7 +239,7 @@ class JobStore:
         expression.set(schema.UPDATED_AT, av.n(now))
         self._require_live_job(expression, now)
         status = expression.name(schema.STATUS)
-        terminal = ", ".join(expression.value(av.s(s.value)) for s in _TERMINAL)
+        terminal = ", ".join(expression.value(av.s(s.value)) for s in sorted(TERMINAL_STATUSES))
         expression.require(f"NOT {status} IN ({terminal})")
         lease_owner = expression.name(schema.LEASE_OWNER)
         lease_expires = expression.name(schema.LEASE_EXPIRES_AT)
@@ -310,21 +309,10 @@ class JobStore:
         expression.require(f"{expression.name(schema.EXPIRES_AT)} > {expression.value(av.n(now))}")
 
     # --- the event log ----------------------------------------------------------------------------
-    def encode_event(self, job_id: str, event: NewEvent, *, now: float) -> EncodedEvent:
-        """Validate one event exactly as append will (type, JSON, size): for callers that buffer
-        events and must refuse a bad one at once rather than at a later flush."""
-        encoded = encode_event(
-            job_id, event.type, event.data, now if event.created_at is None else event.created_at
-        )
-        if event.type == PROGRESS_EVENT_TYPE:
-            # Mirrored onto the job item for status reads, where its room is bounded.
-            encode_limited("progress event data", event.data, schema.PROGRESS_MAX_BYTES)
-        return encoded
-
     def append(
         self,
         lease: Lease,
-        events: Sequence[NewEvent],
+        events: Sequence[NewEvent | EncodedEvent],
         *,
         after_id: int,
         checkpoint: Checkpoint | None = None,
@@ -337,12 +325,14 @@ class JobStore:
 
         One TransactWriteItems normally; a batch beyond one transaction's limits (100 actions,
         4 MB) is written as several, each fenced the same way, the job-item changes in the last.
+        An ``EncodedEvent`` (checked and encoded when the job emitted it) is written as it is; a
+        ``NewEvent`` is checked and encoded here by the same rules, stamped now if it has no time.
         """
         if after_id < 0:
             raise ValueError("after_id must be >= 0")
         now = self._clock()
         # Everything is encoded and size-checked before the first request.
-        encoded = [self.encode_event(lease.job_id, e, now=now) for e in events]
+        encoded = [_encoded(e, now) for e in events]
         changes = _JobChanges(
             checkpoint=None if checkpoint is None else encode_checkpoint(checkpoint),
             status=status,
@@ -411,7 +401,9 @@ class JobStore:
             else now + self._settings.retention_days * SECONDS_PER_DAY
         )
         new_last_id = bodies[-1].last_id if bodies else after_id
-        progress = next((e.data for e in reversed(events) if e.type == PROGRESS_EVENT_TYPE), None)
+        progress = next(
+            (e.data_json for e in reversed(events) if e.type == PROGRESS_EVENT_TYPE), None
+        )
         puts: list[TransactWriteItemTypeDef] = []
         for body in bodies:
             put_condition = Expression()
@@ -495,7 +487,7 @@ class JobStore:
         new_last_id: int,
         token: str,
         now: float,
-        progress: JSONObject | None,
+        progress: str | None,
         changes: _JobChanges | None,
     ) -> Expression:
         expression = Expression()
@@ -503,7 +495,7 @@ class JobStore:
         expression.set(schema.UPDATED_AT, av.n(now))
         expression.set(schema.APPEND_TOKEN, av.s(token))
         if progress is not None:
-            expression.set(schema.PROGRESS, av.s(dump_json(progress)))
+            expression.set(schema.PROGRESS, av.s(progress))
         if changes is not None:
             changes.apply(expression)
         self._require_owner(expression, lease, now)
@@ -598,6 +590,14 @@ class _JobChanges:
             if status.is_terminal:
                 expression.remove(schema.LEASE_OWNER)
                 expression.remove(schema.LEASE_EXPIRES_AT)
+
+
+def _encoded(event: NewEvent | EncodedEvent, now: float) -> EncodedEvent:
+    if isinstance(event, EncodedEvent):
+        return event
+    return encode_event(
+        event.type, event.data, now if event.created_at is None else event.created_at
+    )
 
 
 def _group_transactions(bodies: Sequence[EventItemBody]) -> list[list[EventItemBody]]:

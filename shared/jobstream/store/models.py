@@ -19,8 +19,17 @@ class Unset(Enum):
 
 UNSET: Final = Unset.UNSET
 
-# Every job ends with exactly one event of one of these types.
-TERMINAL_EVENT_TYPES: frozenset[str] = frozenset({"complete", "error", "cancelled"})
+# Event types the store itself knows about; jobs/events.py gives every type its wire shape.
+# A progress event's data is mirrored onto the job item, for status reads.
+PROGRESS_EVENT_TYPE: Final = "progress"
+COMPLETE_EVENT_TYPE: Final = "complete"
+ERROR_EVENT_TYPE: Final = "error"
+CANCELLED_EVENT_TYPE: Final = "cancelled"
+# Every job ends with exactly one event of one of these types. (The Python client, a separate
+# distribution, and web/jobstream-client.js each keep a copy of this list.)
+TERMINAL_EVENT_TYPES: Final[frozenset[str]] = frozenset(
+    {COMPLETE_EVENT_TYPE, ERROR_EVENT_TYPE, CANCELLED_EVENT_TYPE}
+)
 
 
 class JobStatus(StrEnum):
@@ -32,10 +41,10 @@ class JobStatus(StrEnum):
 
     @property
     def is_terminal(self) -> bool:
-        return self in _TERMINAL_STATUSES
+        return self in TERMINAL_STATUSES
 
 
-_TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+TERMINAL_STATUSES: Final = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 
 class JobMode(StrEnum):

@@ -87,7 +87,23 @@ PARAMS_MAX_BYTES: Final = (
     - PROGRESS_MAX_BYTES
     - ERROR_MAX_BYTES
 )
-EVENT_TYPE_MAX_CHARS: Final = 128
+
+# --- Event limits: the one set, applied by store/event_codec.py when a job emits (so a bad event
+# fails its step) and to any event the store is handed unchecked; UTF-8 bytes of compact JSON. -----
+# An event type: 1-64 of A-Z a-z 0-9 . _ (ASCII, so characters and bytes agree). It becomes the SSE
+# ``event:`` field and a name clients switch on, so nothing that could break a line or look alike.
+EVENT_TYPE_MAX_BYTES: Final = 64
+# One event's data. Far below the item limit so that events coalesce well and a replay never drags
+# huge items; big payloads belong elsewhere, linked from an event. It admits the largest result
+# (the ``complete`` event carries it) with room for the event's other fields.
+EVENT_DATA_MAX_BYTES: Final = 128 * 1024
+# A ``progress`` event's data is also mirrored onto the job item (PROGRESS), so it has that budget.
+# One text argument of the job context (a log message, phase name, item key or reason).
+TEXT_MAX_BYTES: Final = 8 * 1024
+# What one append may carry and still be ONE transaction (atomic): a step's events, and a batch of
+# steps, stay within this (at most 10 items of 100 events, well under TransactWriteItems' limits).
+ATOMIC_APPEND_MAX_EVENTS: Final = 1_000
+ATOMIC_APPEND_MAX_BYTES: Final = 1_000_000
 
 
 def job_pk(job_id: str) -> str:

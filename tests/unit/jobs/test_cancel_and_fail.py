@@ -16,7 +16,7 @@ from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import DriveOutcome, JobContext, JobRegistry, RecordingInvoker
 from jobstream.jobs.events import CANCELLED_MESSAGE
 from jobstream.jobs.runner import UNRUNNABLE_MESSAGE, step_failed_message
-from jobstream.store import JobStatus
+from jobstream.store import JobStatus, schema
 from tests.unit.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import (
     FakeClock,
@@ -182,6 +182,16 @@ def broken_registry() -> JobRegistry:
     def forgets(ctx: JobContext[NoParams]) -> None:
         ctx.log("did some work but never said where it got to")
 
+    @registry.job("fat_state", params=NoParams)
+    def fat_state(ctx: JobContext[NoParams]) -> None:
+        # Fewer characters than the checkpoint limit, twice as many UTF-8 bytes: over it.
+        ctx.log("about to save too much")
+        ctx.advance(1, {"notes": "é" * (schema.CHECKPOINT_MAX_BYTES // 2 + 10)})
+
+    @registry.job("long_failure", params=NoParams)
+    def long_failure(ctx: JobContext[NoParams]) -> None:
+        ctx.fail("é" * (schema.ERROR_MAX_BYTES // 2 + 10))  # under the limit in characters
+
     @registry.job("returns", params=NoParams)
     def returns(ctx: JobContext[NoParams]) -> Iterator[int]:
         ctx.complete(1)
@@ -212,6 +222,30 @@ def test_a_step_that_breaks_the_rules_fails_like_any_error(
     run_worker_chain(service, invoker, clock, timeout_s=60)
     events = all_events(service.store, job.job_id)
     assert [(e.type, e.data) for e in events] == [("error", {"message": step_failed_message(3)})]
+
+
+@pytest.mark.parametrize("job_type", ["fat_state", "long_failure"])
+def test_a_value_the_store_would_refuse_fails_its_step_not_a_later_write(
+    make_service: ServiceFactory,
+    invoker: RecordingInvoker,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    job_type: str,
+) -> None:
+    """Regression: sizes were counted in characters at step time and in bytes at write time, so a
+    non-ASCII checkpoint (or failure message) near its limit passed its step and broke the flush."""
+    service = make_service(registry=broken_registry())
+    job = service.create(job_type, {})
+    with caplog.at_level(logging.ERROR, logger="jobstream.jobs"):
+        chain = run_worker_chain(service, invoker, clock, timeout_s=600)
+    assert [r.outcome for r in chain.results] == [DriveOutcome.FINISHED]
+    events = all_events(service.store, job.job_id)
+    # Each attempt failed in its step (nothing of it written), then the job failed cleanly.
+    assert [(e.type, e.data) for e in events] == [("error", {"message": step_failed_message(3)})]
+    assert service.status(job.job_id).status is JobStatus.FAILED
+    failures = [r.exc_info[1] for r in caplog.records if r.exc_info]
+    assert len(failures) == 3
+    assert all(isinstance(f, ValueError) and "bytes" in str(f) for f in failures)
 
 
 def test_a_job_type_missing_at_run_time_fails_cleanly(

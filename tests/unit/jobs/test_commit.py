@@ -21,9 +21,11 @@ from jobstream.store import (
     JobStore,
     LeaseLost,
     NewEvent,
+    PayloadTooLarge,
     StoredEvent,
     schema,
 )
+from jobstream.store.event_codec import encode_event
 from tests.conftest import RequestCounter
 from tests.unit.jobs.fakes import START, FakeClock
 
@@ -51,10 +53,14 @@ class SignallingStore(JobStore):
 
 def record(cursor: int, events: int = 1) -> StepRecord:
     batch = tuple(
-        NewEvent("log", {"message": f"{cursor}.{i}", "level": "info"}) for i in range(events)
+        encode_event("log", {"message": f"{cursor}.{i}", "level": "info"}, created_at=START)
+        for i in range(events)
     )
     return StepRecord(
-        events=batch, size=40 * events, position=Position(cursor=cursor), completed=False
+        events=batch,
+        size=sum(e.size for e in batch),
+        position=Position(cursor=cursor),
+        completed=False,
     )
 
 
@@ -282,7 +288,7 @@ def test_a_bad_event_fails_at_the_call_that_made_it_and_takes_no_id(
 
     def step(ctx: JobContext[_NoParams]) -> None:
         ctx.emit("tick", {"n": 1})
-        with pytest.raises(ValueError, match="bytes"):
+        with pytest.raises(PayloadTooLarge):
             ctx.emit("big", {"s": "x" * schema.ITEM_MAX_BYTES})
         with pytest.raises(ValueError, match="event type"):
             ctx.emit("two\nlines", {})

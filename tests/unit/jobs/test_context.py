@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from jobstream.jobs import JobContext, JobError, StepContractError
 from jobstream.jobs.context import Position, RunState, StepRecorder
-from jobstream.store import Checkpoint, NewEvent
+from jobstream.store import Checkpoint, PayloadTooLarge, schema
 from tests.unit.jobs.fakes import FakeClock
 
 pytestmark = pytest.mark.unit
@@ -137,7 +137,7 @@ def test_log_lines_and_custom_events() -> None:
     ]
 
 
-@pytest.mark.parametrize("name", ["complete", "progress", "", "a b", "x" * 65])
+@pytest.mark.parametrize("name", ["complete", "progress", "", "a b", "a-b", "ünï", "x" * 65])
 def test_custom_event_types_cannot_impersonate_or_break_the_wire(name: str) -> None:
     ctx, _ = make()
     with pytest.raises(ValueError, match="event type"):
@@ -158,25 +158,50 @@ def test_event_data_is_copied_as_json_and_stamped() -> None:
         ctx.emit("custom", {"x": math.nan})
 
 
-def test_sizes_are_bounded_where_the_job_emits() -> None:
-    ctx, _ = make()
-    with pytest.raises(ValueError, match="characters"):
-        ctx.log("x" * 10_000)
+def test_sizes_are_bounded_in_bytes_where_the_job_emits() -> None:
+    ctx, rec = make()
     with pytest.raises(ValueError, match="bytes"):
-        ctx.emit("blob", {"x": "y" * 70_000})
-    for i in range(1_000):
+        ctx.log("é" * (schema.TEXT_MAX_BYTES // 2 + 1))  # under the limit in characters
+    with pytest.raises(PayloadTooLarge, match="'blob' event data"):
+        ctx.emit("blob", {"x": "é" * (schema.EVENT_DATA_MAX_BYTES // 2)})
+    ctx.phase("é" * (schema.TEXT_MAX_BYTES // 2))  # 8 KiB: fine on its own
+    with pytest.raises(PayloadTooLarge, match="'progress' event data"):
+        # With the phase name in it: over the 16 KiB a progress event may have (it is mirrored).
+        ctx.progress(1, 2, message="é" * (schema.TEXT_MAX_BYTES // 2))
+    assert [e.type for e in rec.events] == ["phase"]
+    for i in range(999):  # 1,000 events with the phase event
         ctx.emit("tick", {"i": i})
     with pytest.raises(StepContractError, match="smaller steps"):
         ctx.emit("tick", {"i": 1_000})
 
 
-def test_the_stores_own_check_runs_on_every_event() -> None:
-    seen: list[NewEvent] = []
-    recorder = StepRecorder(position=Position(), phases=(), wall=lambda: 5.0, validate=seen.append)
-    ctx = JobContext(job_id="j", params=Params(), recorder=recorder, clock=FakeClock())
-    recorder.begin(1)
-    ctx.log("a")
-    assert [e.type for e in seen] == ["log"]
+def test_each_event_is_encoded_once_when_emitted_as_the_store_will_write_it() -> None:
+    ctx, rec = make()
+    ctx.emit("custom", {"text": "é", "n": 1})
+    [event] = rec.events
+    assert event.fragment == f'["custom",{{"text":"é","n":1}},{event.created_at}]'
+    assert event.size == len(event.fragment.encode()) == rec.size
+
+
+def test_a_non_ascii_checkpoint_over_the_byte_limit_fails_at_step_time() -> None:
+    """Regression: the checkpoint was measured in characters here and in bytes by the store."""
+    ctx, rec = make()
+    ctx.advance(1, {"notes": "é" * (schema.CHECKPOINT_MAX_BYTES // 2 + 10)})
+    with pytest.raises(PayloadTooLarge, match=r"checkpoint is \d+ bytes encoded"):
+        rec.finish()
+    ctx, rec = make()
+    ctx.advance(1, {"notes": "é" * (schema.CHECKPOINT_MAX_BYTES // 2 - 200)})  # just fits
+    assert rec.finish().position.state["notes"].startswith("é")
+
+
+def test_results_and_failure_messages_are_held_to_the_stores_limits_in_bytes() -> None:
+    ctx, _ = make()
+    with pytest.raises(PayloadTooLarge, match="result"):
+        ctx.complete({"r": "é" * (schema.RESULT_MAX_BYTES // 2)})
+    with pytest.raises(ValueError, match="bytes"):
+        ctx.fail("é" * (schema.ERROR_MAX_BYTES // 2 + 1))
+    with pytest.raises(JobError):
+        ctx.fail("é" * (schema.ERROR_MAX_BYTES // 2))
 
 
 def test_a_step_must_advance_or_complete() -> None:
@@ -233,7 +258,7 @@ def test_cursor_and_state_must_be_small_json() -> None:
     with pytest.raises(TypeError):
         ctx.advance(1, ["not", "a", "dict"])  # type: ignore[arg-type]
     ctx.advance(1, {"blob": "x" * 200_000})
-    with pytest.raises(ValueError, match="under"):
+    with pytest.raises(PayloadTooLarge, match="checkpoint"):
         rec.finish()
 
 

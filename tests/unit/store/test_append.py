@@ -20,7 +20,7 @@ from jobstream.store import (
     StoreRequestFailed,
     schema,
 )
-from jobstream.store.event_codec import max_event_bytes
+from jobstream.store.event_codec import encode_event
 from tests.conftest import RequestCounter
 
 from .conftest import START, SimulatedClock, race, start_job, table_items
@@ -159,25 +159,46 @@ def test_a_checkpoint_without_events_is_one_plain_update(
     assert job.last_event_id == 2
 
 
-def test_an_event_of_exactly_the_item_limit_fits_and_one_byte_more_does_not(
-    store: JobStore, requests: RequestCounter, ddb: DynamoDBClient, settings: Settings
+def test_event_data_of_exactly_the_limit_fits_and_one_byte_more_does_not(
+    store: JobStore, requests: RequestCounter
 ) -> None:
     lease = start_job(store)
-    limit = max_event_bytes("job-1")
-    # [type, {"s": "..."}, created_at] with created_at=START: fill "s" to reach the limit exactly.
-    skeleton = len(json.dumps(["big", {"s": ""}, START], separators=(",", ":")).encode())
-    exact = NewEvent("big", {"s": "x" * (limit - skeleton)}, created_at=START)
+    limit = schema.EVENT_DATA_MAX_BYTES
+    # {"s": "..."} filled to the limit exactly, in UTF-8 bytes: "é" is 2 bytes, 1 character.
+    skeleton = len(json.dumps({"s": ""}).replace(" ", ""))
+    exact = {"s": "é" * ((limit - skeleton) // 2) + "x" * ((limit - skeleton) % 2)}
+    over = {"s": exact["s"] + "x"}
     calls_before = sum(requests.calls.values())
     with pytest.raises(PayloadTooLarge) as raised:
-        store.append(lease, [NewEvent("big", {"s": "x" * (limit - skeleton + 1)})], after_id=0)
-    assert raised.value.size == limit + 1
-    assert raised.value.limit == limit
+        store.append(lease, [NewEvent("big", over)], after_id=0)
+    assert (raised.value.size, raised.value.limit) == (limit + 1, limit)
     assert sum(requests.calls.values()) == calls_before  # refused before any request
-    stored = store.append(lease, [exact], after_id=0)
-    assert stored[0].data == exact.data
-    [item] = event_items(ddb, settings.table)
-    assert len(item["ev"]["S"].encode()) == limit + 2
+    stored = store.append(lease, [NewEvent("big", exact)], after_id=0)
+    assert stored[0].data == exact
     assert list(store.events_after("job-1", 0)) == stored
+
+
+def test_every_limit_fits_the_one_it_is_stored_in() -> None:
+    """The one set of limits composes: an event of the largest data, type and time fits an item of
+    the longest job id; the largest result fits the complete event; progress is an event."""
+    overhead = schema.event_item_overhead("j" * schema.JOB_ID_MAX_BYTES)
+    data = {"s": "x" * (schema.EVENT_DATA_MAX_BYTES - len('{"s":""}'))}
+    biggest = encode_event("t" * schema.EVENT_TYPE_MAX_BYTES, data, created_at=9_999_999_999.999)
+    assert overhead + len("[]") + biggest.size <= schema.ITEM_MAX_BYTES
+    items = {"succeeded": 10**15, "failed": 10**15}
+    result = "r" * (schema.RESULT_MAX_BYTES - 2)  # its JSON is RESULT_MAX_BYTES
+    encode_event("complete", {"result": result, "items": items}, created_at=0)
+    assert schema.PROGRESS_MAX_BYTES <= schema.EVENT_DATA_MAX_BYTES
+    # An atomic append's events fit one transaction: an item is closed at 100 events or, for size,
+    # holding over half an item (no event is a third of one), plus the last, open item.
+    assert biggest.size < schema.ITEM_MAX_BYTES // 3
+    worst_items = (
+        schema.ATOMIC_APPEND_MAX_EVENTS // schema.MAX_EVENTS_PER_ITEM
+        + schema.ATOMIC_APPEND_MAX_BYTES // (schema.ITEM_MAX_BYTES // 2)
+        + 1
+    )
+    assert worst_items <= schema.TRANSACTION_MAX_ACTIONS - 1
+    assert schema.ATOMIC_APPEND_MAX_BYTES <= schema.TRANSACTION_EVENT_BYTES
 
 
 @pytest.mark.parametrize(
@@ -204,14 +225,34 @@ def test_oversize_job_fields_are_refused_before_any_request(
 
 def test_bad_events_are_refused(store: JobStore) -> None:
     lease = start_job(store)
-    for bad_type in ("", "a\nb", "x" * 200):
+    for bad_type in ("", "a\nb", "x" * 65, "a b", "a-b", "ünï", "١٢"):
         with pytest.raises(ValueError, match="event type"):
             store.append(lease, [NewEvent(bad_type, {})], after_id=0)
     with pytest.raises(ValueError, match="Out of range float"):
         store.append(lease, [NewEvent("t", {"x": float("nan")})], after_id=0)
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="not JSON-serialisable"):
         store.append(lease, [NewEvent("t", {"x": object()})], after_id=0)
-    assert store.get_job("job-1").last_event_id == 0
+    with pytest.raises(UnicodeEncodeError):  # a lone surrogate: DynamoDB would refuse the string
+        store.append(lease, [NewEvent("t", {"x": "\ud800"})], after_id=0)
+    with pytest.raises(TypeError, match="JSON object"):
+        store.append(lease, [NewEvent("t", [1])], after_id=0)  # type: ignore[arg-type]
+    assert store.append(lease, [NewEvent("x" * 64, {})], after_id=0)[0].type == "x" * 64
+    assert store.append(lease, [NewEvent("app.step_2", {})], after_id=1)[0].id == 2
+    assert store.get_job("job-1").last_event_id == 2
+
+
+def test_an_encoded_event_is_written_as_it_is(
+    store: JobStore, ddb: DynamoDBClient, settings: Settings
+) -> None:
+    """What the job context encoded when the job emitted it is what lands in the item."""
+    lease = start_job(store)
+    encoded = encode_event("progress", {"done": 1, "note": "é"}, created_at=START + 0.5)
+    [stored] = store.append(lease, [encoded], after_id=0)
+    assert (stored.type, stored.data, stored.created_at) == ("progress", encoded.data, START + 0.5)
+    [item] = event_items(ddb, settings.table)
+    assert item["ev"]["S"] == "[" + encoded.fragment + "]"
+    assert json.loads(encoded.fragment) == ["progress", {"done": 1, "note": "é"}, START + 0.5]
+    assert store.get_job("job-1").progress == {"done": 1, "note": "é"}
 
 
 def test_batches_split_into_items_by_count_and_size_in_one_request(

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -154,6 +155,7 @@ def test_live_tail_delivers_every_event_in_order_while_a_job_commits_steps(
     from jobstream.jobs import SYSTEM_CLOCK
     from jobstream.jobs.commit import StepCommitter
     from jobstream.jobs.context import Position, StepRecord
+    from jobstream.store.event_codec import encode_event
     from jobstream.store.models import JobStatus, NewEvent
 
     lock = threading.Lock()
@@ -177,10 +179,13 @@ def test_live_tail_delivers_every_event_in_order_while_a_job_commits_steps(
                 store, lease, last_event_id=0, flush_interval_s=0.005, clock=SYSTEM_CLOCK
             )
             for step in range(1, total):
-                event = NewEvent("progress", {"step": step})
+                event = encode_event("progress", {"step": step}, created_at=time.time())
                 committer.add(
                     StepRecord(
-                        events=(event,), size=20, position=Position(cursor=step), completed=False
+                        events=(event,),
+                        size=event.size,
+                        position=Position(cursor=step),
+                        completed=False,
                     )
                 )
             committer.finish(
