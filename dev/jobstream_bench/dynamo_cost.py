@@ -38,7 +38,7 @@ from jobstream_bench.jobs import TICK_EVENT, TICKS, registry
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-# The committer's largest batch (jobs/commit.py MAX_BATCH_EVENTS): what it appends at a time when a
+# The committer's largest batch (store/schema.py ATOMIC_APPEND_MAX_EVENTS): what it appends when a
 # job emits >= 20,000 events/s; the store packs it as 10 items of 100 events, the layout of every
 # log written at >= 2,000 events/s with the default 50 ms flush interval.
 EVENTS_PER_APPEND: Final = 1_000

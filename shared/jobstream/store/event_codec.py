@@ -52,7 +52,7 @@ def check_event_type(event_type: str) -> None:
         )
 
 
-def event_data_limit(event_type: str) -> int:
+def _data_limit(event_type: str) -> int:
     return (
         schema.PROGRESS_MAX_BYTES
         if event_type == PROGRESS_EVENT_TYPE
@@ -79,7 +79,7 @@ def encode_event(event_type: str, data: JSONObject, created_at: float) -> Encode
         raise TypeError(f"event data must be a JSON object (dict), not {type(data).__name__}")
     data_json = dump_json(data, f"{event_type} event data")
     data_size = utf8_len(data_json)
-    limit = event_data_limit(event_type)
+    limit = _data_limit(event_type)
     if data_size > limit:
         raise PayloadTooLarge(f"{event_type!r} event data", data_size, limit)
     created_at = round(created_at, 3)
