@@ -249,6 +249,8 @@ def test_the_timer_holds_a_burst_until_the_interval_has_passed(
     assert store.batches == []
     committer.close()  # cancels the timer, drops what was not finished
     assert store.batches == []
+    with pytest.raises(CommitterClosed):
+        committer.add(steps.progress(4, 3))
 
 
 def test_finish_writes_pending_steps_and_job_changes_in_one_request(
