@@ -1,65 +1,73 @@
-"""`sam build` produces complete packages: every handler imports from the build output alone.
+"""`sam build` produces complete packages that hold exactly what the locks pin.
 
 Runs SAM CLI offline (from its own venv, path in $SAM_CLI; `make test` sets it) for the local
-Python version and architecture, then imports each function's handler in a fresh interpreter whose
-path holds only that function's build folder and the built layer: what Lambda puts on sys.path.
+Python version and architecture (one build for the session: tests/integration/conftest.py). Checks
+the distributions installed in the layer and the API function against their locks, then imports
+each function's handler in a fresh interpreter whose path holds only that function's build folder
+and the built layer: what Lambda puts on sys.path.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import platform
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO_ROOT
+from ..locks import API_LOCK, LAYER_LOCK, installed_in, read_pins, tree_size
+from .sam_build import FUNCTIONS
 
 pytestmark = pytest.mark.integration
 
-FUNCTIONS = {"ApiFunction": "api", "StreamFunction": "stream", "WorkerFunction": "worker"}
-
-
-def _sam_cli() -> str:
-    sam = os.environ.get("SAM_CLI") or shutil.which("sam")
-    if not sam:
-        pytest.fail("SAM CLI not found: run `make test` (it installs SAM CLI into .venv-sam)")
-    return sam
+# Lambda's limit on a function's unpacked code plus all its layers (AWS DG, "Lambda quotas").
+UNPACKED_LIMIT = 250 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("sam-build")
-    # SAM refuses a build dir that is (or contains) its working directory: it empties it first.
-    out = workdir / "build"
-    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    arch = "arm64" if platform.machine() in {"aarch64", "arm64"} else "x86_64"
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
-    # SAM builds with the first `pythonX.Y` on PATH: put this interpreter's folder first.
-    env["PATH"] = f"{Path(sys.base_prefix) / 'bin'}{os.pathsep}{env['PATH']}"
-    result = subprocess.run(
-        [
-            _sam_cli(),
-            "build",
-            "--template-file",
-            str(REPO_ROOT / "template.yaml"),
-            "--build-dir",
-            str(out),
-            "--parameter-overrides",
-            f"PythonRuntime={runtime} Architecture={arch}",
-        ],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, f"sam build failed:\n{result.stdout}\n{result.stderr}"
-    return out
+def build_dir(sam_build: Path) -> Path:
+    return sam_build
+
+
+def _differences(installed: dict[str, str], locked: dict[str, str]) -> list[str]:
+    problems = [
+        f"{name}=={version} is not in the lock"
+        for name, version in sorted(installed.items())
+        if name not in locked
+    ]
+    problems += [
+        f"{name} is locked but not installed" for name in sorted(locked) if name not in installed
+    ]
+    problems += [
+        f"{name}: installed {installed[name]}, locked {locked[name]}"
+        for name in sorted(installed.keys() & locked.keys())
+        if installed[name] != locked[name]
+    ]
+    return problems
+
+
+def test_the_built_layer_holds_exactly_its_lock(build_dir: Path) -> None:
+    layer = build_dir / "SharedLayer" / "python"
+    assert _differences(dict(installed_in(layer)), dict(read_pins(LAYER_LOCK))) == []
+    size = tree_size(build_dir / "SharedLayer")
+    # Reported with -s (and in docs/deploy.md, "Package size"): what the lock costs in layer size.
+    print(f"\nSharedLayer unpacked: {size / 1e6:.1f} MB ({size} bytes)")
+    assert size < UNPACKED_LIMIT
+
+
+def test_the_built_api_function_holds_exactly_its_lock(build_dir: Path) -> None:
+    function = build_dir / "ApiFunction"
+    assert _differences(dict(installed_in(function)), dict(read_pins(API_LOCK))) == []
+    size = tree_size(function)
+    print(f"\nApiFunction unpacked: {size / 1e6:.1f} MB ({size} bytes)")
+    assert size + tree_size(build_dir / "SharedLayer") < UNPACKED_LIMIT
+
+
+@pytest.mark.parametrize("logical_id", ["StreamFunction", "WorkerFunction"])
+def test_the_other_functions_install_nothing(build_dir: Path, logical_id: str) -> None:
+    assert installed_in(build_dir / logical_id) == {}
 
 
 # What the managed Python runtime itself ships next to the handler (boto3 and its dependencies).
