@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -192,3 +193,36 @@ def test_the_api_url_cors_is_the_apps_cors() -> None:
     )
     assert cors["MaxAge"] == options["max_age"]
     assert cors["AllowCredentials"] is bool(options.get("allow_credentials", False))
+
+
+def test_every_offered_python_runtime_is_one_sam_builds_and_lambda_still_supports() -> None:
+    """Neither `sam validate --lint` nor cfn-lint checks a Runtime given by a parameter (both
+    accept AllowedValues such as python3.99): ask SAM's builder and cfn-lint's runtime data."""
+    template = load_template(TEMPLATE)
+    offered = template["Parameters"]["PythonRuntime"]["AllowedValues"]
+    assert template["Parameters"]["PythonRuntime"]["Default"] in offered
+    layer = template["Resources"]["SharedLayer"]["Properties"]
+    assert layer["CompatibleRuntimes"] == offered
+    assert "python3.14" in offered
+    sam = os.environ.get("SAM_CLI") or str(REPO_ROOT / ".venv-sam" / "bin" / "sam")
+    code = (
+        "import json, pathlib, cfnlint\n"
+        "from aws_lambda_builders.supported_runtimes import PYTHON_RUNTIMES\n"
+        "specs = pathlib.Path(cfnlint.__file__).parent / 'data' / 'AdditionalSpecs'\n"
+        "lifecycle = json.loads((specs / 'LmbdRuntimeLifecycle.json').read_text())\n"
+        "print(json.dumps({'builds': PYTHON_RUNTIMES, 'lifecycle': lifecycle}))\n"
+    )
+    result = subprocess.run(
+        [str(Path(sam).with_name("python")), "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    known = json.loads(result.stdout)
+    today = datetime.now(UTC).date().isoformat()
+    for runtime in offered:
+        assert runtime in known["builds"], f"SAM CLI cannot build {runtime}"
+        assert runtime in known["lifecycle"], f"cfn-lint does not know {runtime}"
+        assert known["lifecycle"][runtime]["deprecated"] > today, f"{runtime} is deprecated"
