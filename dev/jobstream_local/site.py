@@ -21,16 +21,12 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from jobstream.streams import cors
 from jobstream_local.repo import find_repo_root
 
 STREAM_PATH = re.compile(r"/jobs/[^/]+/events")
 API_PATHS = frozenset({"/jobs", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
 API_PREFIX = "/jobs/"
-
-# As the StreamFunction's FunctionUrlConfig.Cors in template.yaml.
-_STREAM_CORS_METHODS = ("GET",)
-_STREAM_CORS_HEADERS = ("authorization", "last-event-id", "cache-control")
-_STREAM_CORS_MAX_AGE = 600
 
 
 def default_web_root() -> Path:
@@ -47,9 +43,10 @@ def one_origin_app(
     stream_with_cors = CORSMiddleware(
         stream,
         allow_origins=list(allowed_origins),
-        allow_methods=_STREAM_CORS_METHODS,
-        allow_headers=_STREAM_CORS_HEADERS,
-        max_age=_STREAM_CORS_MAX_AGE,
+        # The stream's CORS rule (jobstream.streams.cors), as the Function URL applies it on AWS.
+        allow_methods=cors.ALLOW_METHODS,
+        allow_headers=cors.ALLOW_HEADERS,
+        max_age=cors.MAX_AGE_SECONDS,
     )
     # StaticFiles raises HTTPException for a missing file and leaves the 404 response to this.
     static = ExceptionMiddleware(StaticFiles(directory=web_root, html=True))

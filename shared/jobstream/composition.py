@@ -22,8 +22,14 @@ from jobstream.jobs.service import JobService
 from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
 from jobstream.streaming.response import StreamingResponse
+from jobstream.streams.cors import StreamCors
 from jobstream.streams.errors import StreamRejected
-from jobstream.streams.request import parse_stream_request
+from jobstream.streams.request import (
+    is_rest_api_event,
+    parse_preflight,
+    parse_stream_request,
+    request_origin,
+)
 from jobstream.streams.service import (
     InlineDriver,
     StreamService,
@@ -151,11 +157,30 @@ def open_stream(
     *,
     dependencies: Callable[[], StreamDependencies],
 ) -> StreamingResponse:
-    """The stream function's work for one Function URL event: ``GET /jobs/{id}/events``.
+    """The stream function's work for one event: ``GET /jobs/{id}/events``.
 
-    The request is read (and a malformed one refused) before ``dependencies()`` is called, so a
-    stray request builds nothing.
+    A Function URL event is served as is (the URL answers CORS). A REST API event (the
+    ``StreamFront=RestApi`` front) also gets CORS from the function: preflights are answered and
+    every response carries the headers for its origin (jobstream.streams.cors).
     """
+    if not is_rest_api_event(event):
+        return _serve_stream(event, context, dependencies)
+    cors = StreamCors.of(dependencies().settings.cors_allowed_origins)
+    preflight = parse_preflight(event)
+    if preflight is not None:
+        return cors.preflight(preflight)
+    response = _serve_stream(event, context, dependencies)
+    response.headers.update(cors.response_headers(request_origin(event)))
+    return response
+
+
+def _serve_stream(
+    event: Mapping[str, Any],
+    context: RemainingTime,
+    dependencies: Callable[[], StreamDependencies],
+) -> StreamingResponse:
+    """The request is read (and a malformed one refused) before ``dependencies()`` is called, so a
+    stray request on a Function URL builds nothing."""
     try:
         request = parse_stream_request(event)
     except StreamRejected as rejected:

@@ -82,8 +82,9 @@ class Settings(BaseSettings):
     # Origin of the stream function (its Function URL); events_url is built on it. None means the
     # API's own origin, as on the local stack where API and stream share one server.
     stream_base_url: str | None = None
-    # Browser origins allowed by CORS. Empty: same origin only. From the environment either a JSON
-    # list or comma-separated (CloudFormation's !Join of a CommaDelimitedList).
+    # Browser origins allowed by CORS, on the jobs API and on the stream (jobstream.streams.cors;
+    # "*" allows any). Empty: same origin only. From the environment either a JSON list or
+    # comma-separated (CloudFormation's !Join of a CommaDelimitedList).
     cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # A retried POST /jobs with the same Idempotency-Key returns the first answer for this long.
     idempotency_ttl_seconds: int = Field(default=3600, ge=60, le=30 * 24 * 3600)

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from jobstream.auth.tokens import bearer_token
+from jobstream.streams.cors import Preflight, preflight_from_headers
 from jobstream.streams.errors import StreamRejected
 
 # Job ids are URL-safe by construction (uuid hex, ULIDs, token_urlsafe); anything else cannot name
@@ -27,6 +28,7 @@ LAST_EVENT_ID_MAX_DIGITS = 12
 _LAST_EVENT_ID = re.compile(rf"[0-9]{{1,{LAST_EVENT_ID_MAX_DIGITS}}}")
 
 ALLOWED_METHODS = ("GET",)
+PREFLIGHT_METHOD = "OPTIONS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,27 @@ def parse_stream_request(event: Mapping[str, Any]) -> StreamRequest:
         token=bearer_token(headers.get("authorization"), query.get("token")),
         last_event_id=last_event_id,
     )
+
+
+def is_rest_api_event(event: Mapping[str, Any]) -> bool:
+    """True for an API Gateway REST (payload 1.0) event, False for a Function URL (2.0) one.
+
+    The REST front passes CORS preflights and headers through to the function, so the stream
+    answers CORS itself there (jobstream.streams.cors); a Function URL answers it on its own.
+    """
+    return event.get("version") != "2.0" and isinstance(event.get("httpMethod"), str)
+
+
+def parse_preflight(event: Mapping[str, Any]) -> Preflight | None:
+    """The CORS preflight of an ``OPTIONS /jobs/{job_id}/events``; None for any other request."""
+    if _method(event) != PREFLIGHT_METHOD or _STREAM_PATH.fullmatch(_path(event)) is None:
+        return None
+    return preflight_from_headers(_headers(event))
+
+
+def request_origin(event: Mapping[str, Any]) -> str | None:
+    """The request's ``Origin`` header (sent by browsers on cross-origin requests)."""
+    return _headers(event).get("origin")
 
 
 def parse_last_event_id(raw: str | None) -> int | None:

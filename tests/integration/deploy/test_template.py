@@ -14,6 +14,7 @@ import pytest
 
 from jobstream.api import create_app
 from jobstream.settings import Settings
+from jobstream.streams import cors as stream_cors
 from jobstream_local.template_table import load_template
 from tests.conftest import REPO_ROOT, TEMPLATE
 
@@ -226,3 +227,31 @@ def test_every_offered_python_runtime_is_one_sam_builds_and_lambda_still_support
         assert runtime in known["builds"], f"SAM CLI cannot build {runtime}"
         assert runtime in known["lifecycle"], f"cfn-lint does not know {runtime}"
         assert known["lifecycle"][runtime]["deprecated"] > today, f"{runtime} is deprecated"
+
+
+def test_the_stream_url_cors_is_the_streams_own_rule() -> None:
+    """One rule (jobstream.streams.cors): the Function URL applies it on AWS, the function on the
+    REST front, Starlette's middleware locally."""
+    template = load_template(TEMPLATE)
+    stream = template["Resources"]["StreamFunction"]["Properties"]
+    url_cors = stream["FunctionUrlConfig"]["Cors"]
+    assert url_cors["AllowOrigins"] == {"Ref": "AllowedOrigins"}
+    assert tuple(url_cors["AllowMethods"]) == stream_cors.ALLOW_METHODS
+    assert tuple(h.lower() for h in url_cors["AllowHeaders"]) == stream_cors.ALLOW_HEADERS
+    assert url_cors["MaxAge"] == stream_cors.MAX_AGE_SECONDS
+    assert url_cors["AllowCredentials"] is False
+    assert stream["Environment"]["Variables"]["JOBSTREAM_CORS_ALLOWED_ORIGINS"] == {
+        "Join": [",", {"Ref": "AllowedOrigins"}]
+    }
+
+
+def test_the_rest_front_sends_preflights_to_the_stream_function() -> None:
+    resources = translated()["Resources"]
+    methods = resources["StreamRestApi"]["Properties"]["Body"]["paths"]["/jobs/{job_id}/events"]
+    assert set(methods) == {"get", "options"}
+    integration = methods["options"]["x-amazon-apigateway-integration"]
+    assert integration["type"] == "aws_proxy"
+    assert integration["uri"] == methods["get"]["x-amazon-apigateway-integration"]["uri"]
+    source_arn = resources["StreamRestApiInvokePermission"]["Properties"]["SourceArn"]["Fn::Sub"]
+    # Any method on the one path: GET and OPTIONS both reach the function.
+    assert source_arn.endswith("${StreamRestApi}/*/*/jobs/*/events")
