@@ -35,13 +35,13 @@ from typing import Any
 
 import pytest
 
-from jobstream.jobs.demo import registry
-from jobstream.local.embedded_dynamodb import EmbeddedDynamoDB
-from jobstream.local.invoke import fill_placeholders, seed_job
+from jobstream.examples.demo import registry
 from jobstream.runtime.prelude import decode_prelude
 from jobstream.settings import Settings
-from jobstream.sse import SSEParser
 from jobstream.store import JobStatus, JobStore
+from jobstream_client.sse import SSEParser
+from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
+from jobstream_local.invoke import fill_placeholders, seed_job
 
 from ..conftest import REPO_ROOT
 from .runtime.runtime_api_double import Recorded, RuntimeAPIDouble

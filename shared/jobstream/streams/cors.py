@@ -11,7 +11,7 @@ Who applies it depends on the front, never on the handler:
   (``StreamCors.preflight`` and ``StreamCors.response_headers``; jobstream.composition.open_stream
   applies them to REST events only).
 - The local stack: Starlette's CORSMiddleware in front of the local Function URL, built from the
-  same constants (jobstream.local.site).
+  same constants (jobstream_local.site).
 
 Allowed origins are ``Settings.cors_allowed_origins`` (the template's ``AllowedOrigins``, shared
 with the jobs API): an exact origin match, or ``*`` for any origin, as Starlette's middleware and
