@@ -176,3 +176,9 @@ def test_cors_allows_the_stacks_own_origin_only(http: httpx.Client, stack: Local
     assert stream.status_code == 200
     assert stream.headers["access-control-allow-origin"] == stack.url
     assert "access-control-allow-origin" not in foreign.headers
+
+    # The actual request: the stream function adds no CORS headers of its own to a Function URL
+    # event (only to REST API events), so the middleware's is the only one, as on AWS.
+    refused = http.get("/jobs/abc/events", headers={"Origin": stack.url})
+    assert refused.status_code == 401
+    assert refused.headers.get_list("access-control-allow-origin") == [stack.url]
