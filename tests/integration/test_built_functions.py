@@ -3,8 +3,9 @@
 Each function's build folder plays ``/var/task`` and the built layer's ``python`` folder plays
 ``/opt/python``. The managed runtime's command (``<python> /var/runtime/bootstrap.py``) is handed
 to the layer's exec wrapper, as Lambda does when ``AWS_LAMBDA_EXEC_WRAPPER`` is set, and the
-wrapper starts jobstream's runtime loop against a Runtime API server (the test double in
-tests/integration/runtime) and a moto DynamoDB server whose table comes from template.yaml.
+wrapper starts jobstream's runtime loop against a Runtime API server (the recording server of
+tests/integration/runtime/recording_runtime_api.py, which keeps every request as framed on the
+wire) and a moto DynamoDB server whose table comes from template.yaml.
 
 What differs from Lambda, and why:
 - Paths: the layer is not at /opt/python (tests cannot write /opt). The wrapper finds it from its
@@ -16,7 +17,7 @@ What differs from Lambda, and why:
   DynamoDB is moto on loopback, every other AWS endpoint is a closed loopback port
   (``AWS_ENDPOINT_URL``). Powertools' Tracer is on, as on Lambda (LAMBDA_TASK_ROOT is set); its
   X-Ray daemon address is a UDP socket the test holds and ignores.
-- The Runtime API is the test double, not Lambda's, and Lambda's own front end (Function URL)
+- The Runtime API is the recording server, not Lambda's, and Lambda's own front end (Function URL)
   is not in the path: the test reads what the function POSTs to the Runtime API.
 """
 
@@ -36,7 +37,7 @@ from typing import Any
 import pytest
 
 from jobstream.examples.demo import registry
-from jobstream.runtime.prelude import decode_prelude
+from jobstream.runtime.prelude import PRELUDE_DELIMITER
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore
 from jobstream_client.sse import SSEParser
@@ -44,7 +45,7 @@ from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
 from jobstream_local.invoke import fill_placeholders, seed_job
 
 from ..conftest import REPO_ROOT
-from .runtime.runtime_api_double import Recorded, RuntimeAPIDouble
+from .runtime.recording_runtime_api import RecordingRuntimeAPI, WireRequest
 
 pytestmark = pytest.mark.integration
 
@@ -120,14 +121,16 @@ def stack(sam_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @dataclass
 class Function:
-    double: RuntimeAPIDouble
+    api: RecordingRuntimeAPI
     process: subprocess.Popen[bytes]
     log: Path
 
-    def invoke(self, event: Any) -> Recorded:
+    def invoke(self, event: Any) -> WireRequest:
         trace = f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Sampled=1"
-        request_id = self.double.invoke(event, headers={"Lambda-Runtime-Trace-Id": trace})
-        return self.double.wait_for_answer(request_id, timeout=60)
+        request_id = self.api.invoke(event, headers={"Lambda-Runtime-Trace-Id": trace})
+        answer = self.api.wait_for_answer(request_id, timeout=60)
+        assert answer.framing_error == "", answer.framing_error
+        return answer
 
     def logs(self) -> str:
         return self.log.read_text(errors="replace")
@@ -139,7 +142,7 @@ def start_function(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> It
 
     def start(logical_id: str, name: str, **environment: str) -> Function:
         task_root = stack.build / logical_id
-        double = RuntimeAPIDouble().start()
+        api = RecordingRuntimeAPI().start()
         log = tmp_path_factory.mktemp("logs") / f"{name}.log"
         env = {
             # What Lambda sets for every function (AWS DG, "Defined runtime environment
@@ -147,7 +150,7 @@ def start_function(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> It
             "PATH": os.environ["PATH"],
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
-            "AWS_LAMBDA_RUNTIME_API": double.address,
+            "AWS_LAMBDA_RUNTIME_API": api.address,
             "AWS_LAMBDA_EXEC_WRAPPER": str(stack.exec_wrapper),
             "_HANDLER": "app.handler",
             "LAMBDA_TASK_ROOT": str(task_root),
@@ -190,14 +193,14 @@ def start_function(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> It
                 stdout=sink,
                 stderr=subprocess.STDOUT,
             )
-        function = Function(double, process, log)
+        function = Function(api, process, log)
         started.append(function)
         return function
 
     yield start
 
     for function in started:
-        function.double.close()
+        function.api.close()
         try:
             function.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -209,14 +212,16 @@ def _event(name: str, **values: str) -> Any:
     return fill_placeholders(json.loads((EVENTS / name).read_text()), values)
 
 
-def _streamed(record: Recorded) -> tuple[dict[str, Any], bytes]:
+def _streamed(record: WireRequest) -> tuple[dict[str, Any], bytes]:
+    """The prelude and the body of a streamed answer, framed as AWS's Node.js client frames it:
+    the prelude JSON alone in the first chunk, the 8-NUL delimiter alone in the second."""
     assert record.kind == "response", record
     assert record.headers["lambda-runtime-function-response-mode"] == "streaming"
     assert record.trailers == {}, record.trailers
-    # The prelude may arrive as one chunk or as the JSON and the 8-NUL delimiter in two
-    # (issue 10): read it from the joined body either way.
-    prelude, rest = decode_prelude(record.body)
-    return prelude, rest
+    assert len(record.chunks) >= 2, record.chunks
+    prelude = json.loads(record.chunks[0].data)
+    assert record.chunks[1].data == PRELUDE_DELIMITER
+    return prelude, b"".join(chunk.data for chunk in record.chunks[2:])
 
 
 @pytest.fixture(scope="module")
