@@ -224,25 +224,43 @@ def _streamed(record: WireRequest) -> tuple[dict[str, Any], bytes]:
     return prelude, b"".join(chunk.data for chunk in record.chunks[2:])
 
 
+@dataclass(frozen=True)
+class WorkerRun:
+    job_id: str
+    token: str
+    answer: WireRequest
+    logs: str
+
+
 @pytest.fixture(scope="module")
-def finished_job(stack: Stack, start_function: Any) -> tuple[str, str]:
-    """A job run to its end by the built worker: (job_id, token)."""
+def worker_run(stack: Stack, start_function: Any) -> WorkerRun:
+    """One invocation of the built worker on a new job (events/worker_continue.json, hop 0)."""
     seeded = seed_job(stack.settings(), type="demo.count", params=JOB_PARAMS)
     worker = start_function("WorkerFunction", "worker")
-    record = worker.invoke(_event("worker_continue.json", job_id=seeded.job_id))
+    answer = worker.invoke(_event("worker_continue.json", job_id=seeded.job_id))
+    return WorkerRun(seeded.job_id, seeded.token, answer, worker.logs())
 
-    assert record.kind == "response", worker.logs()
-    assert not record.chunked
-    assert record.json()["outcome"] == "finished", record.json()
-    job = JobStore(stack.settings()).get_job(seeded.job_id)
+
+@pytest.fixture(scope="module")
+def finished_job(worker_run: WorkerRun) -> tuple[str, str]:
+    """(job_id, token) of a job the built worker ran to its end."""
+    if worker_run.answer.kind != "response":
+        pytest.fail(f"the worker failed, so there is no job to read:\n{worker_run.logs}")
+    return worker_run.job_id, worker_run.token
+
+
+def test_the_built_worker_runs_a_job_to_its_end(stack: Stack, worker_run: WorkerRun) -> None:
+    answer = worker_run.answer
+    assert answer.kind == "response", worker_run.logs
+    assert not answer.chunked
+    assert "lambda-runtime-function-response-mode" not in answer.headers
+    result = answer.json()
+    assert set(result) == {"outcome", "reason", "steps"}
+    assert result["outcome"] == "finished", result
+    assert result["steps"] > 0
+    job = JobStore(stack.settings()).get_job(worker_run.job_id)
     assert job is not None
     assert job.status is JobStatus.SUCCEEDED
-    return seeded.job_id, seeded.token
-
-
-def test_the_built_worker_runs_a_job_to_its_end(finished_job: tuple[str, str]) -> None:
-    job_id, _ = finished_job
-    assert job_id
 
 
 def test_the_built_stream_function_streams_resumes_and_ends(
