@@ -184,6 +184,8 @@ def demo_events(job_type: str, params: dict[str, Any]) -> list[tuple[str, dict[s
             percent = round(100 * i / n, 2)
             progress = {"done": i, "total": n, "percent": percent, "phase": "items"}
             events.append(("progress", progress))
+            if i % 4 == 0:
+                events.append(("log", {"message": f"{i} items checked", "level": "info"}))
         events.append(
             ("complete", {"result": {"n": n}, "items": {"succeeded": succeeded, "failed": failed}})
         )

@@ -142,7 +142,16 @@ export function reduceView(view, event, limits = DEFAULT_LIMITS) {
         count: Number.isInteger(data.count) ? /** @type {number} */ (data.count) : null,
       };
       const percent = numberOrNull(data.percent);
-      return { ...next, status: running, phase, percent: percent ?? view.percent };
+      // A new phase counts its own units: the previous phase's done/total no longer apply.
+      const same = view.phase?.name === phase.name;
+      return {
+        ...next,
+        status: running,
+        phase,
+        percent: percent ?? view.percent,
+        done: same ? view.done : null,
+        total: same ? view.total : null,
+      };
     }
     case "log": {
       const line = {
