@@ -67,8 +67,9 @@ import {
  * @property {(request: TokenRequest) => string | null | undefined |
  *   Promise<string | null | undefined>} [getToken]
  *   Called before every request (instead of `token`). After a 401/403 it is called with
- *   `refused: true` and the request is retried at once with the new token; a second refusal in a
- *   row ends the subscription ("http-error").
+ *   `refused: true` and the request is retried at once with the token it returns; the refusal
+ *   ends the subscription ("http-error") when it returns the refused token again (or nothing),
+ *   throws, or the fresh token is refused too.
  * @property {string | number | null} [lastEventId]  Resume after this id.
  * @property {AbortSignal} [signal]      Abort to stop for good (resolves with reason "aborted").
  * @property {(event: StreamEvent) => void} [onEvent]
@@ -146,6 +147,8 @@ export async function subscribe(url, options = {}) {
     delivered: 0,
     duplicates: 0,
     refusedBefore: false,
+    sentToken: /** @type {string | null} */ (null),
+    freshToken: /** @type {string | null} */ (null),
   };
   /** @type {ConnectionState | undefined} */
   let state;
@@ -192,10 +195,11 @@ export async function subscribe(url, options = {}) {
     if ("stop" in step) return finish(step.stop, step.extra);
     if ("refused" in step) {
       // A token refused: with getToken, one immediate retry with a fresh token.
-      if (!options.getToken || run.refusedBefore) {
-        return finish("http-error", { status: step.refused, error: step.error });
-      }
+      const fresh = run.refusedBefore ? null : await freshToken(options, run);
+      if (signal?.aborted) return finish("aborted");
+      if (!fresh) return finish("http-error", { status: step.refused, error: step.error });
       run.refusedBefore = true;
+      run.freshToken = fresh;
       continue;
     }
     run.refusedBefore = false;
@@ -235,6 +239,8 @@ export async function subscribe(url, options = {}) {
  * @property {number} delivered
  * @property {number} duplicates
  * @property {boolean} refusedBefore  The previous request's token was refused.
+ * @property {string | null} sentToken   The token the last request sent.
+ * @property {string | null} freshToken  From getToken after a refusal, for the next request.
  */
 
 /**
@@ -304,12 +310,35 @@ async function attemptOnce(url, options, run, onAccepted) {
 async function requestHeaders(options, run) {
   /** @type {Record<string, string>} */
   const headers = { Accept: "text/event-stream", ...options.headers };
-  const token = options.getToken
-    ? await options.getToken({ refused: run.refusedBefore, attempt: run.requests })
-    : options.token;
+  let token = run.freshToken;
+  run.freshToken = null;
+  if (!token) {
+    token = options.getToken
+      ? ((await options.getToken({ refused: false, attempt: run.requests })) ?? null)
+      : (options.token ?? null);
+  }
+  run.sentToken = token;
   if (token) headers.Authorization = `Bearer ${token}`;
   if (run.lastId !== "") headers["Last-Event-ID"] = run.lastId;
   return headers;
+}
+
+/**
+ * After a 401/403: a token other than the refused one, or null (no getToken, it has nothing new,
+ * or it failed: the refusal then stands).
+ * @param {SubscribeOptions} options
+ * @param {Run} run
+ * @returns {Promise<string | null>}
+ */
+async function freshToken(options, run) {
+  if (!options.getToken) return null;
+  try {
+    const token = await options.getToken({ refused: true, attempt: run.requests + 1 });
+    return token && token !== run.sentToken ? token : null;
+  } catch (error) {
+    notify(options.onError, error, { attempt: run.requests, willRetry: false, delayMs: 0 });
+    return null;
+  }
 }
 
 /**
