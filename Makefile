@@ -49,11 +49,12 @@ $(NPM_STAMP): $(WEB)/package-lock.json $(WEB)/package.json
 	cd $(WEB) && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
-# tsc checks the package, the demo page and the React test page (JS with JSDoc types), then
-# generates the package's .d.ts files from them.
+# tsc checks the package, the demo page and the React test page (JS with JSDoc types), generates
+# the package's .d.ts files from them, and checks a TypeScript app's use of those .d.ts files.
 web-typecheck: $(NPM_STAMP)
 	cd $(WEB) && node_modules/.bin/tsc --noEmit -p tsconfig.json
 	cd $(WEB) && node_modules/.bin/tsc -p tsconfig.types.json
+	cd $(WEB) && node_modules/.bin/tsc -p tsconfig.consumer.json
 
 # The React page tests/browser/test_react_hook.py drives, built with the pinned Vite.
 $(WEB_TEST_PAGE): $(NPM_STAMP) $(WEB_SOURCES)
