@@ -82,8 +82,7 @@ def progress_job(stack: FakeStack, n: int, interval_s: float, **script: Any) -> 
 
 
 def test_live_progress_in_strict_mode_with_one_connection(page: Page, stack: FakeStack) -> None:
-    job = items_job(stack, 12, 0.05)
-    open_page(page, stack, job)
+    job = open_blank_then_follow(page, stack, lambda: items_job(stack, 12, 0.08))
 
     # Seen while running, not only at the end.
     wait_view(page, "view.status === 'running' && view.percent > 0 && view.percent < 100")
@@ -238,14 +237,44 @@ def test_a_new_url_closes_the_old_stream_and_follows_the_new_job(
     assert len(second.connections) == 1
 
 
+def open_blank_then_follow(page: Page, stack: FakeStack, job_factory: Any) -> ScriptedJob:
+    """The page first, then the job: its events are timed from its creation, so a slow page load
+    cannot turn a live run into one burst of stored events."""
+    page.goto(f"{stack.base_url}/test-app/dist/index.html")
+    page.wait_for_function("() => window.harness !== undefined")
+    job: ScriptedJob = job_factory()
+    page.evaluate(
+        "(job) => window.harness.follow(job)",
+        {"eventsUrl": stack.events_url(job), "token": job.token},
+    )
+    return job
+
+
 def test_two_components_on_one_job_share_one_connection(page: Page, stack: FakeStack) -> None:
-    job = items_job(stack, 8, 0.05)
-    open_page(page, stack, job)
+    job = open_blank_then_follow(page, stack, lambda: items_job(stack, 12, 0.08))
+    wait_view(page, "view.events >= 3")
     page.evaluate("window.harness.showTwice()")
+    # The second component joins mid-run and shows the stream's view so far at once.
+    wait_view(page, "view.events >= 3", name="job again")
+    assert view(page, "job again")["status"] == "running"
 
     wait_view(page, "view.status === 'succeeded'", name="job")
     wait_view(page, "view.status === 'succeeded'", name="job again")
     assert view(page, "job") == view(page, "job again")
+    assert len(job.connections) == 1
+
+
+def test_a_component_mounted_after_the_end_shows_the_view_without_a_request(
+    page: Page, stack: FakeStack
+) -> None:
+    job = items_job(stack, 4, 0.0)
+    open_page(page, stack, job)
+    wait_view(page, "view.status === 'succeeded'", name="job")
+    page.evaluate("window.harness.showTwice()")
+
+    wait_view(page, "view.status === 'succeeded'", name="job again")
+    assert view(page, "job again") == view(page, "job")
+    time.sleep(0.3)
     assert len(job.connections) == 1
 
 

@@ -26,7 +26,8 @@ import { DEFAULT_LIMITS, EMPTY_VIEW, reduceView, withConnection, withOutcome } f
  * @property {() => JobView} getView
  * @property {(listener: (view: JobView) => void) => () => void} listen
  *   Called after every change of the view; returns the function that stops listening.
- * @property {() => void} start    Open the stream (no-op while it runs or after `close`).
+ * @property {() => void} start    Open the stream (once: later calls, and calls after `close`,
+ *   do nothing).
  * @property {() => void} close    Stop for good and abort the request in flight.
  * @property {(auth: { token?: string, getToken?: SubscribeOptions["getToken"] }) => void} setAuth
  *   Use another token from the next request on; if the stream had stopped because the server
@@ -44,6 +45,7 @@ export function createJobStream(url, options = {}) {
   let auth = { token: options.token, getToken: options.getToken };
   let view = EMPTY_VIEW;
   let running = false;
+  let started = false;
   let closed = false;
   const controller = new AbortController();
   /** @type {Set<(view: JobView) => void>} */
@@ -88,7 +90,10 @@ export function createJobStream(url, options = {}) {
       return () => listeners.delete(listener);
     },
     start() {
-      if (running || closed) return;
+      // Once: a stream that has ended stays ended (a second start after a terminal event would
+      // resume after it and get a 204); setAuth is the one way to resume after a refusal.
+      if (started || closed) return;
+      started = true;
       void run();
     },
     close() {
@@ -98,7 +103,8 @@ export function createJobStream(url, options = {}) {
     setAuth(next) {
       if (next.token === auth.token && next.getToken === auth.getToken) return;
       auth = { token: next.token, getToken: next.getToken };
-      const refused = view.end?.reason === "http-error" && (view.end.status === 401 || view.end.status === 403);
+      const end = view.end;
+      const refused = end?.reason === "http-error" && (end.status === 401 || end.status === 403);
       if (refused && !running && !closed) {
         publish({ ...view, end: null });
         void run();

@@ -29,8 +29,10 @@ import { EMPTY_VIEW } from "./view.js";
 const shared = new Map();
 
 /**
+ * The job's shared stream (started), and the function that lets go of it.
  * @param {string} url
  * @param {UseJobStreamOptions} options
+ * @returns {{ stream: import("./job-stream.js").JobStream, release: () => void }}
  */
 function acquire(url, options) {
   const key = `${options.from ?? "start"} ${url}`;
@@ -49,7 +51,7 @@ function acquire(url, options) {
   entry.users += 1;
   entry.stream.start();
   const held = entry;
-  return () => {
+  const release = () => {
     held.users -= 1;
     if (held.users > 0) return;
     // Closed on the next task, not now: StrictMode unmounts and mounts again synchronously, and
@@ -60,6 +62,7 @@ function acquire(url, options) {
       if (shared.get(key) === held) shared.delete(key);
     });
   };
+  return { stream: held.stream, release };
 }
 
 /**
@@ -93,9 +96,11 @@ export function useJobStream(eventsUrl, options = {}) {
   useEffect(() => {
     if (!eventsUrl) return undefined;
     const { token: first, getToken: given, ...rest } = latest.current;
-    const release = acquire(eventsUrl, { ...rest, token: first, getToken: given && getToken });
-    const entry = shared.get(`${from ?? "start"} ${eventsUrl}`);
-    const stream = /** @type {NonNullable<typeof entry>} */ (entry).stream;
+    const { stream, release } = acquire(eventsUrl, {
+      ...rest,
+      token: first,
+      getToken: given && getToken,
+    });
     setState({ url: eventsUrl, stream, view: stream.getView() });
     const stop = stream.listen((view) => setState({ url: eventsUrl, stream, view }));
     return () => {
