@@ -23,7 +23,16 @@ PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --
 export SAM_CLI_TELEMETRY := 0
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit template-check bench invoke lock clean
+# The browser package (web/): npm ci from the committed lockfile, only when node_modules is missing
+# or the lockfile changed (the stamp lives inside node_modules, so deleting it re-installs). No
+# install scripts run: esbuild (under Vite) takes its binary from its per-platform package.
+WEB := web
+NPM_STAMP := $(WEB)/node_modules/.installed
+WEB_TEST_PAGE := $(WEB)/test-app/dist/index.html
+WEB_SOURCES := $(WEB)/jobstream-client.js $(wildcard $(WEB)/src/*.js) $(WEB)/test-app/index.html \
+	$(WEB)/test-app/main.jsx $(WEB)/test-app/vite.config.js
+
+.PHONY: run test lint typecheck unit template-check web web-typecheck bench invoke lock clean
 
 # Two distributions, both editable: the root one (the layer's package in shared/, the dev tooling in
 # dev/) and the Python client (clients/python, its own distribution, which the tooling uses).
@@ -61,6 +70,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy shared/jobstream dev clients/python/jobstream_client
 
+$(NPM_STAMP): $(WEB)/package-lock.json $(WEB)/package.json
+	cd $(WEB) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+# tsc checks the package, the demo page and the React test page (JS with JSDoc types), generates
+# the package's .d.ts files from them, and checks a TypeScript app's use of those .d.ts files.
+web-typecheck: $(NPM_STAMP)
+	cd $(WEB) && node_modules/.bin/tsc --noEmit -p tsconfig.json
+	cd $(WEB) && node_modules/.bin/tsc -p tsconfig.types.json
+	cd $(WEB) && node_modules/.bin/tsc -p tsconfig.consumer.json
+
+# The React page tests/browser/test_react_hook.py drives, built with the pinned Vite.
+$(WEB_TEST_PAGE): $(NPM_STAMP) $(WEB_SOURCES)
+	cd $(WEB) && npm run --silent build:test-app
+
+web: web-typecheck $(WEB_TEST_PAGE)
+
 # Offline: neither command calls AWS.
 template-check: $(SAM_STAMP)
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
@@ -69,7 +95,7 @@ template-check: $(SAM_STAMP)
 unit: $(STAMP) $(SAM_STAMP)
 	SAM_CLI=$(abspath $(SAM_VENV))/bin/sam $(BIN)/pytest
 
-test: lint typecheck template-check unit
+test: lint typecheck template-check web unit
 
 bench: $(STAMP)
 	$(BIN)/python -m jobstream_bench
@@ -82,3 +108,4 @@ invoke: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(LOCK_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(WEB)/node_modules $(WEB)/types $(WEB)/test-app/dist

@@ -35,7 +35,7 @@ from tests.conftest import REPO_ROOT
 
 WEB_DIR = REPO_ROOT / "web"
 
-DropAction = Literal["abort", "end", "partial", "stall", "failure_notice"]
+DropAction = Literal["abort", "end", "partial", "stall", "failure_notice", "rotate_token"]
 TERMINAL_TYPES = frozenset({"complete", "error", "cancelled"})
 LINE_ENDINGS = ("\n", "\r\n", "\r")
 BLANK_PAGE = "<!doctype html><html lang=en><meta charset=utf-8><title>blank</title></html>"
@@ -93,6 +93,7 @@ class ScriptedJob:
     connections: list[Connection] = field(default_factory=list)
     cancel_calls: list[str | None] = field(default_factory=list)
     status_calls: int = 0
+    token_refreshes: int = 0
 
     def request_cancel(self) -> None:
         now = time.monotonic()
@@ -184,6 +185,8 @@ def demo_events(job_type: str, params: dict[str, Any]) -> list[tuple[str, dict[s
             percent = round(100 * i / n, 2)
             progress = {"done": i, "total": n, "percent": percent, "phase": "items"}
             events.append(("progress", progress))
+            if i % 4 == 0:
+                events.append(("log", {"message": f"{i} items checked", "level": "info"}))
         events.append(
             ("complete", {"result": {"n": n}, "items": {"succeeded": succeeded, "failed": failed}})
         )
@@ -265,6 +268,7 @@ class FakeStack:
                 Route("/jobs/{job_id}/events", self._stream, methods=["GET", "POST"]),
                 Route("/test/blank.html", self._blank, methods=["GET"]),
                 Route("/test/not-a-stream", self._not_a_stream, methods=["GET"]),
+                Route("/test/jobs/{job_id}/token", self._fresh_token, methods=["GET"]),
                 Mount("/", StaticFiles(directory=WEB_DIR, html=True)),
             ]
         )
@@ -315,6 +319,15 @@ class FakeStack:
 
     async def _not_a_stream(self, _: Request) -> Response:
         return HTMLResponse("<p>a login page, say</p>")
+
+    async def _fresh_token(self, request: Request) -> Response:
+        """What an app's own token-refresh endpoint would answer (the jobs API has none)."""
+        with self.lock:
+            job = self.jobs.get(request.path_params["job_id"])
+        if job is None:
+            return _error(404, "job_not_found", "no such job")
+        job.token_refreshes += 1
+        return JSONResponse({"token": job.token})
 
     async def _types(self, _: Request) -> Response:
         if self.job_types is None:
@@ -460,6 +473,10 @@ class FakeStack:
                     yield b": heartbeat\n\n"
                 action = job.drops.pop(event_id, None)
                 if action == "end":
+                    return
+                if action == "rotate_token":
+                    # The token expires: the old one is refused from now on.
+                    job.token = secrets.token_urlsafe(16)
                     return
                 if action == "failure_notice":
                     # What the runtime sends when the handler fails mid-stream, then a clean end.

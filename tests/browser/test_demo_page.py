@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.chromium import skip_without_chromium
+from tests.browser.demo_view import assert_continues, shown_view, wait_for_event
 from tests.browser.fake_stack import FakeStack, ScriptedJob
 
 skip_without_chromium()
@@ -130,35 +131,72 @@ def test_cancel_posts_with_the_token_and_the_job_stops(page: Page, stack: FakeSt
     expect(page.get_by_role("button", name="Cancel job")).to_be_disabled()
 
 
-def test_reload_resumes_after_the_last_rendered_event(page: Page, stack: FakeStack) -> None:
+def test_reload_mid_job_replays_the_log_and_shows_the_whole_view(
+    page: Page, stack: FakeStack
+) -> None:
     page.goto(f"{stack.base_url}/")
     job = start_job(page, stack, {"n": 50, "interval_ms": 40})
     progress_at_least(page, 30)
+    before = shown_view(page)
     page.reload()
 
+    # The reloaded page asks for the whole log (no Last-Event-ID) and rebuilds the view from it.
     bar = page.get_by_role("progressbar", name="Progress")
+    wait_for_event(page, int(before["last_event_id"]))
+    assert_continues(before, shown_view(page))
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=20_000)
     expect(page.locator("#job-badge")).to_have_text("succeeded")
     expect(page.locator("#job-id")).to_have_text(job.job_id)
-    resumed_after = job.connections[-1].last_event_id
-    assert resumed_after is not None
     assert len(job.connections) == 2
+    assert job.connections[-1].last_event_id is None
     total = len(job.events)
-    assert rendered_ids(page) == list(range(int(resumed_after) + 1, total + 1))
-    assert job.status_calls >= 1  # the reloaded page painted the job's state first
+    assert rendered_ids(page) == list(range(1, total + 1))
+    expect(page.locator("#log li")).to_have_count(5)
 
     stored = json.loads(page.evaluate("sessionStorage.getItem('jobstream.demo.job')"))
     assert stored["job_id"] == job.job_id
-    assert stored["lastEventId"] == str(total)
+    assert stored["token"] == job.token
 
-    # Reloading a finished job: the stream answers 204 and the page shows the stored outcome.
+    # Reloading a finished job replays it again: the same view, down to the last log line.
+    finished = shown_view(page)
     page.reload()
-    expect(page.locator("#connection-state")).to_have_text("closed")
     expect(page.locator("#job-badge")).to_have_text("succeeded")
-    expect(bar).to_have_attribute("aria-valuenow", "100")
+    expect(page.locator("#connection-state")).to_have_text("closed")
+    assert shown_view(page) == finished
     assert len(job.connections) == 3
-    assert job.connections[-1].status == 204
-    assert rendered_ids(page) == []
+    assert rendered_ids(page) == list(range(1, total + 1))
+
+
+def test_reload_keeps_the_item_list_counts_and_log_mid_run_and_after_the_end(
+    page: Page, stack: FakeStack
+) -> None:
+    page.goto(f"{stack.base_url}/")
+    page.get_by_label("Job type", exact=True).select_option(label="Other…")
+    page.get_by_label("Job type name").fill("demo.items")
+    job = start_job(page, stack, {"n": 24, "fail_every": 5, "interval_ms": 80})
+    page.wait_for_function("() => document.querySelectorAll('#item-list li').length >= 9")
+
+    before = shown_view(page)
+    assert before["badge"] == "running"
+    page.reload()
+    wait_for_event(page, int(before["last_event_id"]))
+    assert_continues(before, shown_view(page))
+
+    expect(page.locator("#job-badge")).to_have_text("succeeded", timeout=20_000)
+    finished = shown_view(page)
+    assert finished["counts"] == [20, 4]
+    assert finished["items"][0] == "✓ item-1"
+    assert finished["failed_items"] == [
+        f"✗ item-{i} — item {i} is not divisible" for i in (5, 10, 15, 20)
+    ]
+    assert len(finished["items"]) == 24
+    assert finished["log"] == [f"{i} items checked" for i in (4, 8, 12, 16, 20, 24)]
+
+    page.reload()
+    expect(page.locator("#job-badge")).to_have_text("succeeded")
+    expect(page.locator("#connection-state")).to_have_text("closed")
+    assert shown_view(page) == finished
+    assert [c.last_event_id for c in job.connections] == [None, None, None]
 
 
 def test_items_results_and_a_failed_job(page: Page, stack: FakeStack) -> None:
@@ -260,8 +298,9 @@ def test_text_events_append_by_offset_and_survive_a_reload(page: Page, stack: Fa
     expect(text).to_have_text("Hello wör[…]!")
     expect(text).not_to_have_class(re.compile("typing"))
 
-    # The stream has nothing left (204); the text comes back from sessionStorage.
+    # A reload replays the log: the text is rebuilt from its events, not kept in storage.
     page.reload()
     expect(page.locator("#connection-state")).to_have_text("closed")
     expect(text).to_have_text("Hello wör[…]!")
-    assert [c.status for c in job.connections][-1] == 204
+    assert [c.last_event_id for c in job.connections] == [None, None]
+    assert "text" not in page.evaluate("sessionStorage.getItem('jobstream.demo.job')")

@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 from jobstream.store.models import JobStatus
 from jobstream_local.stack import LocalStack
 from tests.browser.chromium import skip_without_chromium
+from tests.browser.demo_view import assert_continues, shown_view, wait_for_event
 from tests.browser.native_eventsource import follow_like_the_docs
 
 skip_without_chromium()
@@ -166,7 +167,7 @@ def test_cancel_stops_the_job_below_100_percent(demo: Page, local_stack: LocalSt
     assert job.last_event_id == ids[-1]
 
 
-def test_a_reload_mid_job_resumes_from_session_storage_without_repeats(demo: Page) -> None:
+def test_a_reload_mid_job_replays_the_log_and_rebuilds_the_view(demo: Page) -> None:
     n = 40
     job_id = start(demo, "demo.count", {"n": n, "interval_ms": 100})
     progress_at_least(demo, 30)
@@ -177,15 +178,43 @@ def test_a_reload_mid_job_resumes_from_session_storage_without_repeats(demo: Pag
     )
     expect(demo.locator("#job-badge")).to_have_text("succeeded")
     expect(demo.locator("#job-id")).to_have_text(job_id)
-    # This page load rendered only what came after the id the previous one had reached...
-    after_reload = rendered_ids(demo)
-    assert after_reload[0] > n * 30 // 100
-    assert after_reload == list(range(after_reload[0], n + 2))
-    # ...and between them the tab rendered every event exactly once.
-    assert recorded_ids(demo) == list(range(1, n + 2))
+    # This page load replayed the job's log from its first event, each event once...
+    assert rendered_ids(demo) == list(range(1, n + 2))
+    # ...and the one before it had rendered a gapless start of the same log.
+    recorded = recorded_ids(demo)
+    first_load = recorded[: len(recorded) - (n + 1)]
+    assert first_load == list(range(1, len(first_load) + 1))
+    assert len(first_load) >= n * 30 // 100
     stored = json.loads(demo.evaluate("sessionStorage.getItem('jobstream.demo.job')"))
     assert stored["job_id"] == job_id
-    assert stored["lastEventId"] == str(n + 1)
+    assert "lastEventId" not in stored
+
+
+def test_demo_batch_shows_the_same_items_counts_and_log_after_a_reload(demo: Page) -> None:
+    start(demo, "demo.batch", {"items": 30, "batch_size": 2, "fail_every": 4, "interval_ms": 150})
+    demo.wait_for_function(
+        "() => document.querySelectorAll('#item-list li').length >= 8", timeout=JOB_TIMEOUT_MS
+    )
+    before = shown_view(demo)
+    assert before["badge"] == "running"
+    demo.reload()
+    wait_for_event(demo, int(before["last_event_id"]), JOB_TIMEOUT_MS)
+    assert_continues(before, shown_view(demo))
+
+    expect(demo.locator("#job-badge")).to_have_text("succeeded", timeout=JOB_TIMEOUT_MS)
+    finished = shown_view(demo)
+    assert finished["counts"] == [23, 7]
+    assert len(finished["items"]) == 30
+    assert finished["failed_items"] == [
+        f"✗ item-{i} — item {i} is not valid" for i in (4, 8, 12, 16, 20, 24, 28)
+    ]
+    assert json.loads(finished["result"]) == {"succeeded": 23, "failed": 7}
+
+    # After the end: a reload shows exactly the same view (the stream replays, no 204).
+    demo.reload()
+    expect(demo.locator("#job-badge")).to_have_text("succeeded", timeout=JOB_TIMEOUT_MS)
+    expect(demo.locator("#connection-state")).to_have_text("closed")
+    assert shown_view(demo) == finished
 
 
 def test_demo_typewriter_streams_its_text_inline(demo: Page, local_stack: LocalStack) -> None:
