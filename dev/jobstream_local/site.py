@@ -18,6 +18,7 @@ from pathlib import Path
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.responses import JSONResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -27,6 +28,8 @@ from jobstream_local.repo import find_repo_root
 STREAM_PATH = re.compile(r"/jobs/[^/]+/events")
 API_PATHS = frozenset({"/jobs", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
 API_PREFIX = "/jobs/"
+# web/ is also an npm package: its installed dependencies and build tooling are not the site.
+NOT_SERVED_PREFIXES = ("/node_modules/", "/test-app/node_modules/")
 
 
 def default_web_root() -> Path:
@@ -77,6 +80,11 @@ class _PathDispatch:
             app = self._stream
         elif path in API_PATHS or path.startswith(API_PREFIX):
             app = self._api
+        elif path.startswith(NOT_SERVED_PREFIXES):
+            app = _not_found
         else:
             app = self._static
         await app(scope, receive, send)
+
+
+_not_found = JSONResponse({"error": "not_found", "message": "no such file"}, status_code=404)
