@@ -147,3 +147,38 @@ def test_a_missing_file_is_a_404_not_a_server_error(http: httpx.Client) -> None:
     assert http.get("/favicon.ico").status_code == 404
     assert http.get("/no/such/page.html").status_code == 404
 
+
+def test_the_api_docs_are_served(http: httpx.Client) -> None:
+    docs = http.get("/docs")
+    schema = http.get("/openapi.json")
+
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()
+    assert "/jobs/{job_id}" in schema.json()["paths"]
+
+
+def test_cors_allows_the_stacks_own_origin_only(http: httpx.Client, stack: LocalStack) -> None:
+    def preflight(path: str, origin: str, headers: str) -> httpx.Response:
+        return http.options(
+            path,
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": headers,
+            },
+        )
+
+    api = preflight("/jobs/abc", stack.url, "authorization")
+    stream = preflight("/jobs/abc/events", stack.url, "authorization,last-event-id")
+    foreign = preflight("/jobs/abc/events", "https://elsewhere.example", "authorization")
+
+    assert api.headers["access-control-allow-origin"] == stack.url
+    assert stream.status_code == 200
+    assert stream.headers["access-control-allow-origin"] == stack.url
+    assert "access-control-allow-origin" not in foreign.headers
+
+    # The actual request: the stream function adds no CORS headers of its own to a Function URL
+    # event (only to REST API events), so the middleware's is the only one, as on AWS.
+    refused = http.get("/jobs/abc/events", headers={"Origin": stack.url})
+    assert refused.status_code == 401
+    assert refused.headers.get_list("access-control-allow-origin") == [stack.url]
