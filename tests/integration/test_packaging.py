@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import REPO_ROOT
 from ..locks import API_LOCK, LAYER_LOCK, installed_in, read_pins, tree_size
 from .sam_build import FUNCTIONS
 
@@ -126,3 +127,20 @@ def test_exec_wrapper_is_executable_in_layer(build_dir: Path) -> None:
     wrapper = build_dir / "SharedLayer" / "python" / "jobstream" / "runtime" / "exec-wrapper"
     assert wrapper.is_file()
     assert os.access(wrapper, os.X_OK), "AWS_LAMBDA_EXEC_WRAPPER must point at an executable file"
+
+
+def test_the_built_layer_holds_the_library_and_no_dev_tooling(build_dir: Path) -> None:
+    """What ships is shared/jobstream, file for file: the local stack, bench and client live
+    outside the layer (dev/, clients/python) and must not travel to Lambda."""
+    layer = build_dir / "SharedLayer" / "python"
+    for name in ("jobstream_local", "jobstream_bench", "jobstream_client", "tests", "web"):
+        assert not (layer / name).exists(), f"{name} must not ship in the layer"
+
+    def files(root: Path) -> set[str]:
+        return {
+            str(path.relative_to(root))
+            for path in root.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts
+        }
+
+    assert files(layer / "jobstream") == files(REPO_ROOT / "shared" / "jobstream")
