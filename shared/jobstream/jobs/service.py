@@ -213,6 +213,9 @@ class JobService:
     def _stalled(self, job: Job) -> bool:
         if job.status.is_terminal or self._leased(job):
             return False
+        if self._settings.driver == "durable" and job.execution_id is not None:
+            # Its execution exists: Lambda resumes it (after a wait, a retry, a crash) by itself.
+            return False
         if lease_abandoned(job, self._store.now()):
             return True
         # Unleased and unfinished is normal for a moment between two hops; only a long pause means

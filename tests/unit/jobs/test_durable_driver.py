@@ -232,3 +232,19 @@ def test_a_durable_step_that_keeps_failing_outside_the_job_fails_the_job_cleanly
     assert [(e.type, e.data) for e in events] == [("error", {"message": GAVE_UP_MESSAGE})]
     final = service.status(job.job_id)
     assert (final.status, final.error) == (JobStatus.FAILED, GAVE_UP_MESSAGE)
+
+
+def test_status_restarts_a_durable_job_only_while_it_has_no_execution(
+    make_service: ServiceFactory, invoker: RecordingInvoker, clock: FakeClock
+) -> None:
+    service = make_service(settings=DURABLE)
+    job = service.create("demo.count", {"n": 3, "interval_ms": 0})
+    invoker.take()  # the start was lost: no execution recorded
+    clock.advance(service.settings.stall_after_seconds)
+    service.status(job.job_id)
+    assert invoker.take() == [(job.job_id, 0)]
+
+    service.store.claim_execution(job.job_id, "arn:execution/1")  # started, now in a long wait
+    clock.advance(3_600)
+    service.status(job.job_id)
+    assert invoker.take() == []
