@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel
 
 from jobstream.jobs import JobContext, JobRegistry, RecordingInvoker
-from jobstream.jobs.demo import registry as demo_registry
+from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs.durable_driver import GAVE_UP_MESSAGE, DeferringClock
 from jobstream.jobs.runner import SleepDeferred
 from jobstream.store import JobStatus, JobStore, StoredEvent, StoreRequestFailed
