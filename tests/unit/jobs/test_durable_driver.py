@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from jobstream.jobs import JobContext, JobRegistry, RecordingInvoker
 from jobstream.examples.demo import registry as demo_registry
+from jobstream.jobs import JobContext, JobRegistry, RecordingInvoker
 from jobstream.jobs.durable_driver import GAVE_UP_MESSAGE, DeferringClock
 from jobstream.jobs.runner import SleepDeferred
 from jobstream.store import JobStatus, JobStore, StoredEvent, StoreRequestFailed
