@@ -96,6 +96,12 @@ def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: f
         f"  database    {stack.database_description}",
         f"  timeouts    worker {options.function_timeout_s:g} s per chunk, "
         f"stream {options.stream_timeout_s:g} s per connection",
+        "  worker      "
+        + (
+            "durable: one execution per job in AWS's local durable runner"
+            if stack.settings.driver == "durable"
+            else "chain: a chunk per invocation, then the next (JOBSTREAM_DRIVER=durable: durable)"
+        ),
         "",
         "Try it with curl (a job of 60 one-second steps, streamed live):",
         "",

@@ -7,7 +7,8 @@ Same code paths as on Lambda; only the transports differ:
   URL (FunctionURLApp) instead of a streaming Function URL, with ``stream_timeout_s`` as its
   function timeout;
 - worker function: the same ``run_worker_hop``, in a thread (ThreadWorkerInvoker) instead of an
-  asynchronous invoke, with ``function_timeout_s`` as its simulated function timeout;
+  asynchronous invoke, with ``function_timeout_s`` as its simulated function timeout; with
+  JOBSTREAM_DRIVER=durable, the same durable handler in AWS's local durable runner (durable.py);
 - DynamoDB: an embedded moto server by default, DynamoDB Local, or the real table (database.py).
 
 Both services are built by jobstream.composition, as the handlers build theirs. Everything is
@@ -41,6 +42,7 @@ from jobstream.settings import Settings
 from jobstream.streaming.delivery import Handler
 from jobstream.streaming.response import StreamingResponse, streaming_handler
 from jobstream_local.database import DatabaseChoice, LocalDatabase
+from jobstream_local.durable import LocalDurableInvoker
 from jobstream_local.function_url import FunctionURLApp
 from jobstream_local.shutdown import Shutdown
 from jobstream_local.site import default_web_root, one_origin_app
@@ -100,6 +102,7 @@ class LocalStack:
         self._shutdown = Shutdown()
         self._database: LocalDatabase | None = None
         self._invoker: ThreadWorkerInvoker | None = None
+        self._durable: LocalDurableInvoker | None = None
         self._server: _Server | None = None
         self._server_thread: threading.Thread | None = None
         self._url: str | None = None
@@ -166,9 +169,17 @@ class LocalStack:
                 function_timeout_s=self.function_timeout_s,
                 stream_timeout_s=self.stream_timeout_s,
             )
-            self._invoker = ThreadWorkerInvoker(timeout_s=self.function_timeout_s)
-            jobs = job_service(settings, invoker=self._invoker, dynamodb=dynamodb)
-            self._invoker.bind(self._worker_target(jobs))
+            if settings.driver == "durable":
+                self._durable = LocalDurableInvoker(
+                    timeout_s=self.function_timeout_s,
+                    remaining=self._shutdown.remaining(lambda: float("inf")),
+                )
+                jobs = job_service(settings, invoker=self._durable, dynamodb=dynamodb)
+                self._durable.bind(jobs)
+            else:
+                self._invoker = ThreadWorkerInvoker(timeout_s=self.function_timeout_s)
+                jobs = job_service(settings, invoker=self._invoker, dynamodb=dynamodb)
+                self._invoker.bind(self._worker_target(jobs))
             app = one_origin_app(
                 api=create_app(settings, service=jobs, dynamodb=dynamodb),
                 stream=FunctionURLApp(
@@ -228,6 +239,9 @@ class LocalStack:
             if not self._invoker.wait_idle(_WORKERS_STOP_S):
                 logger.warning("worker threads still running after %.0f s", _WORKERS_STOP_S)
             self._invoker = None
+        if self._durable is not None:
+            self._durable.close()
+            self._durable = None
         if self._database is not None:
             self._database.stop()
         self._url = None

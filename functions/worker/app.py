@@ -4,6 +4,9 @@ Transport only: parse the event {"job_id", "hop"} and hand it, with this invocat
 time, to jobstream.composition.run_worker_hop (JobService.run_hop). Who may run, checkpoints,
 retries, the hop budget and the continuation all live in jobstream.jobs (see jobs/driver.py). The
 local stack runs the same run_worker_hop in a thread.
+
+With JOBSTREAM_DRIVER=durable (template parameter WorkerDriver=durable) the handler is instead the
+durable one (jobstream.jobs.durable_sdk): one durable execution per job, started by the API.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def _job_service(context: LambdaContext) -> JobService:
 @tracer.capture_lambda_handler(capture_response=False)
 @observability.observe_worker(_metrics)
 @logger.inject_lambda_context(log_event=False, clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def chain_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         request = WorkerRequest.model_validate(event)
     except ValidationError:
@@ -57,3 +60,35 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(job_id=request.job_id, hop=request.hop)
     tracer.put_annotation(key="job_id", value=request.job_id)
     return run_worker_hop(_job_service(context), request, remaining_from_context(context))
+
+
+# --- WorkerDriver=durable ----------------------------------------------------------------------
+def _durable_service() -> JobService:
+    global _service
+    if _service is None:
+        # The durable worker starts nothing itself: its executions continue on their own.
+        settings = Settings()
+        _service = lambda_job_service(
+            settings, store=JobStore(settings, observer=observability.AppendMetrics(_metrics))
+        )
+    return _service
+
+
+def _handler() -> Any:
+    # Chosen when the container starts (the template sets JOBSTREAM_DRIVER from WorkerDriver).
+    if Settings().driver != "durable":
+        return chain_handler
+    # Imported only here: the chain never loads the durable SDK.
+    from jobstream.jobs.durable_sdk import durable_handler
+
+    durable = durable_handler(_durable_service)
+
+    @tracer.capture_lambda_handler(capture_response=False)
+    @logger.inject_lambda_context(log_event=False, clear_state=True)
+    def durable_worker(event: Any, context: LambdaContext) -> Any:
+        return durable(event, context)
+
+    return durable_worker
+
+
+handler = _handler()

@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jobstream.auth.keys import token_signer
-from jobstream.jobs.invokers import LambdaWorkerInvoker, WorkerInvoker, WorkerRequest
+from jobstream.jobs.invokers import (
+    LambdaDurableInvoker,
+    LambdaWorkerInvoker,
+    WorkerInvoker,
+    WorkerRequest,
+)
 from jobstream.jobs.service import JobService
 from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
@@ -86,12 +91,15 @@ def lambda_job_service(
     function = worker_function or settings.worker_function
     if not function:
         raise WorkerFunctionNotConfigured()
-    return job_service(
-        settings,
-        invoker=LambdaWorkerInvoker(function, settings=settings),
-        store=store,
-        dynamodb=dynamodb,
-    )
+    if settings.driver == "durable":
+        # Starts a durable execution per job and records its ARN on the job.
+        store = store if store is not None else JobStore(settings, client=dynamodb)
+        invoker: WorkerInvoker = LambdaDurableInvoker(
+            function, settings=settings, record=store.claim_execution
+        )
+    else:
+        invoker = LambdaWorkerInvoker(function, settings=settings)
+    return job_service(settings, invoker=invoker, store=store, dynamodb=dynamodb)
 
 
 def run_worker_hop(

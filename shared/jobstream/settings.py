@@ -7,7 +7,7 @@ thing the same way. Handlers build it once per container; tests pass overrides e
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +70,20 @@ class Settings(BaseSettings):
     # "module:attribute" naming the JobRegistry (or a function returning one) every function loads,
     # so the API validates exactly the job types the worker runs. Point it at your own module.
     job_registry: str = "jobstream.examples.demo:registry"
+
+    # --- Worker driver ---------------------------------------------------------------------------
+    # "chain": the worker runs a chunk per invocation and invokes itself for the next (driver.py).
+    # "durable": one Lambda durable execution per job (durable_driver.py; docs/deploy.md compares).
+    driver: Literal["chain", "durable"] = "chain"
+    # Durable driver: a ctx.sleep() at least this long becomes a durable wait (the invocation ends
+    # and Lambda resumes the job after it; no compute is billed meanwhile). Shorter ones sleep.
+    durable_wait_min_seconds: float = Field(default=5, ge=1)
+    # Durable driver: a durable step runs job steps for up to this long (0: exactly one job step
+    # per durable step). Longer means fewer durable operations; a replay redoes nothing either way.
+    durable_step_seconds: float = Field(default=10, ge=0, le=900)
+    # Durable driver: attempts of a durable step that fails for a reason outside the job (DynamoDB
+    # unreachable, ...) before the job fails. A job's own step failures follow max_step_attempts.
+    durable_step_max_attempts: int = Field(default=8, ge=1, le=100)
 
     # --- Tokens ---------------------------------------------------------------------------------
     # Key for per-job bearer tokens. In AWS it comes from SSM (token_key_parameter) through

@@ -1,4 +1,5 @@
-"""The driver killed at random points: the job still completes with events exactly 1..N.
+"""The driver killed at random points, and at every point: the job still completes with events
+exactly 1..N. Both drivers (the chain, and the durable driver under AWS's local runner).
 
 Two ways to die:
 
@@ -14,6 +15,7 @@ Recovery is what production has: Lambda's retries of the failed invocation (same
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
 import random
@@ -23,18 +25,24 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 
 from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs.durable_driver import StepFunction
+from jobstream.jobs.durable_sdk import SdkDurableOps
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore, StoredEvent
+from jobstream.store.models import JSONObject
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
 from tests.conftest import REPO_ROOT
 from tests.unit.jobs.crash_child import JOB_TYPE, crash_registry
+from tests.unit.jobs.drivers import each_driver
 from tests.unit.jobs.fakes import FakeClock, FakeInvocation, assert_clean_log, progress_done
 
 if TYPE_CHECKING:
@@ -74,7 +82,7 @@ class Reaper:
 class KillingStore(JobStore):
     """A JobStore whose calls die: before the request (lost) or after its reply (committed)."""
 
-    def __init__(self, *args: Any, reaper: Reaper, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, reaper: Reaper | KillAt, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._reaper = reaper
 
@@ -87,10 +95,18 @@ class KillingStore(JobStore):
     def get_job(self, job_id: str) -> Any:
         return self._around("get_job", lambda: super(KillingStore, self).get_job(job_id))
 
-    def acquire_lease(self, job_id: str, *, duration_s: float) -> Any:
+    def acquire_lease(self, job_id: str, *, duration_s: float, owner: str | None = None) -> Any:
         return self._around(
             "acquire_lease",
-            lambda: super(KillingStore, self).acquire_lease(job_id, duration_s=duration_s),
+            lambda: super(KillingStore, self).acquire_lease(
+                job_id, duration_s=duration_s, owner=owner
+            ),
+        )
+
+    def claim_execution(self, job_id: str, execution_id: str) -> Any:
+        return self._around(
+            "claim_execution",
+            lambda: super(KillingStore, self).claim_execution(job_id, execution_id),
         )
 
     def renew_lease(self, lease: Any, *, duration_s: float) -> Any:
@@ -112,14 +128,119 @@ class KillingStore(JobStore):
 STEPS = 40
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_a_driver_killed_in_process_at_random_points_loses_and_repeats_nothing(
-    settings: Settings, ddb: DynamoDBClient, seed: int
+class StepDied(Exception):
+    """What the local durable runner is told when the process died inside a durable step.
+
+    The runner cannot lose a thread the way Lambda loses a process, so the death becomes a failed
+    attempt of that durable step: nothing of it is recorded as done and Lambda runs it again (a
+    replay), which is the case exactly-once events must survive.
+    """
+
+
+class DyingOps:
+    """The SDK's DurableOps with deaths inside steps turned into StepDied, and one more point of
+    death: after a step's work is done (its append written) and before Lambda records it."""
+
+    def __init__(self, ops: SdkDurableOps, reaper: Reaper | KillAt) -> None:
+        self._ops = ops
+        self._reaper = reaper
+
+    @property
+    def execution_id(self) -> str:
+        return self._ops.execution_id
+
+    def step(self, name: str, function: StepFunction) -> JSONObject:
+        def dying(attempt: int) -> JSONObject:
+            try:
+                result = function(attempt)
+                self._reaper.maybe_die(f"after durable step {name}, before Lambda records it")
+            except Killed as killed:
+                raise StepDied(str(killed)) from None
+            return result
+
+        return self._ops.step(name, dying)
+
+    def wait(self, name: str, seconds: int) -> None:
+        self._ops.wait(name, seconds)
+
+    def remaining_s(self) -> float:
+        return self._ops.remaining_s()
+
+
+def drive_chain_until_done(
+    job_id: str,
+    fresh_service: Callable[[], JobService],
+    invoker: RecordingInvoker,
+    clock: FakeClock,
 ) -> None:
-    reaper = Reaper(random.Random(seed), p=0.03, budget=8, first=40)
+    """Lambda's retries of a failed invocation (same hop), and ``JobService.status()`` restarting
+    a job whose lease expired with its holder."""
+    settings = fresh_service().settings
+    plain = JobStore(settings, client=fresh_service().store.client, clock=clock.time)
+    for _ in range(500):
+        pending = invoker.take()
+        for queued_job, hop in pending:
+            for _attempt in range(1 + LAMBDA_RETRIES):
+                try:
+                    invocation = FakeInvocation(clock, timeout_s=0.2)
+                    fresh_service().run_hop(queued_job, hop=hop, remaining_s=invocation.remaining_s)
+                    break
+                except Killed:
+                    pass  # the invocation failed; Lambda delivers it again
+        if plain.get_job(job_id).status.is_terminal:
+            return
+        if not pending:
+            # Nobody is driving it: a lease may be held by the dead. Once it has expired, a status
+            # read (the client's poll, or GET /jobs/{id}) restarts the job.
+            clock.advance(settings.lease_seconds + 1)
+            with contextlib.suppress(Killed):
+                fresh_service().status(job_id)
+
+
+def drive_durable_until_done(
+    job_id: str, fresh_service: Callable[[], JobService], reaper: Reaper | KillAt
+) -> None:
+    """One durable execution under the local runner; every invocation is a fresh container."""
+
+    @durable_execution
+    def handler(event: Any, context: DurableContext) -> JSONObject:
+        service = fresh_service()
+        ops = DyingOps(SdkDurableOps(context, service.settings), reaper)
+        return service.run_durable(event["job_id"], ops).to_json()
+
+    runner = DurableFunctionTestRunner(handler=handler)
+    try:
+        arn = runner.run_async(input=json.dumps({"job_id": job_id}), execution_name=job_id)
+        result = runner.wait_for_result(arn, timeout=120)
+    finally:
+        runner.close()
+        runner._scheduler._loop.close()  # see tests/unit/jobs/durable_runs.py
+    assert result.error is None, result.error
+
+
+def killed_run(
+    driver: str,
+    settings: Settings,
+    ddb: DynamoDBClient,
+    reaper: Reaper | KillAt,
+    *,
+    steps: int,
+    name: str,
+    durable_step_seconds: float = 0.05,
+) -> JobStore:
+    """Create a crash.count job of ``steps`` steps and drive it to its end while ``reaper`` kills
+    the driver; returns a plain store on the table."""
     clock = FakeClock()
     job_settings = settings.model_copy(
-        update={"cancel_check_seconds": 0.1, "chunk_safety_margin_seconds": 0.05}
+        update={
+            "cancel_check_seconds": 0.1,
+            "chunk_safety_margin_seconds": 0.05,
+            "driver": driver,
+            # Small durable steps: more of them, so more replays.
+            "durable_step_seconds": durable_step_seconds,
+            # Every death is a failed attempt of a durable step under the local runner.
+            "durable_step_max_attempts": 100,
+        }
     )
     # Every step sleeps once on the clock: dying there is dying in the middle of a step.
     clock.on_sleep = lambda _now: reaper.maybe_die("inside a step")
@@ -140,37 +261,88 @@ def test_a_driver_killed_in_process_at_random_points_loses_and_repeats_nothing(
         )
 
     plain = JobStore(job_settings, client=ddb, clock=clock.time)
-    job_id = f"killed-{seed}-{uuid.uuid4().hex[:6]}"
-    plain.create_job(job_id=job_id, type=JOB_TYPE, params={"n": STEPS})
-    invoker.invoke(job_id, hop=0)
-    for _ in range(500):
-        pending = invoker.take()
-        for queued_job, hop in pending:
-            for _attempt in range(1 + LAMBDA_RETRIES):
-                try:
-                    invocation = FakeInvocation(clock, timeout_s=0.2)
-                    fresh_service().run_hop(queued_job, hop=hop, remaining_s=invocation.remaining_s)
-                    break
-                except Killed:
-                    pass  # the invocation failed; Lambda delivers it again
-        if plain.get_job(job_id).status.is_terminal:
-            break
-        if not pending:
-            # Nobody is driving it: a lease may be held by the dead. Once it has expired, a status
-            # read (the client's poll, or GET /jobs/{id}) restarts the job.
-            clock.advance(job_settings.lease_seconds + 1)
-            with contextlib.suppress(Killed):
-                fresh_service().status(job_id)
+    plain.create_job(job_id=name, type=JOB_TYPE, params={"n": steps})
+    if driver == "chain":
+        invoker.invoke(name, hop=0)
+        drive_chain_until_done(name, fresh_service, invoker, clock)
+    else:
+        drive_durable_until_done(name, fresh_service, reaper)
+    return plain
 
+
+def assert_exactly_once(plain: JobStore, job_id: str, steps: int, kills: list[str]) -> None:
     job = plain.get_job(job_id)
-    assert job.status is JobStatus.SUCCEEDED, (job, reaper.kills)
-    assert len(reaper.kills) >= 2
+    assert job.status is JobStatus.SUCCEEDED, (job, kills)
     events = list(plain.events_after(job_id, 0))
     assert_clean_log(events, terminal="complete")
-    assert progress_done(events) == list(range(1, STEPS + 1))
+    assert progress_done(events) == list(range(1, steps + 1))
     assert [e.data["message"] for e in events if e.type == "log"] == [
-        f"step {i}" for i in range(1, STEPS + 1)
+        f"step {i}" for i in range(1, steps + 1)
     ]
+
+
+@each_driver
+@pytest.mark.parametrize("seed", range(8))
+def test_a_driver_killed_in_process_at_random_points_loses_and_repeats_nothing(
+    settings: Settings, ddb: DynamoDBClient, seed: int, driver: str
+) -> None:
+    reaper = Reaper(random.Random(seed), p=0.03, budget=8, first=40)
+    job_id = f"killed-{seed}-{uuid.uuid4().hex[:6]}"
+    plain = killed_run(driver, settings, ddb, reaper, steps=STEPS, name=job_id)
+    assert len(reaper.kills) >= 2
+    assert_exactly_once(plain, job_id, STEPS, reaper.kills)
+
+
+class KillAt:
+    """Kills at exactly the ``at``-th point of death (once); counts every point."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+        self.points = 0
+        self.kills: list[str] = []
+
+    def maybe_die(self, where: str) -> None:
+        self.points += 1
+        if self.points == self.at:
+            self.kills.append(where)
+            raise Killed(where)
+
+
+EVERY_POINT_STEPS = 3
+
+
+@each_driver
+def test_a_driver_killed_at_every_point_of_a_job_loses_and_repeats_nothing(
+    settings: Settings, ddb: DynamoDBClient, driver: str
+) -> None:
+    # Point k, for every k: before or after each store call, inside each step, and (durable)
+    # after each durable step's work and before Lambda records it. The run with no kill left
+    # (k past the last point) ends the sweep.
+    at = 1
+    places: set[str] = set()
+    while True:
+        reaper = KillAt(at)
+        job_id = f"every-{at}-{uuid.uuid4().hex[:6]}"
+        # One job step per durable step (durable_step_seconds=0): the most durable steps to die in.
+        plain = killed_run(
+            driver,
+            settings,
+            ddb,
+            reaper,
+            steps=EVERY_POINT_STEPS,
+            name=job_id,
+            durable_step_seconds=0,
+        )
+        assert_exactly_once(plain, job_id, EVERY_POINT_STEPS, reaper.kills)
+        if not reaper.kills:
+            break
+        places.update(reaper.kills)
+        at += 1
+    print(f"{driver}: killed at each of {at - 1} points")
+    assert at > 10  # the sweep went through every point of a real run
+    assert {"before append", "after append", "inside a step"} <= places
+    if driver == "durable":
+        assert any(p.startswith("after durable step chunk-") for p in places), places
 
 
 # --- SIGKILL of a worker process ---------------------------------------------------------------

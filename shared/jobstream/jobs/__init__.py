@@ -34,6 +34,7 @@ from jobstream.jobs.context import JobContext
 from jobstream.jobs.driver import DriveOutcome, DriveResult, JobDriver
 from jobstream.jobs.errors import InvalidParams, JobError, StepContractError, UnknownJobType
 from jobstream.jobs.invokers import (
+    LambdaDurableInvoker,
     LambdaWorkerInvoker,
     RecordingInvoker,
     ThreadWorkerInvoker,
@@ -60,6 +61,7 @@ __all__ = [
     "JobRegistry",
     "JobService",
     "JobType",
+    "LambdaDurableInvoker",
     "LambdaWorkerInvoker",
     "RecordingInvoker",
     "StepContractError",

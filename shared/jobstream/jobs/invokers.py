@@ -74,6 +74,48 @@ class LambdaWorkerInvoker:
         )
 
 
+class LambdaDurableInvoker:
+    """Starts a job's durable execution (Settings.driver == "durable"): an asynchronous invoke of
+    the durable worker named by the job id, with the payload ``{"job_id"}`` only. Lambda returns
+    the existing execution for a repeated start with the same name and payload, so a retried or
+    duplicate start (status() restarting, cancel) never starts a second one. The execution's ARN
+    from the reply is recorded on the job by ``record(job_id, arn)``. ``hop`` is not used: the
+    execution continues itself."""
+
+    def __init__(
+        self,
+        function_name: str,
+        *,
+        settings: Settings,
+        record: Callable[[str, str], object],
+        client: LambdaClient | None = None,
+    ) -> None:
+        self._function_name = function_name
+        self._settings = settings
+        self._record = record
+        self._client = client
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> LambdaClient:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = lambda_client(self._settings)
+        return self._client
+
+    def invoke(self, job_id: str, *, hop: int) -> None:
+        reply = self.client.invoke(
+            FunctionName=self._function_name,
+            InvocationType="Event",
+            DurableExecutionName=job_id,
+            Payload=json.dumps({"job_id": job_id}).encode(),
+        )
+        arn = reply.get("DurableExecutionArn")
+        if arn:
+            self._record(job_id, arn)
+
+
 # What the ThreadWorkerInvoker calls: (job_id, hop, remaining seconds) -> anything.
 WorkerTarget = Callable[[str, int, Callable[[], float]], object]
 

@@ -53,6 +53,9 @@ class ChunkEnd(StrEnum):
     FINISHED = "finished"  # this chunk wrote the job's terminal event
     YIELDED = "yielded"  # out of time (or asked to stop): progress saved, the job goes on elsewhere
     LEASE_LOST = "lease_lost"  # another driver owns the job, or it ended: nothing more was written
+    # A step asked to sleep long enough for its driver to wait outside of any invocation (the
+    # durable driver): progress saved, the step is re-run after ``ChunkResult.wait_s``.
+    WAITING = "waiting"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,19 @@ class ChunkResult:
     steps: int = 0
     status: JobStatus | None = None
     last_event_id: int = 0
+    wait_s: float = 0.0
+    # YIELDED during retries: failed attempts at the next step so far (saved in the checkpoint).
+    failed_attempts: int = 0
+
+
+class SleepDeferred(BaseException):
+    """Raised by a step's clock (``ChunkRunner(step_clock=...)``) instead of sleeping: the driver
+    waits itself, then re-runs the step. A BaseException so that no ``except Exception`` in a job
+    or in the runner mistakes it for the step failing; the runner rolls the step back."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"sleep of {seconds} s deferred to the driver")
+        self.seconds = seconds
 
 
 class _Stepper:
@@ -138,12 +154,15 @@ class ChunkRunner:
         settings: Settings,
         clock: Clock = SYSTEM_CLOCK,
         background_flush: bool = True,
+        step_clock: Clock | None = None,
     ) -> None:
         self._store = store
         self._registry = registry
         self._settings = settings
         self._clock = clock
         self._background_flush = background_flush
+        # What ctx.sleep() uses: the durable driver's raises SleepDeferred for long sleeps.
+        self._step_clock = step_clock or clock
 
     def _committer(self, lease: Lease, job: Job) -> StepCommitter:
         return StepCommitter(
@@ -207,7 +226,7 @@ class ChunkRunner:
                 wall=self._clock.time,
             )
             ctx: JobContext[Any] = JobContext(
-                job_id=job.job_id, params=params, recorder=recorder, clock=self._clock
+                job_id=job.job_id, params=params, recorder=recorder, clock=self._step_clock
             )
             stepper = _Stepper(job_type, ctx, recorder)
             return self._steps(lease, job, budget, committer, recorder, stepper, min_steps)
@@ -233,6 +252,7 @@ class ChunkRunner:
         keeper = _Housekeeping(self._store, settings, self._clock, lease)
         failed_attempts = recorder.committed.run.failed_attempts
         steps = 0
+        wait_s = 0.0
         while True:
             committer.raise_failure()
             cancel = keeper.cancel_requested()
@@ -247,6 +267,12 @@ class ChunkRunner:
             try:
                 stepper.step()
                 record = recorder.finish()
+            except SleepDeferred as deferred:
+                # Not a failure: the step is rolled back and re-run once its driver has waited.
+                recorder.discard()
+                stepper.close()
+                wait_s = deferred.seconds
+                break
             except JobError as exc:
                 recorder.discard()
                 logger.info("job %s failed on purpose at attempt %d", job.job_id, recorder.attempt)
@@ -302,7 +328,13 @@ class ChunkRunner:
         if failed_attempts:
             checkpoint = recorder.note_failed_attempts(failed_attempts).to_checkpoint()
         committer.finish(checkpoint=checkpoint)
-        return self._result(ChunkEnd.YIELDED, committer, steps)
+        return ChunkResult(
+            ChunkEnd.WAITING if wait_s else ChunkEnd.YIELDED,
+            steps=steps,
+            last_event_id=committer.durable_event_id,
+            wait_s=wait_s,
+            failed_attempts=failed_attempts,
+        )
 
     @staticmethod
     def _result(

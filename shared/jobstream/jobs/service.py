@@ -11,6 +11,7 @@ from typing import Any
 from jobstream.jobs.budget import remaining_until
 from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
 from jobstream.jobs.driver import INLINE_MARGIN_S, DriveResult, JobDriver, lease_abandoned
+from jobstream.jobs.durable_driver import DurableDriver, DurableOps, DurableRunResult
 from jobstream.jobs.errors import InvalidParams
 from jobstream.jobs.invokers import WorkerInvoker
 from jobstream.jobs.registry import JobRegistry, load_registry
@@ -64,6 +65,15 @@ class JobService:
             clock=clock,
             background_flush=background_flush,
         )
+        # Settings.driver == "durable": background jobs run as durable executions (the invoker
+        # starts them); inline drives still use JobDriver and hand over to an execution.
+        self._durable = DurableDriver(
+            store=store,
+            registry=registry,
+            settings=settings,
+            clock=clock,
+            background_flush=background_flush,
+        )
 
     @classmethod
     def from_settings(
@@ -94,6 +104,10 @@ class JobService:
     @property
     def store(self) -> JobStore:
         return self._store
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
 
     def create(self, type: str, params: JSONObject) -> Job:
         """Validate, store and start a job.
@@ -139,6 +153,11 @@ class JobService:
         """
         job = self._store.request_cancel(job_id)
         if not job.status.is_terminal and not self._leased(job):
+            if self._settings.driver == "durable":
+                # Its execution may sit in a long durable wait: write the cancel now instead.
+                if self._durable.apply_cancel(job_id):
+                    return self._store.get_job(job_id)
+                return job
             self._kick(job, "apply cancel")
         return job
 
@@ -146,6 +165,10 @@ class JobService:
     def run_hop(self, job_id: str, *, hop: int, remaining_s: Callable[[], float]) -> DriveResult:
         """The worker function's whole job: see JobDriver.run_hop."""
         return self._driver.run_hop(job_id, hop=hop, remaining_s=remaining_s)
+
+    def run_durable(self, job_id: str, ops: DurableOps) -> DurableRunResult:
+        """The durable worker's whole job (one durable execution): see DurableDriver.run."""
+        return self._durable.run(job_id, ops)
 
     def drive_inline(
         self,
@@ -189,6 +212,9 @@ class JobService:
 
     def _stalled(self, job: Job) -> bool:
         if job.status.is_terminal or self._leased(job):
+            return False
+        if self._settings.driver == "durable" and job.execution_id is not None:
+            # Its execution exists: Lambda resumes it (after a wait, a retry, a crash) by itself.
             return False
         if lease_abandoned(job, self._store.now()):
             return True

@@ -97,4 +97,5 @@ def job_from_item(item: Mapping[str, Any]) -> Job:
         result=_json_or_none(item, schema.RESULT),
         error=av.get_s(item, schema.ERROR),
         expires_at=av.get_n(item, schema.EXPIRES_AT) or 0.0,
+        execution_id=av.get_s(item, schema.EXECUTION_ID),
     )

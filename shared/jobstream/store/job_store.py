@@ -225,11 +225,20 @@ class JobStore:
         return job_from_item(item)
 
     # --- leases -----------------------------------------------------------------------------------
-    def acquire_lease(self, job_id: str, *, duration_s: float) -> tuple[Lease, Job]:
+    def acquire_lease(
+        self, job_id: str, *, duration_s: float, owner: str | None = None
+    ) -> tuple[Lease, Job]:
+        """Take the job if nobody holds it (or the holder's lease expired).
+
+        ``owner``: a caller-chosen, stable owner (the durable driver's: one per durable step) that
+        may also re-take a lease it already holds: a replayed durable step is the same owner as its
+        crashed first run, and must not wait for that run's lease to expire. None: a fresh uuid.
+        """
         if duration_s <= 0:
             raise ValueError("lease duration must be positive")
         now = self._clock()
-        owner = str(uuid.uuid4())
+        reentrant = owner is not None
+        owner = owner if owner is not None else str(uuid.uuid4())
         expires_at = now + duration_s
         expression = Expression()
         expression.set(schema.LEASE_OWNER, av.s(owner))
@@ -244,7 +253,10 @@ class JobStore:
         lease_owner = expression.name(schema.LEASE_OWNER)
         lease_expires = expression.name(schema.LEASE_EXPIRES_AT)
         expired = f"{lease_expires} <= {expression.value(av.n(now))}"
-        expression.require(f"attribute_not_exists({lease_owner}) OR {expired}")
+        free = f"attribute_not_exists({lease_owner}) OR {expired}"
+        if reentrant:
+            free += f" OR {lease_owner} = {expression.value(av.s(owner))}"
+        expression.require(free)
         try:
             item = self._update_job("UpdateItem", job_id, expression, return_new=True)
         except ConditionFailed as failed:
@@ -266,6 +278,30 @@ class JobStore:
             job_id=job_id, owner=owner, expires_at=expires_at, job_expires_at=job.expires_at
         )
         return lease, job
+
+    def claim_execution(self, job_id: str, execution_id: str) -> Job:
+        """Record ``execution_id`` as the durable execution driving the job, unless another is.
+
+        Returns the job as stored: its ``execution_id`` is the caller's if the claim held (or was
+        already made), another one's if not. JobNotFound for a missing or expired job.
+        """
+        now = self._clock()
+        expression = Expression()
+        expression.set(schema.EXECUTION_ID, av.s(execution_id))
+        self._require_live_job(expression, now)
+        name = expression.name(schema.EXECUTION_ID)
+        expression.require(
+            f"attribute_not_exists({name}) OR {name} = {expression.value(av.s(execution_id))}"
+        )
+        try:
+            item = self._update_job("UpdateItem", job_id, expression, return_new=True)
+        except ConditionFailed as failed:
+            old = failed.old_items[0] if failed.old_items else None
+            if not old or is_expired(old, now):
+                raise JobNotFound(job_id) from None
+            item = old
+        assert item is not None
+        return job_from_item(item)
 
     def renew_lease(self, lease: Lease, *, duration_s: float) -> Lease:
         """Extend ``lease``. Allowed after it expired as long as nobody else took the job."""

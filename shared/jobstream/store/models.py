@@ -116,3 +116,5 @@ class Job:
     # Safe, client-facing message only: never a stack trace.
     error: str | None
     expires_at: float
+    # Durable driver only: the durable execution that owns the job (None on the chain driver).
+    execution_id: str | None = None

@@ -45,6 +45,8 @@ LEASE_EXPIRES_AT: Final = "lease_expires_at"
 PROGRESS: Final = "progress"  # JSON string, absent before the first progress event
 RESULT: Final = "result"  # JSON string, absent until set
 ERROR: Final = "error"
+# Durable driver: the ARN of the durable execution that drives the job (absent on the chain).
+EXECUTION_ID: Final = "execution_id"
 # Token of the last append that changed the item: lets an append whose reply was lost recognise
 # its own committed write instead of mistaking it for a lost lease.
 APPEND_TOKEN: Final = "append_token"  # noqa: S105 - an attribute name, not a secret

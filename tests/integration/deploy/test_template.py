@@ -255,3 +255,89 @@ def test_the_rest_front_sends_preflights_to_the_stream_function() -> None:
     source_arn = resources["StreamRestApiInvokePermission"]["Properties"]["SourceArn"]["Fn::Sub"]
     # Any method on the one path: GET and OPTIONS both reach the function.
     assert source_arn.endswith("${StreamRestApi}/*/*/jobs/*/events")
+
+
+# --- WorkerDriver: chain | durable ---------------------------------------------------------------
+def _worker(logical_id: str) -> dict[str, Any]:
+    resource: dict[str, Any] = translated()["Resources"][logical_id]
+    return resource
+
+
+def _actions(role: dict[str, Any]) -> set[str]:
+    actions: set[str] = set()
+    for policy in role["Properties"].get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            listed = statement["Action"]
+            actions.update([listed] if isinstance(listed, str) else listed)
+    return actions
+
+
+def test_each_worker_driver_deploys_exactly_its_own_worker() -> None:
+    chain, durable = _worker("WorkerFunction"), _worker("DurableWorkerFunction")
+    assert _condition_is(chain.get("Condition"), "WorkerDriver", "chain")
+    assert _condition_is(durable.get("Condition"), "WorkerDriver", "durable")
+    # Same function name and code: only one of them exists in a stack.
+    assert chain["Properties"]["FunctionName"] == durable["Properties"]["FunctionName"]
+    assert chain["Properties"]["Handler"] == durable["Properties"]["Handler"]
+    # Everything SAM generates for a worker (role, alias, version, invoke config) has its
+    # worker's condition, and so do the chain's failure queue and its output.
+    for logical_id, resource in translated()["Resources"].items():
+        if logical_id.startswith("DurableWorkerFunction"):
+            assert resource.get("Condition") == durable["Condition"], logical_id
+        elif logical_id.startswith(("WorkerFunction", "WorkerFailureQueue")):
+            assert resource.get("Condition") == chain["Condition"], logical_id
+    assert translated()["Outputs"]["WorkerFailureQueueUrl"]["Condition"] == chain["Condition"]
+
+
+def test_the_durable_worker_is_a_durable_function_without_the_chains_machinery() -> None:
+    durable = _worker("DurableWorkerFunction")["Properties"]
+    assert durable["DurableConfig"] == {"ExecutionTimeout": {"Ref": "DurableExecutionTimeout"}}
+    assert "RecursiveLoop" not in durable
+    assert not [
+        c
+        for c in resources("AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": "DurableWorkerFunction"}
+    ]
+    # Invoked (and replayed) on a version: the API's JOBSTREAM_WORKER_FUNCTION is the alias.
+    aliases = [a["Properties"] for a in resources("AWS::Lambda::Alias").values()]
+    assert [
+        a["Name"] for a in aliases if a["FunctionName"] == {"Ref": "DurableWorkerFunction"}
+    ] == ["live"]
+    api = translated()["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert api["JOBSTREAM_WORKER_FUNCTION"] == {
+        "Fn::If": [
+            "DurableWorker",
+            {"Fn::Sub": "${AWS::StackName}-worker:live"},
+            {"Fn::Sub": "${AWS::StackName}-worker"},
+        ]
+    }
+    assert api["JOBSTREAM_DRIVER"] == {"Ref": "WorkerDriver"}
+    # The chain keeps its self-invocation guard opt-out.
+    assert _worker("WorkerFunction")["Properties"]["RecursiveLoop"] == "Allow"
+    # No hop budget is configured for either (JOBSTREAM_MAX_HOPS is the chain's default).
+    assert "JOBSTREAM_MAX_HOPS" not in durable["Environment"]["Variables"]
+
+
+def test_the_durable_worker_has_the_durable_permissions_and_no_more() -> None:
+    role = translated()["Resources"]["DurableWorkerFunctionRole"]["Properties"]
+    # SAM's managed policy for durable functions: logs, lambda:CheckpointDurableExecution and
+    # lambda:GetDurableExecutionState; the chain's worker gets the basic one instead.
+    assert role["ManagedPolicyArns"][0].endswith(
+        "service-role/AWSLambdaBasicDurableExecutionRolePolicy"
+    )
+    chain_role = translated()["Resources"]["WorkerFunctionRole"]["Properties"]
+    assert chain_role["ManagedPolicyArns"][0].endswith("service-role/AWSLambdaBasicExecutionRole")
+    durable_role = translated()["Resources"]["DurableWorkerFunctionRole"]
+    # The job table only: no invoking itself, no failure queue.
+    assert _actions(durable_role) == {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"}
+    assert "lambda:InvokeFunction" in _actions(translated()["Resources"]["WorkerFunctionRole"])
+
+
+def test_a_durable_worker_needs_python_3_13_or_later() -> None:
+    rule = translated()["Rules"]["DurableWorkerRuntime"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "WorkerDriver"}, "durable"]}
+    (assertion,) = rule["Assertions"]
+    allowed, runtime = assertion["Assert"]["Fn::Contains"]
+    assert runtime == {"Ref": "PythonRuntime"}
+    assert "python3.13" in allowed
+    assert not {"python3.11", "python3.12"} & set(allowed)

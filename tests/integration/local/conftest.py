@@ -18,11 +18,13 @@ FUNCTION_TIMEOUT_S = 2.0
 STREAM_TIMEOUT_S = 3.0
 
 
-@pytest.fixture(scope="package")
-def stack() -> Iterator[LocalStack]:
+# Every test of the package runs on both worker drivers (JOBSTREAM_DRIVER=chain | durable).
+@pytest.fixture(scope="package", params=["chain", "durable"])
+def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
     settings = Settings(
         table=f"jobstream-local-{uuid.uuid4().hex[:8]}",
         region="us-east-1",
+        driver=request.param,
         # Quick reconnects keep the tests short; resuming is the same at any pace.
         stream_retry_ms=100,
     )

@@ -46,7 +46,12 @@ def test_a_job_longer_than_the_function_timeout_runs_as_several_chunks(
     assert stream.gaps == 0
     stored = stack.jobs.store.get_job(job["job_id"])
     assert stored.status is JobStatus.SUCCEEDED
-    assert stored.hops > 1
+    if stack.settings.driver == "chain":
+        assert stored.hops > 1
+    else:
+        # One durable execution, recorded on the job, continued across invocations.
+        assert stored.execution_id is not None
+        assert stored.hops == 0
     status = http.get(f"/jobs/{job['job_id']}", headers={"Authorization": f"Bearer {job['token']}"})
     assert status.json()["status"] == "succeeded"
     assert status.json()["last_event_id"] == steps + 1

@@ -18,7 +18,10 @@ from jobstream.jobs.events import CANCELLED_MESSAGE
 from jobstream.jobs.runner import UNRUNNABLE_MESSAGE, step_failed_message
 from jobstream.store import JobStatus, schema
 from tests.unit.jobs.conftest import ServiceFactory, all_events
+from tests.unit.jobs.drivers import each_driver, run_jobs
+from tests.unit.jobs.durable_runs import DurableLog
 from tests.unit.jobs.fakes import (
+    ChainLog,
     FakeClock,
     FakeInvocation,
     assert_clean_log,
@@ -29,10 +32,11 @@ from tests.unit.jobs.fakes import (
 pytestmark = pytest.mark.unit
 
 
+@each_driver
 def test_cancel_mid_run_takes_effect_at_the_next_step_boundary(
-    make_service: ServiceFactory, invoker: RecordingInvoker, clock: FakeClock
+    make_service: ServiceFactory, invoker: RecordingInvoker, clock: FakeClock, driver: str
 ) -> None:
-    service = make_service()
+    service = make_service(settings={"driver": driver})
     job = service.create("demo.count", {"n": 50, "interval_ms": 500})
     sleeps = 0
 
@@ -43,9 +47,12 @@ def test_cancel_mid_run_takes_effect_at_the_next_step_boundary(
             service.cancel(job.job_id)  # a request arriving while step 10 runs
 
     clock.on_sleep = cancel_during_step_ten
-    chain = run_worker_chain(service, invoker, clock, timeout_s=600)
+    run = run_jobs(driver, service, invoker, clock, timeout_s=600)
 
-    assert [r.outcome for r in chain.results] == [DriveOutcome.FINISHED]
+    if isinstance(run, ChainLog):
+        assert [r.outcome for r in run.results] == [DriveOutcome.FINISHED]
+    else:
+        assert [o["status"] for o in run.outcomes] == ["cancelled"]
     events = all_events(service.store, job.job_id)
     assert_clean_log(events, terminal="cancelled")
     assert progress_done(events) == list(range(1, 11))  # step 10 finishes, step 11 never starts
@@ -99,19 +106,26 @@ def test_cancel_between_hops_kicks_the_worker(
     assert_clean_log(events, terminal="cancelled")
 
 
+@each_driver
 def test_a_step_that_keeps_failing_is_retried_then_fails_with_a_safe_message(
     make_service: ServiceFactory,
     invoker: RecordingInvoker,
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
+    driver: str,
 ) -> None:
-    service = make_service(settings={"max_step_attempts": 3, "step_retry_base_seconds": 0.5})
+    service = make_service(
+        settings={"max_step_attempts": 3, "step_retry_base_seconds": 0.5, "driver": driver}
+    )
     job = service.create("demo.fail", {"steps": 5, "fail_at": 3, "interval_ms": 100})
 
     with caplog.at_level(logging.ERROR, logger="jobstream.jobs"):
-        chain = run_worker_chain(service, invoker, clock, timeout_s=600)
+        run = run_jobs(driver, service, invoker, clock, timeout_s=600)
 
-    assert [r.outcome for r in chain.results] == [DriveOutcome.FINISHED]
+    if isinstance(run, ChainLog):
+        assert [r.outcome for r in run.results] == [DriveOutcome.FINISHED]
+    else:
+        assert [o["status"] for o in run.outcomes] == ["failed"]
     events = all_events(service.store, job.job_id)
     assert_clean_log(events, terminal="error")
     assert progress_done(events) == [1, 2]
@@ -131,34 +145,48 @@ def test_a_step_that_keeps_failing_is_retried_then_fails_with_a_safe_message(
     assert all(INTERNAL_FAILURE_DETAIL in str(r.exc_info[1]) for r in failures if r.exc_info)
 
 
+@each_driver
 def test_a_step_that_recovers_on_retry_leaves_no_trace_of_its_failures(
-    make_service: ServiceFactory, invoker: RecordingInvoker, clock: FakeClock
+    make_service: ServiceFactory, invoker: RecordingInvoker, clock: FakeClock, driver: str
 ) -> None:
-    service = make_service(settings={"max_step_attempts": 3})
+    service = make_service(settings={"max_step_attempts": 3, "driver": driver})
     job = service.create(
         "demo.fail", {"steps": 5, "fail_at": 3, "fail_attempts": 2, "interval_ms": 100}
     )
-    run_worker_chain(service, invoker, clock, timeout_s=600)
+    run_jobs(driver, service, invoker, clock, timeout_s=600)
     events = all_events(service.store, job.job_id)
     assert_clean_log(events, terminal="complete")
     assert progress_done(events) == [1, 2, 3, 4, 5]
 
 
+@each_driver
 def test_retries_continue_across_invocations_when_the_backoff_does_not_fit(
     make_service: ServiceFactory,
     invoker: RecordingInvoker,
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
+    driver: str,
 ) -> None:
-    # A 100 s backoff never fits a 5 s invocation: each hop makes one attempt and hands over,
-    # and the count of failed attempts travels in the checkpoint.
-    service = make_service(settings={"max_step_attempts": 3, "step_retry_base_seconds": 100})
+    # A 100 s backoff never fits a 5 s invocation (or a 10 s durable step): each hop (durable
+    # step) makes one attempt and hands over, and the count of failed attempts travels in the
+    # checkpoint. On the durable driver the backoff is a durable wait: no compute while it lasts.
+    service = make_service(
+        settings={"max_step_attempts": 3, "step_retry_base_seconds": 100, "driver": driver}
+    )
     job = service.create("demo.fail", {"steps": 3, "fail_at": 2, "interval_ms": 0})
     with caplog.at_level(logging.ERROR, logger="jobstream.jobs"):
-        chain = run_worker_chain(service, invoker, clock, timeout_s=5)
-    assert [r.outcome for r in chain.results] == [DriveOutcome.HANDED_OFF] * 2 + [
-        DriveOutcome.FINISHED
-    ]
+        run = run_jobs(driver, service, invoker, clock, timeout_s=5)
+    if isinstance(run, ChainLog):
+        assert [r.outcome for r in run.results] == [DriveOutcome.HANDED_OFF] * 2 + [
+            DriveOutcome.FINISHED
+        ]
+    else:
+        assert isinstance(run, DurableLog)
+        waits = [(o.name, type(o).__name__) for o in run.results[0].operations if o.name]
+        assert [w for w in waits if w[1] == "WaitOperation"] == [
+            ("pause-1", "WaitOperation"),
+            ("pause-2", "WaitOperation"),
+        ]
     assert len([r for r in caplog.records if r.exc_info]) == 3
     events = all_events(service.store, job.job_id)
     assert_clean_log(events, terminal="error")

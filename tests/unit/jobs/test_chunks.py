@@ -10,7 +10,9 @@ from jobstream.jobs import DriveOutcome, RecordingInvoker
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore, StoreRequestFailed
 from tests.unit.jobs.conftest import ServiceFactory, all_events
+from tests.unit.jobs.drivers import each_driver, run_jobs
 from tests.unit.jobs.fakes import (
+    ChainLog,
     FakeClock,
     FakeInvocation,
     FlakyStore,
@@ -28,21 +30,30 @@ TIMEOUT_S = 4.75
 STEPS_PER_INVOCATION = 7
 
 
-def test_a_thousand_steps_run_seven_per_invocation_into_one_gap_free_log(
-    make_service: ServiceFactory, invoker: RecordingInvoker, clock: FakeClock
+@each_driver
+def test_a_thousand_steps_run_in_chunks_into_one_gap_free_log(
+    make_service: ServiceFactory, invoker: RecordingInvoker, clock: FakeClock, driver: str
 ) -> None:
     # One write per chunk (a long flush interval) keeps this test fast; the policy is tested apart.
-    service = make_service(settings={"flush_interval_ms": 5_000, "cancel_check_seconds": 3_600})
+    service = make_service(
+        settings={"flush_interval_ms": 5_000, "cancel_check_seconds": 3_600, "driver": driver}
+    )
     job = service.create("demo.count", {"n": 1_000, "interval_ms": STEP_MS})
 
-    chain = run_worker_chain(service, invoker, clock, timeout_s=TIMEOUT_S)
+    run = run_jobs(driver, service, invoker, clock, timeout_s=TIMEOUT_S)
 
-    # 1,000 counting steps + the step that completes = 1,001 = 143 invocations of 7 steps.
-    assert len(chain.invocations) == 143
-    assert [hop for _, hop in chain.invocations] == list(range(143))
-    assert [r.steps for r in chain.results] == [STEPS_PER_INVOCATION] * 143
-    assert {r.outcome for r in chain.results[:-1]} == {DriveOutcome.HANDED_OFF}
-    assert chain.results[-1].outcome is DriveOutcome.FINISHED
+    if isinstance(run, ChainLog):
+        # 1,000 counting steps + the step that completes = 1,001 = 143 invocations of 7 steps.
+        assert len(run.invocations) == 143
+        assert [hop for _, hop in run.invocations] == list(range(143))
+        assert [r.steps for r in run.results] == [STEPS_PER_INVOCATION] * 143
+        assert {r.outcome for r in run.results[:-1]} == {DriveOutcome.HANDED_OFF}
+        assert run.results[-1].outcome is DriveOutcome.FINISHED
+    else:
+        # One execution; durable steps of 10 s (durable_step_seconds) hold 20 steps each.
+        assert run.outcomes == [
+            {"outcome": "finished", "reason": "", "status": "succeeded", "chunks": 51}
+        ]
 
     events = all_events(service.store, job.job_id)
     assert len(events) == 1_001
@@ -53,7 +64,7 @@ def test_a_thousand_steps_run_seven_per_invocation_into_one_gap_free_log(
 
     final = service.status(job.job_id)
     assert final.status is JobStatus.SUCCEEDED
-    assert final.hops == 143
+    assert final.hops == (143 if driver == "chain" else 0)
     assert final.result == {"count": 1_000}
     assert final.progress == {"done": 1_000, "total": 1_000, "percent": 100.0, "phase": None}
     assert final.lease_owner is None

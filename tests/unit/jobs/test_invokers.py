@@ -14,6 +14,7 @@ from jobstream.composition import WorkerFunctionNotConfigured, lambda_job_servic
 from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import (
     JobService,
+    LambdaDurableInvoker,
     LambdaWorkerInvoker,
     RecordingInvoker,
     ThreadWorkerInvoker,
@@ -112,3 +113,41 @@ def test_lambda_wiring_needs_the_worker_function(settings: Settings) -> None:
     service = lambda_job_service(configured)
     assert isinstance(service.invoker, LambdaWorkerInvoker)
     assert service.registry.names() == demo_registry().names()
+
+
+def test_the_durable_invoker_starts_an_execution_named_by_the_job_and_records_it(
+    settings: Settings,
+) -> None:
+    client = boto3.client("lambda", region_name="us-east-1")
+    function = "arn:aws:lambda:us-east-1:123456789012:function:stack-worker:live"
+    execution = f"{function}/durable-execution/j1/0b1c"
+    recorded: list[tuple[str, str]] = []
+    durable = settings.model_copy(update={"driver": "durable"})
+    invoker = LambdaDurableInvoker(
+        function, settings=durable, record=lambda *pair: recorded.append(pair), client=client
+    )
+    request = {
+        "FunctionName": function,
+        "InvocationType": "Event",
+        "DurableExecutionName": "j1",
+        # No hop: a repeated start must carry the same payload to get the same execution back.
+        "Payload": json.dumps({"job_id": "j1"}).encode(),
+    }
+    with Stubber(client) as stub:
+        stub.add_response("invoke", {"StatusCode": 202, "DurableExecutionArn": execution}, request)
+        stub.add_response("invoke", {"StatusCode": 202, "DurableExecutionArn": execution}, request)
+        invoker.invoke("j1", hop=0)
+        invoker.invoke("j1", hop=3)
+        stub.assert_no_pending_responses()
+    assert recorded == [("j1", execution)] * 2
+
+
+def test_the_durable_driver_on_lambda_starts_jobs_with_the_durable_invoker(
+    settings: Settings,
+) -> None:
+    durable = settings.model_copy(update={"driver": "durable"})
+    service = lambda_job_service(durable, worker_function="stack-worker")
+    assert isinstance(service.invoker, LambdaDurableInvoker)
+    assert isinstance(
+        lambda_job_service(settings, worker_function="w").invoker, LambdaWorkerInvoker
+    )

@@ -6,6 +6,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from aws_durable_execution_sdk_python import ExecutionError
 
 from jobstream.jobs import JobService, LambdaWorkerInvoker
 from jobstream.runtime.context import InvocationContext
@@ -65,3 +66,15 @@ def test_the_service_is_built_lazily_from_the_environment(
     continuation = service._driver._invoker
     assert isinstance(continuation, LambdaWorkerInvoker)
     assert continuation._function_name == context.invoked_function_arn
+
+
+def test_with_the_durable_driver_the_handler_is_a_durable_execution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JOBSTREAM_DRIVER", "durable")
+    worker = load_handler_module("worker")
+    context = InvocationContext.for_timeout(60, function_name="stack-worker")
+    # A plain worker event is not a durable invocation: the SDK refuses it before our code runs.
+    with pytest.raises(ExecutionError, match="durability is set"):
+        worker.handler({"job_id": "abc", "hop": 0}, context)
+    assert worker._service is None
