@@ -54,13 +54,16 @@ def table_properties(template_path: Path) -> dict[str, Any]:
 def create_table_from_template(
     client: DynamoDBClient, table_name: str, template_path: Path
 ) -> None:
-    """Create ``table_name`` with the key schema, billing mode and TTL of the template's table."""
+    """Create ``table_name`` with the key schema, indexes, billing mode and TTL of the template's
+    table."""
     props = table_properties(template_path)
+    indexes = props.get("GlobalSecondaryIndexes")
     client.create_table(
         TableName=table_name,
         AttributeDefinitions=props["AttributeDefinitions"],
         KeySchema=props["KeySchema"],
         BillingMode=props["BillingMode"],
+        **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
     )
     client.get_waiter("table_exists").wait(TableName=table_name)
     ttl = props.get("TimeToLiveSpecification")

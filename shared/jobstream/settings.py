@@ -109,6 +109,32 @@ class Settings(BaseSettings):
     # token_key and before token_key_parameter.
     token_key_secret: str | None = None
 
+    # --- Callers: who may use the jobs API (docs/deploy.md, "Who may start jobs") -------------
+    # none: anyone who reaches the API may create jobs; a job is opened by its token only (make run).
+    # jwt: every jobs API request carries 'Authorization: Bearer <JWT>' from the OIDC issuer below;
+    # the caller is the token's ``sub``. iam: the API's Function URL uses AWS_IAM and the caller is
+    # the IAM principal Lambda reports. Under jwt and iam a job has an owner, GET /jobs lists the
+    # caller's jobs and the quotas below apply.
+    api_auth: Literal["none", "jwt", "iam"] = "none"
+    # The issuer's ``iss`` exactly as it appears in its tokens, e.g. Cognito's
+    # https://cognito-idp.<region>.amazonaws.com/<user pool id>.
+    jwt_issuer: str | None = None
+    # Accepted in ``aud``, or in ``client_id`` for tokens without ``aud`` (Cognito access tokens):
+    # the same rule as API Gateway's JWT authorizers. Cognito: the app client id.
+    jwt_audience: str | None = None
+    # None: <issuer>/.well-known/jwks.json (Cognito, Auth0, Okta and most issuers serve it there).
+    jwt_jwks_url: str | None = None
+    # Clock skew allowed on exp, nbf and iat.
+    jwt_leeway_seconds: float = Field(default=30, ge=0, le=300)
+    # The issuer's key set is cached this long; a token naming a key not in it refetches the set at
+    # most once per jwks_refresh_seconds (a flood of made-up key ids costs one fetch per interval).
+    jwks_cache_seconds: float = Field(default=300, gt=0, le=86_400)
+    jwks_refresh_seconds: float = Field(default=30, ge=0, le=3_600)
+    # Per caller (jwt, iam): jobs created and not yet finished, and jobs created per window.
+    max_active_jobs_per_caller: int = Field(default=10, ge=1, le=1_000)
+    max_creates_per_caller: int = Field(default=60, ge=1, le=100_000)
+    create_rate_window_seconds: int = Field(default=60, ge=1, le=86_400)
+
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

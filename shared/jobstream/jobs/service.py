@@ -16,10 +16,10 @@ from jobstream.jobs.errors import InvalidParams
 from jobstream.jobs.invokers import WorkerInvoker
 from jobstream.jobs.registry import JobRegistry, load_registry
 from jobstream.settings import Settings
-from jobstream.store.errors import PayloadTooLarge
+from jobstream.store.errors import JobNotFound, PayloadTooLarge
 from jobstream.store.event_codec import dump_json, utf8_len
 from jobstream.store.job_store import JobStore
-from jobstream.store.models import Job, JobMode, JSONObject
+from jobstream.store.models import CallerQuota, Job, JobMode, JobPage, JSONObject
 
 logger = logging.getLogger(__name__)
 
@@ -109,10 +109,12 @@ class JobService:
     def settings(self) -> Settings:
         return self._settings
 
-    def create(self, type: str, params: JSONObject) -> Job:
+    def create(self, type: str, params: JSONObject, *, owner: str | None = None) -> Job:
         """Validate, store and start a job.
 
-        UnknownJobType, InvalidParams (pydantic's errors, JSON-safe), PayloadTooLarge. The params
+        ``owner``: the caller creating it (None: nobody in particular, as under no caller
+        authentication); an owned job is held to the owner's quotas (QuotaExceeded) and listed
+        by list_jobs. UnknownJobType, InvalidParams (pydantic's errors, JSON-safe), PayloadTooLarge. The params
         are stored as the model dumps them (defaults filled in), so every run sees the same values.
         A background job's worker is started here; an inline job waits for its viewer (or for
         status() to hand it to the worker once it has sat unclaimed for stall_after_seconds).
@@ -133,25 +135,31 @@ class JobService:
             type=job_type.name,
             params=model.model_dump(mode="json"),
             mode=mode,
+            owner=owner,
+            quota=None if owner is None else self._quota(),
         )
         if mode is JobMode.BACKGROUND:
             self._kick(job, "start")
         return job
 
-    def status(self, job_id: str) -> Job:
-        """The job as stored (JobNotFound); re-starts it if it stalled."""
+    def status(self, job_id: str, *, owner: str | None = None) -> Job:
+        """The job as stored (JobNotFound); re-starts it if it stalled. With ``owner``, another
+        owner's job is JobNotFound as well: whether it exists is not the caller's to know."""
         job = self._store.get_job(job_id)
+        if owner is not None and job.owner != owner:
+            raise JobNotFound(job_id)
         if self._stalled(job):
             self._kick(job, "restart stalled")
         return job
 
-    def cancel(self, job_id: str) -> Job:
+    def cancel(self, job_id: str, *, owner: str | None = None) -> Job:
         """Ask the job to stop at its next step boundary (JobNotFound; idempotent).
 
         A finished job is returned as it is. A job nobody is driving gets a worker to write its
-        ``cancelled`` event; a running driver sees the request within cancel_check_seconds.
+        ``cancelled`` event; a running driver sees the request within cancel_check_seconds. With
+        ``owner``, another owner's job is JobNotFound.
         """
-        job = self._store.request_cancel(job_id)
+        job = self._store.request_cancel(job_id, owner=owner)
         if not job.status.is_terminal and not self._leased(job):
             if self._settings.driver == "durable":
                 # Its execution may sit in a long durable wait: write the cancel now instead.
@@ -160,6 +168,17 @@ class JobService:
                 return job
             self._kick(job, "apply cancel")
         return job
+
+    def list_jobs(self, owner: str, *, limit: int, cursor: str | None = None) -> JobPage:
+        """``owner``'s jobs, newest first (InvalidCursor for a cursor list_jobs did not return)."""
+        return self._store.list_jobs(owner, limit=limit, cursor=cursor)
+
+    def _quota(self) -> CallerQuota:
+        return CallerQuota(
+            max_active=self._settings.max_active_jobs_per_caller,
+            max_creates=self._settings.max_creates_per_caller,
+            window_seconds=self._settings.create_rate_window_seconds,
+        )
 
     # --- entry points of the worker and stream functions ------------------------------------------
     def run_hop(self, job_id: str, *, hop: int, remaining_s: Callable[[], float]) -> DriveResult:

@@ -61,3 +61,15 @@ def get_int(item: Mapping[str, Any], name: str) -> int | None:
 def get_bool(item: Mapping[str, Any], name: str) -> bool:
     value = item.get(name)
     return False if value is None else bool(value["BOOL"])
+
+
+def string_set(values: list[str]) -> AttributeValueTypeDef:
+    """A String Set (ADD and DELETE update it atomically); DynamoDB refuses an empty one."""
+    if not values:
+        raise ValueError("a string set needs at least one value")
+    return {"SS": values}
+
+
+def get_ss(item: Mapping[str, Any], name: str) -> list[str]:
+    value = item.get(name)
+    return [] if value is None else [str(v) for v in value["SS"]]

@@ -69,3 +69,19 @@ class StoreRequestFailed(StoreError):
         super().__init__(f"DynamoDB {operation} failed: {code}")
         self.operation = operation
         self.code = code
+
+
+class QuotaExceeded(StoreError):
+    """The caller is at one of its limits (``limit``: "active_jobs" or "create_rate"); nothing was
+    written. ``retry_after`` is the seconds after which trying again may succeed."""
+
+    def __init__(self, limit: str, maximum: int, retry_after: int, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.maximum = maximum
+        self.retry_after = retry_after
+
+
+class InvalidCursor(StoreError):
+    def __init__(self) -> None:
+        super().__init__("the cursor is not one this API returned")

@@ -19,6 +19,8 @@ class Expression:
         self.values: dict[str, AttributeValueTypeDef] = {}
         self._set: list[str] = []
         self._remove: list[str] = []
+        self._add: list[str] = []
+        self._delete: list[str] = []
         self._conditions: list[str] = []
 
     def name(self, attribute: str) -> str:
@@ -37,6 +39,18 @@ class Expression:
     def remove(self, attribute: str) -> None:
         self._remove.append(self.name(attribute))
 
+    def set_expression(self, clause: str) -> None:
+        """A SET clause written by the caller (placeholders from name() and value())."""
+        self._set.append(clause)
+
+    def add(self, attribute: str, value: AttributeValueTypeDef) -> None:
+        """ADD: atomically add to a number, or put elements into a set (created if absent)."""
+        self._add.append(f"{self.name(attribute)} {self.value(value)}")
+
+    def delete(self, attribute: str, value: AttributeValueTypeDef) -> None:
+        """DELETE: take elements out of a set (the attribute goes when the set is empty)."""
+        self._delete.append(f"{self.name(attribute)} {self.value(value)}")
+
     def require(self, condition: str) -> None:
         """Add a clause to the condition; clauses are ANDed."""
         self._conditions.append(condition)
@@ -48,6 +62,10 @@ class Expression:
             clauses.append("SET " + ", ".join(self._set))
         if self._remove:
             clauses.append("REMOVE " + ", ".join(self._remove))
+        if self._add:
+            clauses.append("ADD " + ", ".join(self._add))
+        if self._delete:
+            clauses.append("DELETE " + ", ".join(self._delete))
         return " ".join(clauses)
 
     @property

@@ -48,8 +48,9 @@ def new_job_item(
     mode: JobMode,
     now: float,
     expires_at: float,
+    owner: str | None = None,
 ) -> dict[str, AttributeValueTypeDef]:
-    return {
+    item: dict[str, AttributeValueTypeDef] = {
         schema.PK: av.s(schema.job_pk(job_id)),
         schema.SK: av.s(schema.JOB_SK),
         schema.JOB_ID: av.s(job_id),
@@ -65,6 +66,9 @@ def new_job_item(
         schema.CANCEL_REQUESTED: av.boolean(False),
         schema.EXPIRES_AT: av.ttl(expires_at),
     }
+    if owner is not None:
+        item[schema.OWNER] = av.s(owner)
+    return item
 
 
 def is_expired(item: Mapping[str, Any], now: float) -> bool:
@@ -98,4 +102,5 @@ def job_from_item(item: Mapping[str, Any]) -> Job:
         error=av.get_s(item, schema.ERROR),
         expires_at=av.get_n(item, schema.EXPIRES_AT) or 0.0,
         execution_id=av.get_s(item, schema.EXECUTION_ID),
+        owner=av.get_s(item, schema.OWNER),
     )

@@ -13,11 +13,12 @@ Guarantees the rest of jobstream builds on:
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,6 +34,7 @@ from jobstream.store.errors import (
     LeaseHeld,
     LeaseLost,
     PayloadTooLarge,
+    QuotaExceeded,
 )
 from jobstream.store.event_codec import (
     EncodedEvent,
@@ -51,15 +53,19 @@ from jobstream.store.job_codec import (
     job_from_item,
     new_job_item,
 )
+from jobstream.store.list_cursor import encode_cursor, start_key
 from jobstream.store.models import (
     JSON,
     PROGRESS_EVENT_TYPE,
     TERMINAL_STATUSES,
     UNSET,
+    CallerQuota,
     Checkpoint,
     Job,
     JobMode,
+    JobPage,
     JobStatus,
+    JobSummary,
     JSONObject,
     Lease,
     NewEvent,
@@ -76,6 +82,11 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 SECONDS_PER_DAY = 86_400
+# When a caller at its active-jobs limit may try again: no one knows when a job will end, so this is
+# a polling interval, not a promise.
+ACTIVE_LIMIT_RETRY_AFTER_SECONDS = 5
+# A rate window's counter outlives its window by this much before TTL may delete it.
+RATE_ITEM_SLACK_SECONDS = 60
 
 
 class JobStore:
@@ -157,8 +168,17 @@ class JobStore:
         type: str,
         params: JSONObject,
         mode: JobMode = JobMode.BACKGROUND,
+        owner: str | None = None,
+        quota: CallerQuota | None = None,
     ) -> Job:
+        """Put a new job item. With ``owner`` the job is listed in the owner's jobs; with ``quota``
+        too, it is created only if the owner is within its limits (QuotaExceeded otherwise), in
+        one transaction that also takes the job's slot: two racing creates never share a slot."""
         check_job_id(job_id)
+        if owner is not None and (not owner or utf8_len(owner) > schema.OWNER_MAX_BYTES):
+            raise ValueError(f"owner must be 1..{schema.OWNER_MAX_BYTES} bytes")
+        if quota is not None and owner is None:
+            raise ValueError("a quota applies to an owner's jobs only")
         if not type or utf8_len(type) > schema.JOB_TYPE_MAX_BYTES:
             raise ValueError(f"job type must be 1..{schema.JOB_TYPE_MAX_BYTES} bytes")
         if not isinstance(params, dict):
@@ -173,7 +193,10 @@ class JobStore:
             mode=JobMode(mode),
             now=now,
             expires_at=now + self._settings.retention_days * SECONDS_PER_DAY,
+            owner=owner,
         )
+        if quota is not None and owner is not None:
+            return self._create_within_quota(item, owner=owner, quota=quota, now=now)
         expression = Expression()
         # Even an expired job's id stays taken: its event items may still exist until TTL deletes
         # them, and new events must never land beside (or be refused by) old ones.
@@ -199,6 +222,165 @@ class JobStore:
             raise JobAlreadyExists(job_id) from None
         return job
 
+    def _create_within_quota(
+        self,
+        item: dict[str, AttributeValueTypeDef],
+        *,
+        owner: str,
+        quota: CallerQuota,
+        now: float,
+    ) -> Job:
+        job = job_from_item(item)
+        entry = schema.active_entry(job.job_id, job.expires_at)
+        window_start = int(now // quota.window_seconds) * quota.window_seconds
+        window_end = window_start + quota.window_seconds
+        table = self._settings.table
+        pk = schema.caller_pk(owner)
+
+        put = Expression()
+        put.require(f"attribute_not_exists({put.name(schema.PK)})")
+        active = Expression()
+        active.add(schema.ACTIVE_JOBS, av.string_set([entry]))
+        # The newest job expires last (retention is one setting), so the set lives as long as its
+        # last entry can matter.
+        active.set(schema.EXPIRES_AT, av.ttl(job.expires_at))
+        slots = active.name(schema.ACTIVE_JOBS)
+        active.require(
+            f"attribute_not_exists({slots}) OR size({slots}) < {active.value(av.n(quota.max_active))}"
+        )
+        rate = Expression()
+        rate.add(schema.CREATES, av.n(1))
+        rate.set(schema.EXPIRES_AT, av.ttl(window_end + RATE_ITEM_SLACK_SECONDS))
+        creates = rate.name(schema.CREATES)
+        rate.require(
+            f"attribute_not_exists({creates}) OR {creates} < {rate.value(av.n(quota.max_creates))}"
+        )
+
+        def update(sk: str, expression: Expression) -> TransactWriteItemTypeDef:
+            return {
+                "Update": {
+                    "TableName": table,
+                    "Key": {schema.PK: av.s(pk), schema.SK: av.s(sk)},
+                    "UpdateExpression": expression.update,
+                    "ConditionExpression": expression.condition,
+                    "ExpressionAttributeNames": expression.names,
+                    "ExpressionAttributeValues": expression.values,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+
+        actions: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": item,
+                    "ConditionExpression": put.condition,
+                    "ExpressionAttributeNames": put.names,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            update(schema.ACTIVE_SK, active),
+            update(schema.rate_sk(window_start), rate),
+        ]
+        pruned = False
+        while True:
+            try:
+                self._request(
+                    "TransactWriteItems",
+                    lambda: self.client.transact_write_items(
+                        TransactItems=actions, ClientRequestToken=str(uuid.uuid4())
+                    ),
+                )
+                return job
+            except ConditionFailed as failed:
+                old_job, old_active = failed.old_items[0], failed.old_items[1]
+                if failed.failed[0]:
+                    # Same reasoning as create_job: our own write whose reply was lost.
+                    if old_job and job_from_item(old_job) == job:
+                        return job
+                    raise JobAlreadyExists(job.job_id) from None
+                if failed.failed[1]:
+                    if not pruned and self._prune_expired_entries(pk, old_active, now):
+                        pruned = True
+                        continue
+                    raise QuotaExceeded(
+                        "active_jobs",
+                        quota.max_active,
+                        ACTIVE_LIMIT_RETRY_AFTER_SECONDS,
+                        f"you have {quota.max_active} unfinished jobs, the most allowed: wait "
+                        "for one to end (or cancel one) before creating another",
+                    ) from None
+                raise QuotaExceeded(
+                    "create_rate",
+                    quota.max_creates,
+                    max(1, math.ceil(window_end - now)),
+                    f"you created {quota.max_creates} jobs in the last "
+                    f"{quota.window_seconds} s window, the most allowed",
+                ) from None
+
+    def _prune_expired_entries(self, pk: str, old: Mapping[str, Any] | None, now: float) -> bool:
+        """Drop the entries of jobs that expired unfinished (they never end, so nothing else frees
+        their slots); True if any were dropped."""
+        expired = [
+            entry
+            for entry in av.get_ss(old or {}, schema.ACTIVE_JOBS)
+            if (expires_at := schema.active_entry_expires_at(entry)) is not None
+            and expires_at <= now
+        ]
+        if not expired:
+            return False
+        expression = Expression()
+        expression.delete(schema.ACTIVE_JOBS, av.string_set(expired))
+        self._request(
+            "UpdateItem",
+            lambda: self.client.update_item(
+                TableName=self._settings.table,
+                Key={schema.PK: av.s(pk), schema.SK: av.s(schema.ACTIVE_SK)},
+                UpdateExpression=expression.update,
+                ExpressionAttributeNames=expression.names,
+                ExpressionAttributeValues=expression.values,
+            ),
+        )
+        return True
+
+    def list_jobs(self, owner: str, *, limit: int, cursor: str | None = None) -> JobPage:
+        """``owner``'s jobs, newest first, at most ``limit`` (InvalidCursor for a bad cursor).
+
+        From the owner index, so a job's status may lag its item by a moment (the index is
+        eventually consistent); expired jobs are left out, so a page may hold fewer than ``limit``
+        while ``cursor`` still says more may follow.
+        """
+        if not 1 <= limit <= 1000:
+            raise ValueError("limit must be 1..1000")
+        expression = Expression()
+        request: dict[str, Any] = {
+            "TableName": self._settings.table,
+            "IndexName": schema.OWNER_INDEX,
+            "KeyConditionExpression": (
+                f"{expression.name(schema.OWNER)} = {expression.value(av.s(owner))}"
+            ),
+            "ExpressionAttributeNames": expression.names,
+            "ExpressionAttributeValues": expression.values,
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor is not None:
+            request["ExclusiveStartKey"] = start_key(cursor, owner)
+        page = self._request("Query", partial(self.client.query, **request))
+        now = self._clock()
+        jobs = [
+            JobSummary(
+                job_id=av.require_s(item, schema.JOB_ID),
+                type=av.get_s(item, schema.JOB_TYPE) or "",
+                status=JobStatus(av.require_s(item, schema.STATUS)),
+                created_at=av.get_n(item, schema.CREATED_AT) or 0.0,
+            )
+            for item in page.get("Items", [])
+            if not is_expired(item, now)
+        ]
+        last_key = page.get("LastEvaluatedKey")
+        return JobPage(jobs=jobs, cursor=None if not last_key else encode_cursor(last_key))
+
     def get_job(self, job_id: str) -> Job:
         reply = self._request(
             "GetItem",
@@ -211,12 +393,16 @@ class JobStore:
             raise JobNotFound(job_id)
         return job_from_item(item)
 
-    def request_cancel(self, job_id: str) -> Job:
+    def request_cancel(self, job_id: str, *, owner: str | None = None) -> Job:
+        """Mark the job for cancellation (JobNotFound). With ``owner``, another owner's job is
+        JobNotFound too, decided by the write's own condition."""
         now = self._clock()
         expression = Expression()
         expression.set(schema.CANCEL_REQUESTED, av.boolean(True))
         expression.set(schema.UPDATED_AT, av.n(now))
         self._require_live_job(expression, now)
+        if owner is not None:
+            expression.require(f"{expression.name(schema.OWNER)} = {expression.value(av.s(owner))}")
         try:
             item = self._update_job("UpdateItem", job_id, expression, return_new=True)
         except ConditionFailed:
@@ -275,7 +461,11 @@ class JobStore:
         assert item is not None
         job = job_from_item(item)
         lease = Lease(
-            job_id=job_id, owner=owner, expires_at=expires_at, job_expires_at=job.expires_at
+            job_id=job_id,
+            owner=owner,
+            expires_at=expires_at,
+            job_expires_at=job.expires_at,
+            job_owner=job.owner,
         )
         return lease, job
 
@@ -316,12 +506,7 @@ class JobStore:
             self._update_job("UpdateItem", lease.job_id, expression, return_new=False)
         except ConditionFailed:
             raise LeaseLost(lease.job_id, lease.owner) from None
-        return Lease(
-            job_id=lease.job_id,
-            owner=lease.owner,
-            expires_at=expires_at,
-            job_expires_at=lease.job_expires_at,
-        )
+        return replace(lease, expires_at=expires_at)
 
     def release_lease(self, lease: Lease) -> None:
         now = self._clock()
@@ -461,6 +646,11 @@ class JobStore:
                 }
             )
 
+        # The append that ends an owned job frees its slot in the owner's quota, in the same
+        # transaction: the job's terminal transition happens once (fenced), so the slot is freed once.
+        if changes is not None and changes.ends_job and lease.job_owner is not None:
+            puts.append(self._release_slot(lease, job_expires_at))
+
         def attempt() -> None:
             # A fresh token per attempt: DynamoDB answers a botocore retry of a committed request
             # with success (ClientRequestToken), and the token on the job item lets us recognise our
@@ -514,6 +704,32 @@ class JobStore:
                 self._explain_append_failure(lease, failed, token=token, now=now)
 
         with_retries("append", attempt, sleep=self._sleep)
+
+    def _release_slot(self, lease: Lease, job_expires_at: float) -> TransactWriteItemTypeDef:
+        assert lease.job_owner is not None
+        expression = Expression()
+        expression.delete(
+            schema.ACTIVE_JOBS,
+            av.string_set([schema.active_entry(lease.job_id, math.ceil(job_expires_at))]),
+        )
+        # Unconditional (a failed condition would cancel the append). Should TTL have removed the
+        # owner's item already, this update re-creates it keys-only: give it an expiry.
+        expires = expression.name(schema.EXPIRES_AT)
+        expression.set_expression(
+            f"{expires} = if_not_exists({expires}, {expression.value(av.ttl(job_expires_at))})"
+        )
+        return {
+            "Update": {
+                "TableName": self._settings.table,
+                "Key": {
+                    schema.PK: av.s(schema.caller_pk(lease.job_owner)),
+                    schema.SK: av.s(schema.ACTIVE_SK),
+                },
+                "UpdateExpression": expression.update,
+                "ExpressionAttributeNames": expression.names,
+                "ExpressionAttributeValues": expression.values,
+            }
+        }
 
     def _append_expression(
         self,
@@ -611,6 +827,10 @@ class _JobChanges:
     error: str | None
     hops: int | None
 
+    @property
+    def ends_job(self) -> bool:
+        return self.status is not None and JobStatus(self.status).is_terminal
+
     def apply(self, expression: Expression) -> None:
         if self.checkpoint is not None:
             expression.set(schema.CHECKPOINT, av.s(self.checkpoint))
@@ -643,7 +863,8 @@ def _group_transactions(bodies: Sequence[EventItemBody]) -> list[list[EventItemB
     for body in bodies:
         group = groups[-1]
         if group and (
-            len(group) >= schema.TRANSACTION_MAX_ACTIONS - 1
+            # Room for the job item's update and the quota release of a final append.
+            len(group) >= schema.TRANSACTION_MAX_ACTIONS - 2
             or size + body.size > schema.TRANSACTION_EVENT_BYTES
         ):
             groups.append([])

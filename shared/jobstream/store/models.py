@@ -91,6 +91,8 @@ class Lease:
     expires_at: float
     # The job's TTL (epoch seconds): event items written under this lease expire with the job.
     job_expires_at: float | None = None
+    # The job's owner (None: no owner): the append that ends the job frees its quota slot.
+    job_owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +120,32 @@ class Job:
     expires_at: float
     # Durable driver only: the durable execution that owns the job (None on the chain driver).
     execution_id: str | None = None
+    # The caller who created it (jobs API under jwt/iam auth); None under "none".
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    """One job of an owner's listing (read from the owner index, so eventually consistent)."""
+
+    job_id: str
+    type: str
+    status: JobStatus
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallerQuota:
+    """Limits a create is held to, atomically with the job's creation."""
+
+    max_active: int
+    max_creates: int
+    window_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    """A page of an owner's jobs, newest first; ``cursor`` (opaque) fetches the next, if any."""
+
+    jobs: list[JobSummary]
+    cursor: str | None

@@ -51,6 +51,23 @@ EXECUTION_ID: Final = "execution_id"
 # its own committed write instead of mistaking it for a lost lease.
 APPEND_TOKEN: Final = "append_token"  # noqa: S105 - an attribute name, not a secret
 
+# Who created the job (jobs API under jwt/iam auth); absent under "none". With CREATED_AT it keys
+# the OWNER_INDEX (template.yaml JobsTable), so only owned job items are in that index.
+OWNER: Final = "owner"
+OWNER_INDEX: Final = "OwnerIndex"
+
+# --- Caller items (partition ``CALLER#<owner>``): per-caller quotas ---------------------------------
+# sk = ACTIVE: a string set of the caller's unfinished jobs, one "<expires_at> <job_id>" entry each.
+# A create adds its entry in the transaction that puts the job item, on condition that the set has
+# room; the append that ends the job deletes it in the same transaction. The expiry in the entry lets
+# a job that expired unfinished (so never ended) be pruned without reading its item.
+# sk = RATE#<window start>: the number of jobs the caller created in that window (CREATES).
+CALLER_PK_PREFIX: Final = "CALLER#"
+ACTIVE_SK: Final = "ACTIVE"
+RATE_SK_PREFIX: Final = "RATE#"
+ACTIVE_JOBS: Final = "active"
+CREATES: Final = "creates"
+
 # --- Event item -----------------------------------------------------------------------------------
 FIRST_EVENT_ID: Final = "first"
 # JSON string: a list of [type, data, created_at] triples, ids first, first+1, ...
@@ -77,6 +94,8 @@ PROGRESS_MAX_BYTES: Final = 16 * 1024
 ERROR_MAX_BYTES: Final = 4 * 1024
 JOB_TYPE_MAX_BYTES: Final = 256
 JOB_ID_MAX_BYTES: Final = 256
+# Matches jobstream.auth.callers.MAX_CALLER_BYTES (DynamoDB allows 2048 in an index key).
+OWNER_MAX_BYTES: Final = 1024
 # Room for keys, attribute names, numbers, status, mode, lease and token.
 JOB_ITEM_OVERHEAD_BYTES: Final = 4 * 1024
 PARAMS_MAX_BYTES: Final = (
@@ -84,6 +103,7 @@ PARAMS_MAX_BYTES: Final = (
     - JOB_ITEM_OVERHEAD_BYTES
     - JOB_ID_MAX_BYTES
     - JOB_TYPE_MAX_BYTES
+    - OWNER_MAX_BYTES
     - CHECKPOINT_MAX_BYTES
     - RESULT_MAX_BYTES
     - PROGRESS_MAX_BYTES
@@ -110,6 +130,24 @@ ATOMIC_APPEND_MAX_BYTES: Final = 1_000_000
 
 def job_pk(job_id: str) -> str:
     return JOB_PK_PREFIX + job_id
+
+
+def caller_pk(owner: str) -> str:
+    return CALLER_PK_PREFIX + owner
+
+
+def rate_sk(window_start: int) -> str:
+    return f"{RATE_SK_PREFIX}{window_start}"
+
+
+def active_entry(job_id: str, expires_at: float) -> str:
+    """The job's entry in its owner's ACTIVE set (expires_at: the job item's TTL, whole seconds)."""
+    return f"{int(expires_at)} {job_id}"
+
+
+def active_entry_expires_at(entry: str) -> int | None:
+    head, _, _ = entry.partition(" ")
+    return int(head) if head.isascii() and head.isdigit() else None
 
 
 def event_sk(last_id: int) -> str:

@@ -1,0 +1,141 @@
+"""Caller authentication with JWTs from an OIDC issuer (Cognito, Auth0, Okta, ...), by PyJWT.
+
+PyJWT checks the signature, ``exp``, ``nbf``, ``iat`` and ``iss``; its PyJWKClient fetches and caches
+the issuer's key set and refetches it for an unknown ``kid`` at most once per cooldown, so rotated
+keys are found and made-up key ids cannot make us hammer the issuer. What is ours: the algorithm
+allow-list is checked against the token's header *and* the key's own type before decoding (no
+``alg: none``, no HMAC with a public key as secret), and the audience rule of API Gateway's JWT
+authorizers (``aud``, or ``client_id`` for tokens without ``aud`` such as Cognito access tokens),
+which PyJWT's ``audience`` option cannot express.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+from jwt import PyJWKClient
+
+from jobstream.auth.callers import (
+    CallerRefused,
+    IdentityProviderUnavailable,
+    checked_caller_id,
+)
+from jobstream.settings import Settings
+
+# Asymmetric only: RS256 is what Cognito, Auth0 and Okta sign with by default; ES256 for issuers
+# with EC keys. An HMAC algorithm would let anyone holding the public key sign tokens.
+ALGORITHMS: tuple[str, ...] = ("RS256", "ES256")
+# A real ID or access token is 1-2 KB; refuse absurd input before parsing it.
+MAX_TOKEN_CHARS = 16 * 1024
+JWKS_FETCH_TIMEOUT_SECONDS = 5.0
+
+
+class JwtSettingsMissing(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__(
+            "JOBSTREAM_API_AUTH=jwt needs JOBSTREAM_JWT_ISSUER and JOBSTREAM_JWT_AUDIENCE "
+            "(and JOBSTREAM_JWT_JWKS_URL unless the issuer serves <issuer>/.well-known/jwks.json)"
+        )
+
+
+def default_jwks_url(issuer: str) -> str:
+    return issuer.rstrip("/") + "/.well-known/jwks.json"
+
+
+class JwtVerifier:
+    """Turns a bearer JWT into its caller (``sub``) or raises CallerRefused; thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks_url: str | None = None,
+        leeway_seconds: float = 30,
+        cache_seconds: float = 300,
+        refresh_seconds: float = 30,
+        timeout_seconds: float = JWKS_FETCH_TIMEOUT_SECONDS,
+    ) -> None:
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway_seconds
+        # No per-kid LRU (cache_keys): it never expires, so a key the issuer withdrew would keep
+        # working; the key-set cache expires after cache_seconds.
+        self._keys = PyJWKClient(
+            jwks_url or default_jwks_url(issuer),
+            cache_keys=False,
+            cache_jwk_set=True,
+            lifespan=cache_seconds,
+            timeout=timeout_seconds,
+            cooldown_duration=refresh_seconds,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> JwtVerifier:
+        if not settings.jwt_issuer or not settings.jwt_audience:
+            raise JwtSettingsMissing()
+        return cls(
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            jwks_url=settings.jwt_jwks_url,
+            leeway_seconds=settings.jwt_leeway_seconds,
+            cache_seconds=settings.jwks_cache_seconds,
+            refresh_seconds=settings.jwks_refresh_seconds,
+        )
+
+    def caller(self, token: str) -> str:
+        """The ``sub`` of a valid token. CallerRefused says why not (safe to show);
+        IdentityProviderUnavailable if the key set cannot be fetched."""
+        if len(token) > MAX_TOKEN_CHARS:
+            raise CallerRefused("the bearer token is too long to be a JWT")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise CallerRefused("the bearer token is not a JWT") from None
+        algorithm = header.get("alg")
+        if algorithm not in ALGORITHMS:
+            raise CallerRefused(f"JWTs must be signed with one of {', '.join(ALGORITHMS)}")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise CallerRefused("the JWT names no signing key (kid)")
+        try:
+            key = self._keys.get_signing_key(kid)
+        except jwt.PyJWKClientConnectionError:
+            raise IdentityProviderUnavailable() from None
+        except jwt.PyJWTError:
+            # Unknown kid (after the one permitted refetch), or a key set with no usable key.
+            raise CallerRefused("the JWT is signed by a key the issuer does not publish") from None
+        if key.algorithm_name != algorithm:
+            # An RSA key used with ES256 or the like: only the key's own algorithm is accepted.
+            raise CallerRefused("the JWT's algorithm does not match its signing key")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key,
+                algorithms=[algorithm],
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "iss", "sub"], "verify_aud": False},
+            )
+        except jwt.ExpiredSignatureError:
+            raise CallerRefused("the JWT has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise CallerRefused("the JWT is not valid yet") from None
+        except jwt.InvalidIssuerError:
+            raise CallerRefused("the JWT is from another issuer") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise CallerRefused(f"the JWT has no {exc.claim!r} claim") from None
+        except jwt.PyJWTError:
+            raise CallerRefused("the JWT's signature or claims are not valid") from None
+        if not self._audience_matches(claims):
+            raise CallerRefused("the JWT is for another audience")
+        return checked_caller_id(claims.get("sub"), what="JWT's sub claim")
+
+    def _audience_matches(self, claims: dict[str, Any]) -> bool:
+        audience = claims.get("aud")
+        if audience is None:
+            return claims.get("client_id") == self._audience
+        if isinstance(audience, str):
+            return audience == self._audience
+        return isinstance(audience, list) and self._audience in audience
