@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     token_key_secret: str | None = None
 
     # --- Callers: who may use the jobs API (docs/deploy.md, "Who may start jobs") -------------
-    # none: anyone who reaches the API may create jobs; a job is opened by its token only (make run).
+    # none: anyone who reaches the API may create jobs; a job opens with its token only (make run).
     # jwt: every jobs API request carries 'Authorization: Bearer <JWT>' from the OIDC issuer below;
     # the caller is the token's ``sub``. iam: the API's Function URL uses AWS_IAM and the caller is
     # the IAM principal Lambda reports. Under jwt and iam a job has an owner, GET /jobs lists the

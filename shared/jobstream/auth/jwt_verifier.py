@@ -1,10 +1,10 @@
 """Caller authentication with JWTs from an OIDC issuer (Cognito, Auth0, Okta, ...), by PyJWT.
 
-PyJWT checks the signature, ``exp``, ``nbf``, ``iat`` and ``iss``; its PyJWKClient fetches and caches
-the issuer's key set and refetches it for an unknown ``kid`` at most once per cooldown, so rotated
-keys are found and made-up key ids cannot make us hammer the issuer. What is ours: the algorithm
-allow-list is checked against the token's header *and* the key's own type before decoding (no
-``alg: none``, no HMAC with a public key as secret), and the audience rule of API Gateway's JWT
+PyJWT checks the signature, ``exp``, ``nbf``, ``iat`` and ``iss``; its PyJWKClient fetches and
+caches the issuer's key set and refetches it for an unknown ``kid`` at most once per cooldown, so
+rotated keys are found and made-up key ids cannot make us hammer the issuer. What is ours: the
+algorithm allow-list is checked against the token's header *and* the key's own type before decoding
+(no ``alg: none``, no HMAC with a public key as secret), and the audience rule of API Gateway's JWT
 authorizers (``aud``, or ``client_id`` for tokens without ``aud`` such as Cognito access tokens),
 which PyJWT's ``audience`` option cannot express.
 """

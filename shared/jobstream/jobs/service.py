@@ -114,7 +114,9 @@ class JobService:
 
         ``owner``: the caller creating it (None: nobody in particular, as under no caller
         authentication); an owned job is held to the owner's quotas (QuotaExceeded) and listed
-        by list_jobs. UnknownJobType, InvalidParams (pydantic's errors, JSON-safe), PayloadTooLarge. The params
+        by list_jobs.
+
+        UnknownJobType, InvalidParams (pydantic's errors, JSON-safe), PayloadTooLarge. The params
         are stored as the model dumps them (defaults filled in), so every run sees the same values.
         A background job's worker is started here; an inline job waits for its viewer (or for
         status() to hand it to the worker once it has sat unclaimed for stall_after_seconds).

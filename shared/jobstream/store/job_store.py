@@ -245,9 +245,8 @@ class JobStore:
         # last entry can matter.
         active.set(schema.EXPIRES_AT, av.ttl(job.expires_at))
         slots = active.name(schema.ACTIVE_JOBS)
-        active.require(
-            f"attribute_not_exists({slots}) OR size({slots}) < {active.value(av.n(quota.max_active))}"
-        )
+        room = active.value(av.n(quota.max_active))
+        active.require(f"attribute_not_exists({slots}) OR size({slots}) < {room}")
         rate = Expression()
         rate.add(schema.CREATES, av.n(1))
         rate.set(schema.EXPIRES_AT, av.ttl(window_end + RATE_ITEM_SLACK_SECONDS))
@@ -647,7 +646,7 @@ class JobStore:
             )
 
         # The append that ends an owned job frees its slot in the owner's quota, in the same
-        # transaction: the job's terminal transition happens once (fenced), so the slot is freed once.
+        # transaction: the job ends once (the append is fenced), so the slot is freed once.
         if changes is not None and changes.ends_job and lease.job_owner is not None:
             puts.append(self._release_slot(lease, job_expires_at))
 

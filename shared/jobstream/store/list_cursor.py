@@ -36,7 +36,8 @@ def encode_cursor(last_key: Mapping[str, Any]) -> str:
 
 
 def start_key(cursor: str, owner: str) -> dict[str, AttributeValueTypeDef]:
-    """The owner index's ExclusiveStartKey for ``cursor`` within ``owner``'s jobs (InvalidCursor)."""
+    """The owner index's ExclusiveStartKey for ``cursor``, within ``owner``'s jobs only
+    (InvalidCursor if it is not a cursor encode_cursor made)."""
     if not cursor or len(cursor) > MAX_CURSOR_CHARS or not cursor.isascii():
         raise InvalidCursor()
     try:

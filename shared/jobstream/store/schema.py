@@ -56,11 +56,11 @@ APPEND_TOKEN: Final = "append_token"  # noqa: S105 - an attribute name, not a se
 OWNER: Final = "owner"
 OWNER_INDEX: Final = "OwnerIndex"
 
-# --- Caller items (partition ``CALLER#<owner>``): per-caller quotas ---------------------------------
-# sk = ACTIVE: a string set of the caller's unfinished jobs, one "<expires_at> <job_id>" entry each.
-# A create adds its entry in the transaction that puts the job item, on condition that the set has
-# room; the append that ends the job deletes it in the same transaction. The expiry in the entry lets
-# a job that expired unfinished (so never ended) be pruned without reading its item.
+# --- Caller items (partition ``CALLER#<owner>``): per-caller quotas ----------------------------
+# sk = ACTIVE: a string set of the caller's unfinished jobs, one "<expires_at> <job_id>" entry
+# each. A create adds its entry in the transaction that puts the job item, on condition that the set
+# has room; the append that ends the job deletes it in the same transaction. The expiry in the entry
+# lets a job that expired unfinished (so never ended) be pruned without reading its item.
 # sk = RATE#<window start>: the number of jobs the caller created in that window (CREATES).
 CALLER_PK_PREFIX: Final = "CALLER#"
 ACTIVE_SK: Final = "ACTIVE"
