@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from jobstream.api.body_limit import BodySizeLimitMiddleware
+from jobstream.api.callers import CallerAuth
 from jobstream.api.dependencies import ApiResources, JobsService
 from jobstream.api.errors import UnhandledErrorMiddleware, install_error_handlers
 from jobstream.api.idempotency import IdempotentCreate
@@ -38,11 +39,13 @@ def create_app(
     first request from ``settings``. ``dynamodb``: the client for the idempotency records (and the
     default service's store); by default created on first use from ``settings``. Nothing here
     touches AWS. Raises SigningKeyNotConfigured if ``settings`` names no token key at all, and
-    WorkerFunctionNotConfigured if the default service would have no worker function to start.
+    WorkerFunctionNotConfigured if the default service would have no worker function to start,
+    and JwtSettingsMissing if Settings.api_auth is "jwt" without the issuer and audience.
     """
     settings = settings or Settings()
     if not signing_key_configured(settings):
         raise SigningKeyNotConfigured()
+    callers = CallerAuth(settings)
     if service is None and not settings.worker_function:
         raise WorkerFunctionNotConfigured()
 
@@ -72,6 +75,7 @@ def create_app(
         settings=settings,
         service_factory=service_factory,
         idempotency=IdempotentCreate(settings=settings, client_factory=get_client),
+        callers=callers,
     )
     install_error_handlers(app)
     app.include_router(router)

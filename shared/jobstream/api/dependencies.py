@@ -11,26 +11,30 @@ from collections.abc import Callable
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
+from jobstream.api.callers import CallerAuth, JobAccess
 from jobstream.api.errors import ApiError
 from jobstream.api.idempotency import IdempotentCreate
 from jobstream.api.log import log_job_id
 from jobstream.api.schemas import JOB_ID_PATTERN
+from jobstream.auth.callers import CallerRefused
 from jobstream.auth.keys import load_signing_key
-from jobstream.auth.tokens import TokenSigner
+from jobstream.auth.tokens import TokenError, TokenSigner, is_job_token
 from jobstream.jobs.registry import JobRegistry
 from jobstream.settings import Settings
-from jobstream.store.models import Job, JSONObject
+from jobstream.store.models import Job, JobPage, JSONObject
 
 
 class JobsService(Protocol):
     """The part of jobstream.jobs.JobService the API calls (a test or the local stack may pass
     anything of this shape)."""
 
-    def create(self, type: str, params: JSONObject, /) -> Job: ...
-    def status(self, job_id: str, /) -> Job: ...
-    def cancel(self, job_id: str, /) -> Job: ...
+    def create(self, type: str, params: JSONObject, /, *, owner: str | None = None) -> Job: ...
+    def status(self, job_id: str, /, *, owner: str | None = None) -> Job: ...
+    def cancel(self, job_id: str, /, *, owner: str | None = None) -> Job: ...
+    def list_jobs(self, owner: str, /, *, limit: int, cursor: str | None = None) -> JobPage: ...
     @property
     def registry(self) -> JobRegistry: ...
 
@@ -44,9 +48,11 @@ class ApiResources:
         settings: Settings,
         service_factory: Callable[[], JobsService],
         idempotency: IdempotentCreate,
+        callers: CallerAuth,
     ) -> None:
         self.settings = settings
         self.idempotency = idempotency
+        self.callers = callers
         self._service_factory = service_factory
         self._service: JobsService | None = None
         self._lock = threading.Lock()
@@ -90,32 +96,128 @@ Service = Annotated[JobsService, Depends(_service)]
 Signer = Annotated[TokenSigner, Depends(_signer)]
 
 # auto_error=False: a missing token is ours to report (401 in the API's error format); these two
-# also document both ways of sending the token in the OpenAPI schema.
-_bearer = HTTPBearer(auto_error=False, description="The job's token: 'Authorization: Bearer <t>'.")
+# also document both ways of sending a credential in the OpenAPI schema.
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="JOBSTREAM_API_AUTH=jwt: a JWT from the deployment's identity provider, on every "
+    "request. On GET /jobs/{job_id} (and, under 'none', its cancel) a job's own token works too.",
+)
 _query_token = APIKeyQuery(
     name="token", auto_error=False, description="The job's token as a query parameter."
 )
 _JOB_ID = re.compile(JOB_ID_PATTERN)
 
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+QueryToken = Annotated[str | None, Depends(_query_token)]
 
-async def _authorized_job_id(
-    job_id: Annotated[str, Path(description="The job's id, as returned by POST /jobs.")],
-    signer: Signer,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    query_token: Annotated[str | None, Depends(_query_token)],
-) -> str:
-    """The path's job id once the request's token opens it (401 without one, 403 if refused).
 
-    Async on purpose: the log key is set in the request's own context, so it is on every later
-    line of the request, including those logged from the thread pool.
-    """
+def _lambda_event(request: Request) -> dict[str, object] | None:
+    event = request.scope.get("aws.event")
+    return event if isinstance(event, dict) else None
+
+
+async def _caller(request: Request, resources: Resources, credentials: Bearer) -> str | None:
+    """The caller (401 without a valid credential), or None when the API has no caller
+    authentication (Settings.api_auth "none")."""
+    auth = resources.callers
+    if not auth.enabled:
+        return None
+    bearer = credentials.credentials if credentials is not None else None
+    # In the thread pool: the first token (or one naming a new key) fetches the issuer's keys.
+    return await run_in_threadpool(auth.caller, bearer=bearer, event=_lambda_event(request))
+
+
+Caller = Annotated[str | None, Depends(_caller)]
+
+
+def _checked_job_id(job_id: str) -> str:
     if _JOB_ID.fullmatch(job_id) is None:
         # Cannot name a job; same answer as the stream function gives.
         raise ApiError(404, "job_not_found", "no job has this id")
     log_job_id(job_id)
-    token = credentials.credentials if credentials is not None else query_token
-    signer.verify(token, job_id)
     return job_id
 
 
-AuthorizedJobId = Annotated[str, Depends(_authorized_job_id)]
+async def _job_access(
+    request: Request,
+    job_id: str,
+    *,
+    resources: ApiResources,
+    signer: TokenSigner,
+    credentials: HTTPAuthorizationCredentials | None,
+    query_token: str | None,
+    job_token_opens: bool,
+) -> JobAccess:
+    """Who may act on the path's job. Under "none": whoever holds its token (401 without one, 403
+    if refused). Under jwt/iam: its token opens it where ``job_token_opens`` (reading: a shared
+    view, native EventSource), else the caller's own credential, for the caller's own jobs only
+    (the service answers 404 for anyone else's).
+
+    Async on purpose: the log key is set in the request's own context, so it is on every later
+    line of the request, including those logged from the thread pool.
+    """
+    _checked_job_id(job_id)
+    bearer = credentials.credentials if credentials is not None else None
+    auth = resources.callers
+    if not auth.enabled:
+        signer.verify(bearer or query_token, job_id)
+        return JobAccess(job_id=job_id, owner=None)
+    bearer_is_job_token = bearer is not None and is_job_token(bearer)
+    job_token = query_token or (bearer if bearer_is_job_token else None)
+    caller_bearer = None if bearer_is_job_token else bearer
+    if job_token is not None and job_token_opens:
+        try:
+            signer.verify(job_token, job_id)
+            return JobAccess(job_id=job_id, owner=None)
+        except TokenError:
+            # With a caller credential as well, the caller's own jobs still open; without one the
+            # refusal is a 401, like any other request without a valid credential.
+            if caller_bearer is None and auth.mode == "jwt":
+                raise CallerRefused("the job's token is not valid for this job") from None
+    caller = await run_in_threadpool(
+        auth.caller, bearer=caller_bearer, event=_lambda_event(request)
+    )
+    return JobAccess(job_id=job_id, owner=caller)
+
+
+async def _read_access(
+    request: Request,
+    job_id: Annotated[str, Path(description="The job's id, as returned by POST /jobs.")],
+    resources: Resources,
+    signer: Signer,
+    credentials: Bearer,
+    query_token: QueryToken,
+) -> JobAccess:
+    return await _job_access(
+        request,
+        job_id,
+        resources=resources,
+        signer=signer,
+        credentials=credentials,
+        query_token=query_token,
+        job_token_opens=True,
+    )
+
+
+async def _owner_access(
+    request: Request,
+    job_id: Annotated[str, Path(description="The job's id, as returned by POST /jobs.")],
+    resources: Resources,
+    signer: Signer,
+    credentials: Bearer,
+    query_token: QueryToken,
+) -> JobAccess:
+    # Under "none" there is no owner: the job's token is all there is, as before.
+    return await _job_access(
+        request,
+        job_id,
+        resources=resources,
+        signer=signer,
+        credentials=credentials,
+        query_token=query_token,
+        job_token_opens=not resources.callers.enabled,
+    )
+
+
+ReadAccess = Annotated[JobAccess, Depends(_read_access)]
+OwnerAccess = Annotated[JobAccess, Depends(_owner_access)]

@@ -22,9 +22,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobstream.api.log import logger
+from jobstream.auth.callers import (
+    CallerError,
+    CallerMissing,
+    IdentityProviderUnavailable,
+)
 from jobstream.auth.tokens import TokenError, TokenMissing
 from jobstream.jobs.errors import InvalidParams, UnknownJobType
-from jobstream.store.errors import JobFinished, JobNotFound, PayloadTooLarge, StoreRequestFailed
+from jobstream.store.errors import (
+    InvalidCursor,
+    JobFinished,
+    JobNotFound,
+    PayloadTooLarge,
+    QuotaExceeded,
+    StoreRequestFailed,
+)
 
 INTERNAL_ERROR_MESSAGE = "an internal error occurred; it has been logged"
 
@@ -204,6 +216,43 @@ async def _idempotency_in_progress(_: Request, __: Exception) -> JSONResponse:
     )
 
 
+async def _caller_refused(_: Request, exc: Exception) -> JSONResponse:
+    # RFC 6750: a request without credentials gets the bare challenge, a bad one "invalid_token".
+    challenge = "Bearer" if isinstance(exc, CallerMissing) else 'Bearer error="invalid_token"'
+    return error_response(
+        status_code=401,
+        code="unauthenticated",
+        message=str(exc),
+        headers={"WWW-Authenticate": challenge},
+    )
+
+
+async def _identity_provider_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    logger.error("the identity provider's key set could not be fetched")
+    return error_response(
+        status_code=503, code="unavailable", message=str(exc), headers={"Retry-After": "5"}
+    )
+
+
+async def _quota_exceeded(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, QuotaExceeded)
+    return error_response(
+        status_code=429,
+        code="quota_exceeded",
+        message=str(exc),
+        details={
+            "limit": exc.limit,
+            "maximum": exc.maximum,
+            "retry_after_seconds": exc.retry_after,
+        },
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+async def _invalid_cursor(_: Request, exc: Exception) -> JSONResponse:
+    return error_response(status_code=400, code="invalid_cursor", message=str(exc))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every expected exception to its status and code; unexpected ones are left to
     UnhandledErrorMiddleware."""
@@ -214,6 +263,11 @@ def install_error_handlers(app: FastAPI) -> None:
     # (a TokenError) gets 401 and every other TokenError (invalid, expired, other job's) 403.
     app.add_exception_handler(TokenMissing, _token_missing)
     app.add_exception_handler(TokenError, _token_refused)
+    # IdentityProviderUnavailable is a CallerError too: the nearest class wins, as above.
+    app.add_exception_handler(CallerError, _caller_refused)
+    app.add_exception_handler(IdentityProviderUnavailable, _identity_provider_unavailable)
+    app.add_exception_handler(QuotaExceeded, _quota_exceeded)
+    app.add_exception_handler(InvalidCursor, _invalid_cursor)
     app.add_exception_handler(JobNotFound, _job_not_found)
     app.add_exception_handler(JobFinished, _job_finished)
     app.add_exception_handler(PayloadTooLarge, _payload_too_large)

@@ -6,13 +6,15 @@ the request's log keys (set here, in the request's task) reach every line, where
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from jobstream.api.dependencies import AuthorizedJobId, Resources, Service, Signer
+from jobstream.api.dependencies import Caller, OwnerAccess, ReadAccess, Resources, Service, Signer
+from jobstream.api.errors import ApiError
 from jobstream.api.idempotency import MAX_KEY_CHARS
 from jobstream.api.invocation import request_remaining_time
 from jobstream.api.log import log_job_id, logger
@@ -20,20 +22,25 @@ from jobstream.api.schemas import (
     CreateJobRequest,
     CreateJobResponse,
     ErrorResponse,
+    JobListItem,
+    JobListResponse,
     JobStatusResponse,
     JobTypesResponse,
     job_status,
     job_types,
 )
 from jobstream.settings import Settings
+from jobstream.store.list_cursor import MAX_CURSOR_CHARS
 from jobstream.store.models import JobStatus, JSONObject
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    # 500 (unexpected, logged) and 503 (the table is unavailable: retry) can answer any route.
-    return {status: {"model": ErrorResponse} for status in (*statuses, 500, 503)}
+    # 401: under caller authentication (jwt, iam) any route refuses a request without a valid
+    # credential. 500 (unexpected, logged) and 503 (the table or the identity provider is
+    # unavailable: retry) can answer any route.
+    return {status: {"model": ErrorResponse} for status in (*statuses, 401, 500, 503)}
 
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -44,13 +51,15 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
     name="create_job",
     status_code=201,
     response_model=CreateJobResponse,
-    responses=_errors(400, 409, 413, 422),
+    responses=_errors(400, 409, 413, 422, 429),
     summary="Create a job and get its token and stream URL",
     description=(
         "With an Idempotency-Key, a retry with the same key and body gets the first answer again "
         "(same job_id and token, the status as it was then) with 'Idempotent-Replayed: true'; "
         "the same key with another body is a 422, and a retry while the first request is still "
-        "running a 409."
+        "running a 409. Keys are per caller. Under caller authentication the job belongs to the "
+        "caller, and a caller at its limit of unfinished jobs or of creates per window gets a "
+        "429 with Retry-After and details.limit saying which."
     ),
 )
 async def create_job(
@@ -60,6 +69,7 @@ async def create_job(
     resources: Resources,
     service: Service,
     signer: Signer,
+    caller: Caller,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -72,7 +82,7 @@ async def create_job(
     settings = resources.settings
 
     def create() -> JSONObject:
-        job = service.create(body.type, body.params)
+        job = service.create(body.type, body.params, owner=caller)
         token = signer.issue(job.job_id, ttl_seconds=settings.token_ttl_seconds)
         return {"job_id": job.job_id, "status": job.status.value, "token": token}
 
@@ -87,7 +97,8 @@ async def create_job(
 
         created = await run_in_threadpool(
             resources.idempotency.run,
-            key=idempotency_key,
+            # Per caller: another caller's request with the same key is another request.
+            key=idempotency_key if caller is None else json.dumps([caller, idempotency_key]),
             body=body.model_dump(mode="json"),
             remaining_time=request_remaining_time(
                 scope=request.scope, timeout_seconds=settings.api_timeout_seconds
@@ -109,6 +120,59 @@ async def create_job(
     )
 
 
+@router.get(
+    "",
+    name="list_jobs",
+    response_model=JobListResponse,
+    responses=_errors(400, 404),
+    summary="The caller's jobs, newest first, a page at a time",
+    description=(
+        "Needs caller authentication (JOBSTREAM_API_AUTH jwt or iam): under 'none' jobs have no "
+        "owner and this answers 404. Each job comes with a fresh token for its stream."
+    ),
+)
+async def list_jobs(
+    request: Request,
+    resources: Resources,
+    service: Service,
+    signer: Signer,
+    caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=100, description="Jobs per page.")] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_CURSOR_CHARS,
+            description="next_cursor of the previous page.",
+        ),
+    ] = None,
+) -> JobListResponse:
+    if caller is None:
+        raise ApiError(
+            404,
+            "listing_unavailable",
+            "listing jobs needs caller authentication (JOBSTREAM_API_AUTH=jwt or iam); without "
+            "it jobs have no owner",
+        )
+    page = await run_in_threadpool(service.list_jobs, caller, limit=limit, cursor=cursor)
+    settings = resources.settings
+    return JobListResponse(
+        jobs=[
+            JobListItem(
+                job_id=job.job_id,
+                type=job.type,
+                status=job.status,
+                created_at=job.created_at,
+                status_url=str(request.url_for("get_job", job_id=job.job_id)),
+                events_url=events_url(settings=settings, request=request, job_id=job.job_id),
+                token=signer.issue(job.job_id, ttl_seconds=settings.token_ttl_seconds),
+            )
+            for job in page.jobs
+        ],
+        next_cursor=page.cursor,
+    )
+
+
 # Declared before GET /{job_id}, which would otherwise take "types" for a job id.
 @router.get(
     "/types",
@@ -116,9 +180,11 @@ async def create_job(
     response_model=JobTypesResponse,
     responses=_errors(),
     summary="The job types this deployment runs, with the JSON Schema of their params",
-    description="No token needed: it describes the deployment, not any job.",
+    description="No job token needed: it describes the deployment, not any job (under caller "
+    "authentication the caller's credential is, as on every route).",
 )
-async def list_job_types(service: Service) -> JobTypesResponse:
+async def list_job_types(service: Service, caller: Caller) -> JobTypesResponse:
+    del caller  # authenticated, not used
     return job_types(service.registry)
 
 
@@ -126,13 +192,16 @@ async def list_job_types(service: Service) -> JobTypesResponse:
     "/{job_id}",
     name="get_job",
     response_model=JobStatusResponse,
-    responses=_errors(401, 403, 404),
+    responses=_errors(403, 404),
     summary="A job's status, latest progress, last event id and result or error",
+    description="Opens with the job's token, or (under caller authentication) with its owner's "
+    "credential; another caller's job is a 404.",
 )
 async def get_job(
-    job_id: AuthorizedJobId, service: Service, resources: Resources, request: Request
+    access: ReadAccess, service: Service, resources: Resources, request: Request
 ) -> JobStatusResponse:
-    job = await run_in_threadpool(service.status, job_id)
+    job_id = access.job_id
+    job = await run_in_threadpool(service.status, job_id, owner=access.owner)
     return job_status(
         job=job,
         events_url=events_url(settings=resources.settings, request=request, job_id=job_id),
@@ -144,14 +213,17 @@ async def get_job(
     name="cancel_job",
     status_code=202,
     response_model=JobStatusResponse,
-    responses=_errors(401, 403, 404),
+    responses=_errors(403, 404),
     summary="Ask a job to stop (idempotent); it ends with a 'cancelled' event",
-    description="A job that already finished is returned as it is.",
+    description="A job that already finished is returned as it is. Under caller authentication "
+    "only the job's owner may cancel it (another caller's job is a 404); under 'none', whoever "
+    "holds its token.",
 )
 async def cancel_job(
-    job_id: AuthorizedJobId, service: Service, resources: Resources, request: Request
+    access: OwnerAccess, service: Service, resources: Resources, request: Request
 ) -> JobStatusResponse:
-    job = await run_in_threadpool(service.cancel, job_id)
+    job_id = access.job_id
+    job = await run_in_threadpool(service.cancel, job_id, owner=access.owner)
     logger.info("cancellation requested", extra={"status": job.status.value})
     return job_status(
         job=job,

@@ -57,6 +57,29 @@ class JobStatusResponse(BaseModel):
     updated_at: float = Field(description="Epoch seconds.")
 
 
+class JobListItem(BaseModel):
+    job_id: str
+    type: str
+    status: JobStatus = Field(
+        description="As of the listing index, which may lag the job by a moment: read status_url "
+        "for the job's exact state."
+    )
+    created_at: float = Field(description="Epoch seconds.")
+    status_url: str = Field(description="Absolute URL of GET /jobs/{job_id}.")
+    events_url: str = Field(description="Absolute URL of the job's Server-Sent Events stream.")
+    token: str = Field(
+        description="A fresh token for this job, as POST /jobs returns: a page that lost its "
+        "state resumes the job's stream with it."
+    )
+
+
+class JobListResponse(BaseModel):
+    jobs: list[JobListItem] = Field(description="The caller's jobs, newest first.")
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null when there is none. Opaque."
+    )
+
+
 class JobTypeInfo(BaseModel):
     type: str = Field(description="The name to send as 'type' in POST /jobs.")
     mode: JobMode = Field(

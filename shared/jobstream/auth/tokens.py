@@ -81,6 +81,13 @@ class TokenSigner:
             raise TokenExpired()
 
 
+def is_job_token(token: str) -> bool:
+    """True if ``token`` has the shape of a per-job token (never of a JWT, whose first part is
+    base64url JSON): tells the two apart when both may arrive as 'Authorization: Bearer'."""
+    parts = token.split(".")
+    return len(parts) == 3 and parts[0] == _VERSION and parts[1].isascii() and parts[1].isdigit()
+
+
 def bearer_token(authorization: str | None, query_token: str | None) -> str | None:
     """The token from ``Authorization: Bearer``, else from the ``token`` query parameter."""
     if authorization:

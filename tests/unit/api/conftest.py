@@ -16,7 +16,7 @@ from jobstream.examples.demo import registry
 from jobstream.jobs import JobService, RecordingInvoker
 from jobstream.settings import Settings
 from jobstream.store import JobStore
-from jobstream.store.models import Job, JSONObject
+from jobstream.store.models import Job, JobPage, JSONObject
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,14 +32,17 @@ class BrokenStatus:
         self._service = service
         self._error = error
 
-    def create(self, type: str, params: JSONObject, /) -> Job:
-        return self._service.create(type, params)
+    def create(self, type: str, params: JSONObject, /, *, owner: str | None = None) -> Job:
+        return self._service.create(type, params, owner=owner)
 
-    def status(self, job_id: str, /) -> Job:
+    def status(self, job_id: str, /, *, owner: str | None = None) -> Job:
         raise self._error
 
-    def cancel(self, job_id: str, /) -> Job:
-        return self._service.cancel(job_id)
+    def cancel(self, job_id: str, /, *, owner: str | None = None) -> Job:
+        return self._service.cancel(job_id, owner=owner)
+
+    def list_jobs(self, owner: str, /, *, limit: int, cursor: str | None = None) -> JobPage:
+        return self._service.list_jobs(owner, limit=limit, cursor=cursor)
 
 
 @pytest.fixture

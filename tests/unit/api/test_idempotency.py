@@ -24,7 +24,7 @@ from jobstream.api.idempotency import IDEMPOTENCY_PARTITION, KEY_PREFIX, Idempot
 from jobstream.jobs import JobService, RecordingInvoker
 from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
-from jobstream.store.models import Job, JSONObject
+from jobstream.store.models import Job, JobPage, JSONObject
 from tests.unit.api.conftest import BASE_URL
 
 if TYPE_CHECKING:
@@ -169,15 +169,18 @@ async def test_a_retry_while_the_first_runs_is_a_409_over_http(
     class RetryDuringCreate:
         """The real service, but the client retries while the first create is running."""
 
-        def create(self, type: str, params: JSONObject, /) -> Job:
+        def create(self, type: str, params: JSONObject, /, *, owner: str | None = None) -> Job:
             retries.append(anyio.from_thread.run(post))
-            return service.create(type, params)
+            return service.create(type, params, owner=owner)
 
-        def status(self, job_id: str, /) -> Job:
-            return service.status(job_id)
+        def status(self, job_id: str, /, *, owner: str | None = None) -> Job:
+            return service.status(job_id, owner=owner)
 
-        def cancel(self, job_id: str, /) -> Job:
-            return service.cancel(job_id)
+        def cancel(self, job_id: str, /, *, owner: str | None = None) -> Job:
+            return service.cancel(job_id, owner=owner)
+
+        def list_jobs(self, owner: str, /, *, limit: int, cursor: str | None = None) -> JobPage:
+            return service.list_jobs(owner, limit=limit, cursor=cursor)
 
     app = create_app(api_settings, service=RetryDuringCreate(), dynamodb=ddb)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL) as client:

@@ -108,4 +108,5 @@ async def test_openapi_documents_the_route(client: httpx.AsyncClient) -> None:
     assert operation["summary"].startswith("The job types")
     assert "200" in operation["responses"]
     assert "JobTypesResponse" in spec["components"]["schemas"]
-    assert "security" not in operation
+    # The caller's credential under caller authentication; never a job's token.
+    assert operation["security"] == [{"HTTPBearer": []}]
