@@ -3,12 +3,10 @@ served on loopback): every way a token can be wrong is a 401 with a JSON body, n
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from jwt import jwks_client
 
 from jobstream.api import create_app
 from jobstream.auth.jwt_verifier import JwtSettingsMissing
@@ -21,11 +19,10 @@ from tests.oidc_issuer import (
     Issuer,
     SigningKey,
     hs256_with_public_key,
-    serve_issuer,
     tampered,
     unsigned_token,
 )
-from tests.unit.api.conftest import BASE_URL
+from tests.unit.api.conftest import BASE_URL, FakeMonotonic
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -33,62 +30,6 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.unit, pytest.mark.anyio]
 
 CREATE = {"type": "demo.count", "params": {"n": 2}}
-
-
-@pytest.fixture(scope="module")
-def rsa_key() -> SigningKey:
-    return SigningKey.rsa("rsa-1")
-
-
-@pytest.fixture(scope="module")
-def ec_key() -> SigningKey:
-    return SigningKey.ec("ec-1")
-
-
-@pytest.fixture
-def issuer(rsa_key: SigningKey, ec_key: SigningKey) -> Iterator[Issuer]:
-    with serve_issuer(rsa_key, ec_key) as served:
-        yield served
-
-
-class FakeMonotonic:
-    """PyJWKClient's refresh cooldown reads time.monotonic(); this one moves when told to."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def monotonic(monkeypatch: pytest.MonkeyPatch) -> FakeMonotonic:
-    fake = FakeMonotonic()
-    monkeypatch.setattr(jwks_client, "time", fake)
-    return fake
-
-
-@pytest.fixture
-def jwt_settings(api_settings: Settings, issuer: Issuer) -> Settings:
-    # JOBSTREAM_JWT_JWKS_URL left unset: the issuer's /.well-known/jwks.json is the default.
-    return api_settings.model_copy(
-        update={"api_auth": "jwt", "jwt_issuer": issuer.url, "jwt_audience": AUDIENCE}
-    )
-
-
-@pytest.fixture
-async def client(
-    jwt_settings: Settings, ddb: DynamoDBClient, monotonic: FakeMonotonic
-) -> AsyncIterator[httpx.AsyncClient]:
-    service = JobService(
-        store=JobStore(jwt_settings, client=ddb),
-        registry=registry(),
-        invoker=RecordingInvoker(),
-        settings=jwt_settings,
-    )
-    app = create_app(jwt_settings, service=service, dynamodb=ddb)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL) as c:
-        yield c
 
 
 def assert_refused(response: httpx.Response, words: str) -> None:
@@ -106,23 +47,25 @@ def bearer(token: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("key_name", ["rsa_key", "ec_key"])
 async def test_a_valid_token_creates_a_job_owned_by_its_sub(
-    client: httpx.AsyncClient, issuer: Issuer, key_name: str, request: pytest.FixtureRequest
+    jwt_client: httpx.AsyncClient, issuer: Issuer, key_name: str, request: pytest.FixtureRequest
 ) -> None:
     key: SigningKey = request.getfixturevalue(key_name)
-    created = await client.post("/jobs", json=CREATE, headers=bearer(issuer.token("u1", key=key)))
+    created = await jwt_client.post(
+        "/jobs", json=CREATE, headers=bearer(issuer.token("u1", key=key))
+    )
     assert created.status_code == 201, created.text
-    listed = await client.get("/jobs", headers=bearer(issuer.token("u1", key=key)))
+    listed = await jwt_client.get("/jobs", headers=bearer(issuer.token("u1", key=key)))
     assert [j["job_id"] for j in listed.json()["jobs"]] == [created.json()["job_id"]]
 
 
 async def test_a_cognito_access_token_is_accepted_by_its_client_id(
-    client: httpx.AsyncClient, issuer: Issuer
+    jwt_client: httpx.AsyncClient, issuer: Issuer
 ) -> None:
     """Cognito access tokens carry no aud, only client_id: the API Gateway JWT authorizer rule."""
     token = issuer.token("u1", aud=None, client_id=AUDIENCE, token_use="access")
-    assert (await client.post("/jobs", json=CREATE, headers=bearer(token))).status_code == 201
+    assert (await jwt_client.post("/jobs", json=CREATE, headers=bearer(token))).status_code == 201
     other = issuer.token("u1", aud=None, client_id="another-client")
-    assert_refused(await client.post("/jobs", json=CREATE, headers=bearer(other)), "audience")
+    assert_refused(await jwt_client.post("/jobs", json=CREATE, headers=bearer(other)), "audience")
 
 
 @pytest.mark.parametrize(
@@ -149,53 +92,59 @@ async def test_a_cognito_access_token_is_accepted_by_its_client_id(
     ],
 )
 async def test_a_token_with_wrong_claims_is_refused(
-    client: httpx.AsyncClient, issuer: Issuer, overrides: dict[str, Any], words: str
+    jwt_client: httpx.AsyncClient, issuer: Issuer, overrides: dict[str, Any], words: str
 ) -> None:
     relative = {k: v for k, v in overrides.items() if k in ("exp", "nbf") and v is not None}
     claims = {**overrides, **{k: issuer.claims("u1")["iat"] + v for k, v in relative.items()}}
-    response = await client.post("/jobs", json=CREATE, headers=bearer(issuer.token("u1", **claims)))
+    response = await jwt_client.post(
+        "/jobs", json=CREATE, headers=bearer(issuer.token("u1", **claims))
+    )
     assert_refused(response, words)
 
 
 async def test_the_leeway_forgives_a_little_clock_skew(
-    client: httpx.AsyncClient, issuer: Issuer
+    jwt_client: httpx.AsyncClient, issuer: Issuer
 ) -> None:
     now = issuer.claims("u1")["iat"]
     token = issuer.token("u1", exp=now - 5, nbf=now + 5)  # inside the 30 s leeway
-    assert (await client.post("/jobs", json=CREATE, headers=bearer(token))).status_code == 201
+    assert (await jwt_client.post("/jobs", json=CREATE, headers=bearer(token))).status_code == 201
 
 
-async def test_alg_none_is_refused(client: httpx.AsyncClient, issuer: Issuer) -> None:
+async def test_alg_none_is_refused(jwt_client: httpx.AsyncClient, issuer: Issuer) -> None:
     token = unsigned_token(issuer.claims("u1"), kid="rsa-1")
-    assert_refused(await client.post("/jobs", json=CREATE, headers=bearer(token)), "signed with")
+    assert_refused(
+        await jwt_client.post("/jobs", json=CREATE, headers=bearer(token)), "signed with"
+    )
 
 
 @pytest.mark.parametrize("key_name", ["rsa_key", "ec_key"])
 async def test_hs256_signed_with_the_public_key_is_refused(
-    client: httpx.AsyncClient, issuer: Issuer, key_name: str, request: pytest.FixtureRequest
+    jwt_client: httpx.AsyncClient, issuer: Issuer, key_name: str, request: pytest.FixtureRequest
 ) -> None:
     token = hs256_with_public_key(issuer.claims("u1"), request.getfixturevalue(key_name))
-    assert_refused(await client.post("/jobs", json=CREATE, headers=bearer(token)), "signed with")
+    assert_refused(
+        await jwt_client.post("/jobs", json=CREATE, headers=bearer(token)), "signed with"
+    )
 
 
 async def test_an_algorithm_that_does_not_match_the_key_is_refused(
-    client: httpx.AsyncClient, issuer: Issuer, ec_key: SigningKey
+    jwt_client: httpx.AsyncClient, issuer: Issuer, ec_key: SigningKey
 ) -> None:
     """Signed by the EC key but naming the RSA key's kid."""
     forged = SigningKey(kid="rsa-1", algorithm="ES256", private=ec_key.private)
     token = issuer.token("u1", key=forged)
-    assert_refused(await client.post("/jobs", json=CREATE, headers=bearer(token)), "algorithm")
+    assert_refused(await jwt_client.post("/jobs", json=CREATE, headers=bearer(token)), "algorithm")
 
 
-async def test_a_tampered_payload_is_refused(client: httpx.AsyncClient, issuer: Issuer) -> None:
+async def test_a_tampered_payload_is_refused(jwt_client: httpx.AsyncClient, issuer: Issuer) -> None:
     token = tampered(issuer.token("u1"), sub="admin")
-    response = await client.post("/jobs", json=CREATE, headers=bearer(token))
+    response = await jwt_client.post("/jobs", json=CREATE, headers=bearer(token))
     assert_refused(response, "signature")
     assert token not in response.text
     assert token.split(".")[1] not in response.text
 
 
-async def test_a_missing_header_is_refused_on_every_route(client: httpx.AsyncClient) -> None:
+async def test_a_missing_header_is_refused_on_every_route(jwt_client: httpx.AsyncClient) -> None:
     for method, path in [
         ("POST", "/jobs"),
         ("GET", "/jobs"),
@@ -203,7 +152,7 @@ async def test_a_missing_header_is_refused_on_every_route(client: httpx.AsyncCli
         ("GET", "/jobs/abc"),
         ("POST", "/jobs/abc/cancel"),
     ]:
-        response = await client.request(method, path, json=CREATE if method == "POST" else None)
+        response = await jwt_client.request(method, path, json=CREATE if method == "POST" else None)
         assert_refused(response, "Authorization: Bearer")
         assert response.headers["www-authenticate"] == "Bearer"
 
@@ -221,17 +170,21 @@ async def test_a_missing_header_is_refused_on_every_route(client: httpx.AsyncCli
     ],
     ids=["word", "dots", "huge", "no-kid", "basic", "empty", "non-ascii"],
 )
-async def test_garbage_is_refused(client: httpx.AsyncClient, header: str, issuer: Issuer) -> None:
-    response = await client.post("/jobs", json=CREATE, headers={"Authorization": header.encode()})
+async def test_garbage_is_refused(
+    jwt_client: httpx.AsyncClient, header: str, issuer: Issuer
+) -> None:
+    response = await jwt_client.post(
+        "/jobs", json=CREATE, headers={"Authorization": header.encode()}
+    )
     assert response.status_code == 401, response.text
     assert response.json()["error"]["code"] == "unauthenticated"
     assert issuer.fetches == 0  # nothing malformed reaches the issuer
 
 
 async def test_an_unknown_kid_refetches_once_per_interval_and_finds_a_rotated_key(
-    client: httpx.AsyncClient, issuer: Issuer, monotonic: FakeMonotonic
+    jwt_client: httpx.AsyncClient, issuer: Issuer, monotonic: FakeMonotonic
 ) -> None:
-    ok = await client.post("/jobs", json=CREATE, headers=bearer(issuer.token("u1")))
+    ok = await jwt_client.post("/jobs", json=CREATE, headers=bearer(issuer.token("u1")))
     assert ok.status_code == 201
     assert issuer.fetches == 1
 
@@ -245,7 +198,7 @@ async def test_an_unknown_kid_refetches_once_per_interval_and_finds_a_rotated_ke
     monotonic.now += 10
     for kid in ("rsa-2", "made-up-1", "made-up-2", "made-up-3"):
         forged = SigningKey(kid=kid, algorithm="RS256", private=rotated.private)
-        refused = await client.post(
+        refused = await jwt_client.post(
             "/jobs", json=CREATE, headers=bearer(issuer.token("u1", key=forged))
         )
         assert_refused(refused, "key the issuer does not publish")
@@ -253,16 +206,18 @@ async def test_an_unknown_kid_refetches_once_per_interval_and_finds_a_rotated_ke
 
     # After the cooldown the unknown kid refetches, once, and the rotated key is found.
     monotonic.now += 25
-    assert (await client.post("/jobs", json=CREATE, headers=bearer(token))).status_code == 201
+    assert (await jwt_client.post("/jobs", json=CREATE, headers=bearer(token))).status_code == 201
     assert issuer.fetches == 2
     made_up = SigningKey(kid="made-up-4", algorithm="RS256", private=rotated.private)
     assert_refused(
-        await client.post("/jobs", json=CREATE, headers=bearer(issuer.token("u1", key=made_up))),
+        await jwt_client.post(
+            "/jobs", json=CREATE, headers=bearer(issuer.token("u1", key=made_up))
+        ),
         "does not publish",
     )
     assert issuer.fetches == 2
     # Known keys are served from the cached set.
-    assert (await client.post("/jobs", json=CREATE, headers=bearer(token))).status_code == 201
+    assert (await jwt_client.post("/jobs", json=CREATE, headers=bearer(token))).status_code == 201
     assert issuer.fetches == 2
 
 
