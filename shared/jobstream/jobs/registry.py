@@ -130,6 +130,12 @@ class JobRegistry:
         return len(self._types)
 
 
+def no_job_types() -> JobRegistry:
+    """The registry of a deployment that serves no job types (template.yaml: neither DemoJobs nor
+    JobRegistry set): every create is refused with unknown_job_type, and nothing runs."""
+    return JobRegistry()
+
+
 def load_registry(spec: str) -> JobRegistry:
     """Resolve ``"package.module:attribute"`` to a registry (or a function returning one).
 

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from jobstream.api import create_app
+from jobstream.jobs.registry import load_registry
 from jobstream.settings import Settings
+from jobstream.store import schema
 from jobstream.streams import cors as stream_cors
 from jobstream_local.template_table import load_template
 from tests.conftest import REPO_ROOT, TEMPLATE
@@ -67,7 +69,14 @@ def test_every_public_function_url_has_both_public_permissions() -> None:
         if auth == "AWS_IAM":
             continue
         mine = [p for p in permissions if _refers_to(p["Properties"]["FunctionName"], function)]
-        if auth != "NONE":  # a parameter: the permissions must exist exactly when it is NONE
+        if isinstance(auth, dict) and "Fn::If" in auth:
+            # AWS_IAM under a condition, else NONE: the permissions exist exactly when it is false.
+            condition, when_true, when_false = auth["Fn::If"]
+            assert (when_true, when_false) == ("AWS_IAM", "NONE"), name
+            negated = {"Fn::Not": [{"Condition": condition}]}
+            conditions = translated()["Conditions"]
+            mine = [p for p in mine if conditions.get(p.get("Condition", "")) == negated]
+        elif auth != "NONE":  # a parameter: the permissions must exist exactly when it is NONE
             parameter = auth["Ref"]
             mine = [p for p in mine if _condition_is(p.get("Condition"), parameter, "NONE")]
         actions = {
@@ -129,7 +138,13 @@ def _dynamodb_actions(role: dict[str, Any], *, inline: bool) -> set[str]:
         (
             "ApiFunctionRole",
             True,
-            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+            {
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+            },
         ),
         (
             "WorkerFunctionRole",
@@ -140,6 +155,57 @@ def _dynamodb_actions(role: dict[str, Any], *, inline: bool) -> set[str]:
 )
 def test_table_access_is_least_privilege(role: str, inline: bool, expected: set[str]) -> None:
     assert _dynamodb_actions(translated()["Resources"][role], inline=inline) == expected
+
+
+def test_the_api_queries_only_the_owner_index() -> None:
+    role = translated()["Resources"]["ApiFunctionRole"]
+    queries = [
+        statement["Resource"]
+        for policy in role["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "dynamodb:Query"
+        in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    ]
+    assert queries == [{"Fn::Sub": "${JobsTable.Arn}/index/" + schema.OWNER_INDEX}]
+
+
+def test_the_owner_index_is_the_one_the_store_queries() -> None:
+    table = load_template(TEMPLATE)["Resources"]["JobsTable"]["Properties"]
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == schema.OWNER_INDEX
+    assert [k["AttributeName"] for k in index["KeySchema"]] == [schema.OWNER, schema.CREATED_AT]
+    # Only what a listing shows: nothing an event append rewrites besides status.
+    assert set(index["Projection"]["NonKeyAttributes"]) == {
+        schema.JOB_ID,
+        schema.JOB_TYPE,
+        schema.STATUS,
+        schema.EXPIRES_AT,
+    }
+
+
+def test_auth_is_on_by_default_and_jwt_demands_its_issuer() -> None:
+    template = load_template(TEMPLATE)
+    parameters = template["Parameters"]
+    assert parameters["ApiAuth"]["Default"] == "jwt"
+    assert parameters["DemoJobs"]["Default"] == "false"
+    rule = template["Rules"]["JwtNeedsItsIssuer"]
+    assert rule["RuleCondition"] == {"Equals": [{"Ref": "ApiAuth"}, "jwt"]}
+    asserted = [a["Assert"] for a in rule["Assertions"]]
+    assert {"Not": [{"Equals": [{"Ref": "JwtIssuer"}, ""]}]} in asserted
+    assert {"Not": [{"Equals": [{"Ref": "JwtAudience"}, ""]}]} in asserted
+    api = template["Resources"]["ApiFunction"]["Properties"]
+    assert api["Environment"]["Variables"]["JOBSTREAM_API_AUTH"] == {"Ref": "ApiAuth"}
+
+
+def test_every_function_serves_the_registry_the_parameters_choose() -> None:
+    """DemoJobs off and no JobRegistry: no job types at all; each spec named here loads."""
+    variables = load_template(TEMPLATE)["Globals"]["Function"]["Environment"]["Variables"]
+    condition, custom, fallback = variables["JOBSTREAM_JOB_REGISTRY"]["If"]
+    assert (condition, custom) == ("HasJobRegistry", {"Ref": "JobRegistry"})
+    demo_condition, demo, nothing = fallback["If"]
+    assert demo_condition == "DemoJobsOn"
+    assert len(load_registry(demo)) > 0
+    assert len(load_registry(nothing)) == 0
 
 
 def test_the_rest_front_streams_to_the_stream_function() -> None:
