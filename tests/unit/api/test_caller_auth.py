@@ -10,8 +10,8 @@ import pytest
 
 from jobstream.api import create_app
 from jobstream.auth.jwt_verifier import JwtSettingsMissing
+from jobstream.examples.demo import registry
 from jobstream.jobs import JobService, RecordingInvoker
-from jobstream.jobs.demo import registry
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from tests.oidc_issuer import (

@@ -15,8 +15,8 @@ from mangum import Mangum
 from mangum.types import LambdaContext
 
 from jobstream.api import create_app
+from jobstream.examples.demo import registry
 from jobstream.jobs import JobService, RecordingInvoker
-from jobstream.jobs.demo import registry
 from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
 from jobstream.store import JobStore
