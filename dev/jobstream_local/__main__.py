@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TextIO
 
+from jobstream.auth.jwt_verifier import JwtSettingsMissing
 from jobstream.settings import Settings
 from jobstream_local.console_log import use_console_log
 from jobstream_local.database import DatabaseChoice, DatabaseUnavailable
@@ -46,6 +47,14 @@ def main(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         settings = Settings()
+        if settings.api_auth == "iam":
+            # The principal comes from Lambda's check of a SigV4 signature, which nothing here does.
+            return _fail(
+                err,
+                "JOBSTREAM_API_AUTH=iam needs the API's AWS_IAM Function URL on Lambda; locally "
+                "use none (the default) or jwt, with JOBSTREAM_JWT_ISSUER and "
+                "JOBSTREAM_JWT_AUDIENCE",
+            )
         try:
             database = DatabaseChoice(
                 use_aws=options.use_aws,
@@ -66,7 +75,7 @@ def main(
         )
         try:
             stack.start()
-        except (DatabaseUnavailable, OSError) as error:
+        except (DatabaseUnavailable, OSError, JwtSettingsMissing) as error:
             return _fail(err, str(error))
         try:
             _banner(out, stack, options, ready_s=time.monotonic() - started)
@@ -103,9 +112,16 @@ def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: f
             else "chain: a chunk per invocation, then the next (JOBSTREAM_DRIVER=durable: durable)"
         ),
         "",
+        f"  callers     {_callers(stack.settings)}",
+        "",
         "Try it with curl (a job of 60 one-second steps, streamed live):",
         "",
         f"  JOB=$(curl -s -X POST {jobs} -H 'Content-Type: application/json' \\",
+        *(
+            ['        -H "Authorization: Bearer $ACCESS_TOKEN" \\']
+            if stack.settings.api_auth == "jwt"
+            else []
+        ),
         f"        -d {shlex.quote(_EXAMPLE_JOB)})",
         f'  TOKEN=$(echo "$JOB" | {pick} token)',
         f'  EVENTS_URL=$(echo "$JOB" | {pick} events_url)',
@@ -116,6 +132,15 @@ def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: f
     ]
     out.write("\n".join(lines) + "\n")
     out.flush()
+
+
+def _callers(settings: Settings) -> str:
+    if settings.api_auth == "jwt":
+        return (
+            f"JWT from {settings.jwt_issuer} (audience {settings.jwt_audience}) on every API "
+            "request; set ACCESS_TOKEN below"
+        )
+    return "anyone may start jobs (JOBSTREAM_API_AUTH=none); a job opens with its token"
 
 
 def _fail(out: TextIO, message: str) -> int:

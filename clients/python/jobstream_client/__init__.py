@@ -14,9 +14,10 @@ from jobstream_client.errors import (
     ProtocolViolation,
     ServerRejected,
     ServerUnavailable,
+    TooManyRequests,
     Unauthorized,
 )
-from jobstream_client.jobs_api import CreatedJob, JobsAPI
+from jobstream_client.jobs_api import AccessToken, CreatedJob, JobList, JobsAPI, ListedJob
 from jobstream_client.stream import (
     TERMINAL_EVENT_TYPES,
     EventStream,
@@ -27,6 +28,7 @@ from jobstream_client.stream import (
 
 __all__ = [
     "TERMINAL_EVENT_TYPES",
+    "AccessToken",
     "Backoff",
     "BadRequest",
     "ClientError",
@@ -34,13 +36,16 @@ __all__ = [
     "EventStream",
     "Forbidden",
     "GaveUp",
+    "JobList",
     "JobsAPI",
+    "ListedJob",
     "NotFound",
     "ProtocolViolation",
     "RetryNotice",
     "ServerRejected",
     "ServerUnavailable",
     "StreamEnd",
+    "TooManyRequests",
     "Unauthorized",
     "default_timeout",
 ]

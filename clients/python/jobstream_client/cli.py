@@ -134,6 +134,12 @@ def _add_common(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
         help=f"jobs API base URL (default: $JOBSTREAM_API or {DEFAULT_API})",
     )
     parser.add_argument(
+        "--access-token",
+        default=default(os.environ.get("JOBSTREAM_ACCESS_TOKEN")),
+        help="the caller's token (a JWT) for an API with caller authentication "
+        "(default: $JOBSTREAM_ACCESS_TOKEN)",
+    )
+    parser.add_argument(
         "--max-attempts",
         type=int,
         default=default(DEFAULT_MAX_ATTEMPTS),
@@ -169,7 +175,7 @@ def main(
     out = console or Console()
     # One client (one connection pool, one TLS context) for the API calls and the stream.
     client = http_client or httpx.Client()
-    api = JobsAPI(args.api or DEFAULT_API, client=client)
+    api = JobsAPI(args.api or DEFAULT_API, client=client, access_token=args.access_token or None)
     try:
         if args.command == "start":
             target = _start(api, args, params, out)

@@ -105,7 +105,7 @@ class BadRequest(ServerRejected):
 
 
 class Unauthorized(ServerRejected):
-    """401: no token was sent."""
+    """401: no token was sent, or (API with caller authentication) the access token was refused."""
 
 
 class Forbidden(ServerRejected):
@@ -116,12 +116,17 @@ class NotFound(ServerRejected):
     """404: unknown (or expired) job."""
 
 
+class TooManyRequests(ServerRejected):
+    """429: the caller is at one of its quotas (the server's message says which); try later."""
+
+
 _REJECTIONS: dict[int, type[ServerRejected]] = {
     400: BadRequest,
     401: Unauthorized,
     403: Forbidden,
     404: NotFound,
     422: BadRequest,
+    429: TooManyRequests,
 }
 
 

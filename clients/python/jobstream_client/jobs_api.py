@@ -1,14 +1,20 @@
-"""The jobs API's one-shot calls: create a job, read its status, ask it to cancel.
+"""The jobs API's one-shot calls: create a job, read its status, ask it to cancel, list jobs.
 
 These are not retried: ``POST /jobs`` repeated after a lost answer would start a second job unless
 the caller sent an ``Idempotency-Key`` (then the caller may retry; the server answers the same).
+
+A deployment with caller authentication (``JOBSTREAM_API_AUTH=jwt``) needs the caller's access
+token on every call: pass ``access_token``, a string or a function returning a fresh one (it is
+called before each request, so it may refresh an expiring token). A job's own token then travels
+as ``?token=`` where one is given, the access token in the Authorization header.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeAlias
 from urllib.parse import quote
 
 import httpx
@@ -20,7 +26,11 @@ from jobstream_client.errors import (
     rejection,
 )
 
-__all__ = ["CreatedJob", "JobsAPI"]
+__all__ = ["AccessToken", "CreatedJob", "JobList", "JobsAPI", "ListedJob"]
+
+# The caller's credential for an API with caller authentication: the token, or a function that
+# returns a fresh one.
+AccessToken: TypeAlias = str | Callable[[], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +43,47 @@ class CreatedJob:
     token: str = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class ListedJob:
+    job_id: str
+    type: str
+    status: str
+    created_at: float
+    events_url: str
+    status_url: str
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class JobList:
+    """One page of the caller's jobs, newest first; ``next_cursor`` fetches the next (or None)."""
+
+    jobs: list[ListedJob]
+    next_cursor: str | None
+
+
 class JobsAPI:
-    """``base_url`` is the API's origin (plus any stage prefix), e.g. ``http://127.0.0.1:8000``."""
+    """``base_url`` is the API's origin (plus any stage prefix), e.g. ``http://127.0.0.1:8000``.
+    ``access_token``: the caller's token (or a function returning a fresh one) for an API with
+    caller authentication; None for one without."""
 
     def __init__(
-        self, base_url: str, *, client: httpx.Client | None = None, timeout_s: float = 30.0
+        self,
+        base_url: str,
+        *,
+        client: httpx.Client | None = None,
+        timeout_s: float = 30.0,
+        access_token: AccessToken | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._client = client
         self._owns_client = client is None
         self._timeout = httpx.Timeout(timeout_s)
+        self._access_token = access_token
+
+    def _access(self) -> str | None:
+        token = self._access_token
+        return token() if callable(token) else token
 
     def job_url(self, job_id: str, suffix: str = "") -> str:
         return f"{self.base_url}/jobs/{quote(job_id, safe='')}{suffix}"
@@ -54,10 +95,12 @@ class JobsAPI:
         *,
         idempotency_key: str | None = None,
     ) -> CreatedJob:
+        access = self._access()
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        headers.update(_bearer(access))
         url = f"{self.base_url}/jobs"
         payload = self._call(
-            "POST", url, json={"type": type, "params": params}, headers=headers, secrets=()
+            "POST", url, json={"type": type, "params": params}, headers=headers, secrets=(access,)
         )
         try:
             return CreatedJob(
@@ -73,11 +116,54 @@ class JobsAPI:
             ) from None
 
     def status(self, job_id: str, *, token: str | None) -> dict[str, Any]:
-        return self._call("GET", self.job_url(job_id), headers=_bearer(token), secrets=(token,))
+        """The job's status; ``token`` is the job's own (None: the access token alone, which
+        opens the caller's own jobs)."""
+        return self._job_call("GET", self.job_url(job_id), token)
 
     def cancel(self, job_id: str, *, token: str | None) -> dict[str, Any]:
+        """Ask the job to stop. With caller authentication only its owner may (the access token
+        is what counts); without, its token."""
+        return self._job_call("POST", self.job_url(job_id, "/cancel"), token)
+
+    def list_jobs(self, *, limit: int = 20, cursor: str | None = None) -> JobList:
+        """A page of the caller's jobs, newest first (needs an API with caller authentication)."""
+        access = self._access()
+        url = f"{self.base_url}/jobs"
+        query: dict[str, str | int] = {"limit": limit}
+        if cursor:
+            query["cursor"] = cursor
+        payload = self._call(
+            "GET", url, headers=_bearer(access), secrets=(access, cursor), params=query
+        )
+        try:
+            jobs = [
+                ListedJob(
+                    job_id=_text(item, "job_id"),
+                    type=_text(item, "type"),
+                    status=_text(item, "status"),
+                    created_at=float(item["created_at"]),
+                    events_url=_text(item, "events_url"),
+                    status_url=_text(item, "status_url"),
+                    token=_text(item, "token"),
+                )
+                for item in payload["jobs"]
+            ]
+            next_cursor = payload.get("next_cursor")
+        except (KeyError, TypeError, ValueError):
+            raise ProtocolViolation(f"GET {redact_url(url)} answered no job list") from None
+        return JobList(jobs=jobs, next_cursor=next_cursor if isinstance(next_cursor, str) else None)
+
+    def _job_call(self, method: str, url: str, token: str | None) -> dict[str, Any]:
+        access = self._access()
+        if access is None:
+            return self._call(method, url, headers=_bearer(token), secrets=(token,))
+        # The Authorization header carries the caller's token; the job's own goes in the query.
         return self._call(
-            "POST", self.job_url(job_id, "/cancel"), headers=_bearer(token), secrets=(token,)
+            method,
+            url,
+            headers=_bearer(access),
+            secrets=(token, access),
+            params={"token": token} if token else None,
         )
 
     def close(self) -> None:
@@ -104,12 +190,13 @@ class JobsAPI:
         headers: dict[str, str],
         secrets: tuple[str | None, ...],
         json: dict[str, Any] | None = None,
+        params: dict[str, str | int] | None = None,
     ) -> dict[str, Any]:
         if self._client is None:
             self._client = httpx.Client(timeout=self._timeout)
         try:
             response = self._client.request(
-                method, url, json=json, headers=headers, timeout=self._timeout
+                method, url, json=json, headers=headers, params=params, timeout=self._timeout
             )
         except httpx.HTTPError as exc:
             raise ServerUnavailable(
