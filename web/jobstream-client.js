@@ -21,6 +21,7 @@ export {
   withOutcome,
 } from "./src/view.js";
 export { createJobStream } from "./src/job-stream.js";
+export { createJobsApi, JobsApiError } from "./src/jobs-api.js";
 
 /** @typedef {import("./src/parser.js").ParsedEvent} ParsedEvent */
 /** @typedef {import("./src/parser.js").ParserOptions} ParserOptions */
@@ -43,3 +44,8 @@ export { createJobStream } from "./src/job-stream.js";
 /** @typedef {import("./src/view.js").ViewLimits} ViewLimits */
 /** @typedef {import("./src/job-stream.js").JobStream} JobStream */
 /** @typedef {import("./src/job-stream.js").JobStreamOptions} JobStreamOptions */
+/** @typedef {import("./src/jobs-api.js").AccessToken} AccessToken */
+/** @typedef {import("./src/jobs-api.js").JobsApi} JobsApi */
+/** @typedef {import("./src/jobs-api.js").CreatedJob} CreatedJob */
+/** @typedef {import("./src/jobs-api.js").ListedJob} ListedJob */
+/** @typedef {import("./src/jobs-api.js").JobList} JobList */
