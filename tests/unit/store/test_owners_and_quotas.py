@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from jobstream.store import JobNotFound, JobStatus, JobStore, NewEvent, SimulatedClock
+from jobstream.store import JobNotFound, JobStatus, JobStore, NewEvent
 from jobstream.store.errors import InvalidCursor, QuotaExceeded
 from jobstream.store.list_cursor import encode_cursor, start_key
 from jobstream.store.models import CallerQuota, Job
 from tests.conftest import SerializedClient
 
-from .conftest import START, table_items
+from .conftest import START, SimulatedClock, table_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
