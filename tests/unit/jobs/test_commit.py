@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from jobstream.jobs import SYSTEM_CLOCK, JobContext
+from jobstream.jobs import JobContext
 from jobstream.jobs.commit import CommitterClosed, StepCommitter
 from jobstream.jobs.context import Position, StepRecord, StepRecorder
 from jobstream.settings import Settings
@@ -69,6 +69,12 @@ def store(job_settings: Settings, ddb: Any, clock: FakeClock) -> SignallingStore
     return SignallingStore(job_settings, client=ddb, clock=clock.time)
 
 
+# The committer's own clock for the timer tests: frozen, so an `add` always finds the interval
+# still open and arms the timer (on the system clock a loaded machine could let 50 ms pass before
+# the add, which then wrote inline and raised there instead of in the background).
+FROZEN = FakeClock()
+
+
 def started(store: JobStore) -> Any:
     store.create_job(job_id="job", type="demo.count", params={})
     lease, _ = store.acquire_lease("job", duration_s=60)
@@ -78,7 +84,7 @@ def started(store: JobStore) -> Any:
 def test_the_timer_writes_a_batch_without_waiting_for_the_next_step(store: SignallingStore) -> None:
     lease = started(store)
     committer = StepCommitter(
-        store, lease, last_event_id=0, flush_interval_s=0.05, clock=SYSTEM_CLOCK, background=True
+        store, lease, last_event_id=0, flush_interval_s=0.05, clock=FROZEN, background=True
     )
     committer.add(record(1))  # right after the chunk start: batched, the timer is armed
     assert store.appended.wait(timeout=10)
@@ -93,7 +99,7 @@ def test_a_lease_lost_in_the_background_stops_the_driver(
 ) -> None:
     lease = started(store)
     committer = StepCommitter(
-        store, lease, last_event_id=0, flush_interval_s=0.05, clock=SYSTEM_CLOCK, background=True
+        store, lease, last_event_id=0, flush_interval_s=0.05, clock=FROZEN, background=True
     )
     clock.advance(61)
     store.acquire_lease("job", duration_s=60)  # another driver takes over the expired lease
@@ -319,7 +325,7 @@ def test_a_lease_lost_stops_the_driver_at_its_next_call(
 def test_a_background_failure_is_raised_by_the_next_add(store: SignallingStore) -> None:
     lease = started(store)
     committer = StepCommitter(
-        store, lease, last_event_id=0, flush_interval_s=0.05, clock=SYSTEM_CLOCK, background=True
+        store, lease, last_event_id=0, flush_interval_s=0.05, clock=FROZEN, background=True
     )
     store.release_lease(lease)  # the job is no longer this committer's
     committer.add(record(1))
