@@ -31,7 +31,7 @@ from jobstream.auth.tokens import TokenSigner
 from jobstream.jobs import JobService, RecordingInvoker
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore, NewEvent
-from jobstream.streams.service import StreamService
+from jobstream.tail.service import StreamService
 from jobstream_bench.capacity import CapacityMeter
 from jobstream_bench.jobs import TICK_EVENT, TICKS, registry
 

@@ -22,7 +22,7 @@ from jobstream.sse.encode import encode_event
 from jobstream_bench.stats import Summary, interleaved, rate
 from jobstream_client.sse import SSEParser
 
-# A little over the stream's own write size (streams/service.py writes ~32 KiB chunks), cut at
+# A little over the stream's own write size (tail/service.py writes ~32 KiB chunks), cut at
 # arbitrary points, so lines and events straddle chunk boundaries as they do on the network.
 CHUNK_BYTES = 16 * 1024
 

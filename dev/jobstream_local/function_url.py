@@ -9,7 +9,7 @@ body chunk the moment the handler yields it.
 The handler runs in a worker thread (it is synchronous, like on Lambda) and hands chunks over a
 zero-capacity channel: nothing is buffered, and a slow client slows the handler down instead of
 piling chunks up in memory. What is sent when (errors, the in-band SSE ``error`` event) is decided
-by ``jobstream.streaming.delivery``, the same code the Lambda runtime uses.
+by ``jobstream.response_stream.delivery``, the same code the Lambda runtime uses.
 
 Like Lambda, the handler is not interrupted at the deadline: the response is ended, and the handler
 stops at its next chunk. A client that disconnects likewise closes the body's generator at its next
@@ -38,9 +38,9 @@ import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobstream.runtime.context import InvocationContext
-from jobstream.streaming.delivery import Handler, deliver
-from jobstream.streaming.response import StreamingResponse
+from jobstream.invocation_context import InvocationContext
+from jobstream.response_stream.delivery import Handler, deliver
+from jobstream.response_stream.response import StreamingResponse
 from jobstream_local.function_url_event import event_from_asgi_scope
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jobstream.streams import cors
+from jobstream.tail import cors
 from jobstream_local.repo import find_repo_root
 
 STREAM_PATH = re.compile(r"/jobs/[^/]+/events")
@@ -46,7 +46,7 @@ def one_origin_app(
     stream_with_cors = CORSMiddleware(
         stream,
         allow_origins=list(allowed_origins),
-        # The stream's CORS rule (jobstream.streams.cors), as the Function URL applies it on AWS.
+        # The stream's CORS rule (jobstream.tail.cors), as the Function URL applies it on AWS.
         allow_methods=cors.ALLOW_METHODS,
         allow_headers=cors.ALLOW_HEADERS,
         max_age=cors.MAX_AGE_SECONDS,

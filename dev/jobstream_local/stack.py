@@ -38,9 +38,9 @@ from jobstream.composition import (
 )
 from jobstream.jobs import JobService, ThreadWorkerInvoker, WorkerRequest
 from jobstream.jobs.invokers import WorkerTarget
+from jobstream.response_stream.delivery import Handler
+from jobstream.response_stream.response import StreamingResponse, streaming_handler
 from jobstream.settings import Settings
-from jobstream.streaming.delivery import Handler
-from jobstream.streaming.response import StreamingResponse, streaming_handler
 from jobstream_local.database import DatabaseChoice, LocalDatabase
 from jobstream_local.durable import LocalDurableInvoker
 from jobstream_local.function_url import FunctionURLApp

@@ -2,7 +2,7 @@
 
 Transport only: hand the Function URL event to jobstream.composition.open_stream and return the
 StreamingResponse for the streaming runtime to write. Everything about replay, tailing, heartbeats
-and deadlines lives in jobstream.streams; driving an inline job while it is watched lives in
+and deadlines lives in jobstream.tail; driving an inline job while it is watched lives in
 jobstream.jobs (JobService.drive_for_stream). The local stack serves the same open_stream.
 """
 
@@ -20,9 +20,9 @@ from jobstream.composition import (
     open_stream,
     stream_dependencies,
 )
+from jobstream.response_stream.response import StreamingResponse, streaming_handler
 from jobstream.settings import Settings
 from jobstream.store import JobStore
-from jobstream.streaming.response import StreamingResponse, streaming_handler
 
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
 logger = Logger(service="jobstream")

@@ -24,18 +24,18 @@ from jobstream.jobs.invokers import (
     WorkerRequest,
 )
 from jobstream.jobs.service import JobService
+from jobstream.response_stream.response import StreamingResponse
 from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
-from jobstream.streaming.response import StreamingResponse
-from jobstream.streams.cors import StreamCors
-from jobstream.streams.errors import StreamRejected
-from jobstream.streams.request import (
+from jobstream.tail.cors import StreamCors
+from jobstream.tail.errors import StreamRejected
+from jobstream.tail.request import (
     is_rest_api_event,
     parse_preflight,
     parse_stream_request,
     request_origin,
 )
-from jobstream.streams.service import (
+from jobstream.tail.service import (
     InlineDriver,
     StreamService,
     StreamStats,
@@ -169,7 +169,7 @@ def open_stream(
 
     A Function URL event is served as is (the URL answers CORS). A REST API event (the
     ``StreamFront=RestApi`` front) also gets CORS from the function: preflights are answered and
-    every response carries the headers for its origin (jobstream.streams.cors).
+    every response carries the headers for its origin (jobstream.tail.cors).
     """
     if not is_rest_api_event(event):
         return _serve_stream(event, context, dependencies)

@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     # Origin of the stream function (its Function URL); events_url is built on it. None means the
     # API's own origin, as on the local stack where API and stream share one server.
     stream_base_url: str | None = None
-    # Browser origins allowed by CORS, on the jobs API and on the stream (jobstream.streams.cors;
+    # Browser origins allowed by CORS, on the jobs API and on the stream (jobstream.tail.cors;
     # "*" allows any). Empty: same origin only. From the environment either a JSON list or
     # comma-separated (CloudFormation's !Join of a CommaDelimitedList).
     cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -30,7 +30,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from jobstream.streaming.failure import stream_failure_bytes
+from jobstream.response_stream.failure import stream_failure_bytes
 from tests.conftest import REPO_ROOT
 
 WEB_DIR = REPO_ROOT / "web"

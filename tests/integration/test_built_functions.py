@@ -1,11 +1,11 @@
 """The `sam build` output, run the way Lambda runs it: one real request per function.
 
 Each function's build folder plays ``/var/task`` and the built layer's ``python`` folder plays
-``/opt/python``. The managed runtime's command (``<python> /var/runtime/bootstrap.py``) is handed
-to the layer's exec wrapper, as Lambda does when ``AWS_LAMBDA_EXEC_WRAPPER`` is set, and the
-wrapper starts jobstream's runtime loop against a Runtime API server (the recording server of
-tests/integration/runtime/recording_runtime_api.py, which keeps every request as framed on the
-wire) and a moto DynamoDB server whose table comes from template.yaml.
+``/opt/python``. The managed runtime's command (``<python> /var/runtime/bootstrap.py``) is handed to
+the layer's exec wrapper, as Lambda does when ``AWS_LAMBDA_EXEC_WRAPPER`` is set, and the wrapper
+starts jobstream's runtime loop against a Runtime API server (the recording server of
+tests/integration/lambda_runtime/recording_runtime_api.py, which keeps every request as framed on
+the wire) and a moto DynamoDB server whose table comes from template.yaml.
 
 What differs from Lambda, and why:
 - Paths: the layer is not at /opt/python (tests cannot write /opt). The wrapper finds it from its
@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 
 from jobstream.examples.demo import registry
-from jobstream.runtime.prelude import PRELUDE_DELIMITER
+from jobstream.lambda_runtime.prelude import PRELUDE_DELIMITER
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore
 from jobstream_client.sse import SSEParser
@@ -78,7 +78,7 @@ class Stack:
 
     @property
     def exec_wrapper(self) -> Path:
-        return self.layer_python / "jobstream" / "runtime" / "exec-wrapper"
+        return self.layer_python / "jobstream" / "lambda_runtime" / "exec-wrapper"
 
     def settings(self) -> Settings:
         return Settings(

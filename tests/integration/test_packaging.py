@@ -124,7 +124,7 @@ def test_handler_imports_from_build_output(
 
 
 def test_exec_wrapper_is_executable_in_layer(build_dir: Path) -> None:
-    wrapper = build_dir / "SharedLayer" / "python" / "jobstream" / "runtime" / "exec-wrapper"
+    wrapper = build_dir / "SharedLayer" / "python" / "jobstream" / "lambda_runtime" / "exec-wrapper"
     assert wrapper.is_file()
     assert os.access(wrapper, os.X_OK), "AWS_LAMBDA_EXEC_WRAPPER must point at an executable file"
 

@@ -33,7 +33,7 @@ export function toStreamEvent(parsed) {
 }
 
 /**
- * The server's in-band "the stream failed, reconnect" notice (jobstream/streaming/failure.py): an
+ * The server's in-band "the stream failed, reconnect" notice (jobstream/response_stream/failure.py): an
  * `error` event with no id of its own and `"retryable": true`. A job's own terminal `error` event
  * always has an id and never that flag.
  * @param {import("./parser.js").ParsedEvent} parsed

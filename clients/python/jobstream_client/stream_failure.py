@@ -1,10 +1,9 @@
 """Telling the server's in-band "stream failed" notice apart from a job's terminal ``error`` event.
 
-The server (``jobstream.streaming.failure`` in the layer) sends this notice when a stream breaks
-after its first byte. Its wire shape is repeated here because this distribution must install and
-run without the server's package; tests/unit/client/test_stream_failure_notice.py feeds the
-server's real notice bytes to this recogniser, so the two cannot drift apart unnoticed.
-"""
+The server (``jobstream.response_stream.failure`` in the layer) sends this notice when a stream
+breaks after its first byte. Its wire shape is repeated here because this distribution must install
+and run without the server's package; tests/unit/client/test_stream_failure_notice.py feeds the
+server's real notice bytes to this recogniser, so the two cannot drift apart unnoticed."""
 
 from __future__ import annotations
 

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 from jobstream.auth.keys import token_signer
 from jobstream.aws_clients import dynamodb_client
 from jobstream.composition import job_service
+from jobstream.invocation_context import InvocationContext
 from jobstream.jobs.budget import remaining_from_context
 from jobstream.jobs.driver import DriveOutcome
 from jobstream.jobs.invokers import RecordingInvoker
-from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
 from jobstream.store.models import TERMINAL_EVENT_TYPES
-from jobstream.streams.service import StreamService
+from jobstream.tail.service import StreamService
 from jobstream_client.sse import SSEParser
 from jobstream_local.cost.capacity import NO_USAGE, CapacityMeter, Usage
 

@@ -32,10 +32,10 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from jobstream.aws_clients import dynamodb_client
-from jobstream.runtime.context import InvocationContext
-from jobstream.runtime.handler_loader import HandlerLoadError, load_handler
+from jobstream.invocation_context import InvocationContext
+from jobstream.lambda_runtime.handler_loader import HandlerLoadError, load_handler
+from jobstream.response_stream.delivery import deliver
 from jobstream.settings import Settings
-from jobstream.streaming.delivery import deliver
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
 from jobstream_local.invoke.placeholders import (
     PlaceholderError,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import BinaryIO, TextIO
 
-from jobstream.streaming.response import StreamingResponse
+from jobstream.response_stream.response import StreamingResponse
 
 
 class PrintingSink:

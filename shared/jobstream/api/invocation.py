@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, cast
 
-from jobstream.runtime.context import InvocationContext
+from jobstream.invocation_context import InvocationContext
 
 
 class RemainingTime(Protocol):

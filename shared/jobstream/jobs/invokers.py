@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobstream.aws_clients import lambda_client
-from jobstream.runtime.context import InvocationContext
+from jobstream.invocation_context import InvocationContext
 from jobstream.settings import Settings
 
 if TYPE_CHECKING:

@@ -216,7 +216,7 @@ class JobService:
     def drive_for_stream(
         self, job: Job, *, stop: threading.Event, seconds_left: Callable[[], float]
     ) -> None:
-        """The stream service's InlineDriver (jobstream.streams.service): pass this bound method.
+        """The stream service's InlineDriver (jobstream.tail.service): pass this bound method.
 
         Runs in the stream's helper thread, so failures are logged here rather than raised.
         """

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jobstream.streams.errors import StreamRejected
-from jobstream.streams.request import parse_stream_request
+from jobstream.tail.errors import StreamRejected
+from jobstream.tail.request import parse_stream_request
 
 
 def stream_job_id(event: Mapping[str, Any]) -> str | None:

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from jobstream.auth.tokens import TokenSigner
-from jobstream.runtime.context import InvocationContext
+from jobstream.invocation_context import InvocationContext
+from jobstream.response_stream.response import StreamingResponse
 from jobstream.store import JobStatus, JobStore
-from jobstream.streaming.response import StreamingResponse
 from jobstream_client.sse import ServerSentEvent, SSEParser
 from jobstream_local.invoke import SeededJob, placeholders_in
 from tests.conftest import load_handler_module

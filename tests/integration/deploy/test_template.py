@@ -16,7 +16,7 @@ from jobstream.api import create_app
 from jobstream.jobs.registry import load_registry
 from jobstream.settings import Settings
 from jobstream.store import schema
-from jobstream.streams import cors as stream_cors
+from jobstream.tail import cors as stream_cors
 from jobstream_local.template_table import load_template
 from tests.conftest import REPO_ROOT, TEMPLATE
 
@@ -296,7 +296,7 @@ def test_every_offered_python_runtime_is_one_sam_builds_and_lambda_still_support
 
 
 def test_the_stream_url_cors_is_the_streams_own_rule() -> None:
-    """One rule (jobstream.streams.cors): the Function URL applies it on AWS, the function on the
+    """One rule (jobstream.tail.cors): the Function URL applies it on AWS, the function on the
     REST front, Starlette's middleware locally."""
     template = load_template(TEMPLATE)
     stream = template["Resources"]["StreamFunction"]["Properties"]

@@ -21,8 +21,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from jobstream.api import create_app
 from jobstream.api.idempotency import IDEMPOTENCY_PARTITION, KEY_PREFIX, IdempotentCreate
+from jobstream.invocation_context import InvocationContext
 from jobstream.jobs import JobService, RecordingInvoker
-from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
 from jobstream.store.models import Job, JobPage, JSONObject
 from tests.unit.api.conftest import BASE_URL

@@ -15,8 +15,8 @@ from mangum.types import LambdaContext
 
 from jobstream.api import create_app
 from jobstream.auth.tokens import TokenSigner
+from jobstream.invocation_context import InvocationContext
 from jobstream.jobs import JobService
-from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
 from tests.conftest import load_handler_module
 from tests.unit.api.conftest import TOKEN_KEY, BrokenStatus

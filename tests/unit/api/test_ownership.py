@@ -16,8 +16,8 @@ from mangum.types import LambdaContext
 
 from jobstream.api import create_app
 from jobstream.examples.demo import registry
+from jobstream.invocation_context import InvocationContext
 from jobstream.jobs import JobService, RecordingInvoker
-from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from tests.oidc_issuer import Issuer

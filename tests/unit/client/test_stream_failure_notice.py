@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from jobstream.response_stream.failure import stream_failure_bytes
 from jobstream.sse.encode import encode_event
-from jobstream.streaming.failure import stream_failure_bytes
 from jobstream_client.stream import EventStream, StreamEnd
 from jobstream_client.stream_failure import is_stream_failure
 

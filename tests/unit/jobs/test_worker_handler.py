@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aws_durable_execution_sdk_python import ExecutionError
 
+from jobstream.invocation_context import InvocationContext
 from jobstream.jobs import JobService, LambdaWorkerInvoker
-from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
 from jobstream.store import JobStatus
 from tests.conftest import load_handler_module

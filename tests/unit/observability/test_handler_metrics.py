@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from jobstream.runtime.context import InvocationContext
+from jobstream.invocation_context import InvocationContext
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream_client.sse import SSEParser

@@ -19,7 +19,7 @@ import pytest
 # Imported first on purpose: it creates the Powertools Logger for "jobstream" (a Logger finding
 # handlers already on its logging logger would leave them alone and format nothing itself).
 from jobstream.api.log import logger as powertools_logger
-from jobstream.runtime.context import InvocationContext
+from jobstream.invocation_context import InvocationContext
 from jobstream.settings import Settings
 from tests.conftest import REPO_ROOT, load_handler_module
 

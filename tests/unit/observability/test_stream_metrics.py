@@ -11,7 +11,7 @@ from jobstream.observability import StreamMetrics
 from jobstream.settings import Settings
 from jobstream.store import JobStore, NewEvent
 from jobstream.store.models import JobStatus
-from jobstream.streams.service import StreamService, StreamStats
+from jobstream.tail.service import StreamService, StreamStats
 from jobstream_client.sse import SSEParser
 from tests.unit.observability.emf import emf_documents, new_sink, values
 

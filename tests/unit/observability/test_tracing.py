@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from jobstream.invocation_context import InvocationContext
 from jobstream.observability import tracer
 from jobstream.observability.tracing import PATCHED_MODULES
-from jobstream.runtime.context import InvocationContext
 from jobstream.settings import Settings
 from tests.conftest import REPO_ROOT, load_handler_module
 

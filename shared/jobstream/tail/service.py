@@ -1,0 +1,312 @@
+"""A job's events as an SSE stream: replay what is stored after Last-Event-ID, then tail new ones.
+
+Nothing here knows about Lambda: the caller passes the request's parts and a remaining-time
+callable, and gets a StreamingResponse whose body is consumed lazily by whatever transport runs it.
+
+Shape of one stream::
+
+    retry: <ms>                      first frame, sent at once
+    id/event/data ...                replay: events_after(last id), in order
+    id/event/data ... / ": heartbeat" tail: one Query per poll on the adaptive PollSchedule
+    (end)                            terminal event sent, or the stream's own deadline reached
+
+The job item is read once, at open: it decides 404/400/204 and whether the job is already
+terminal. While tailing only events_after is polled, because the terminal event itself tells the
+stream to stop. A stream ends by itself before its deadline (Lambda never reports a client that
+went away), and a client reconnecting with Last-Event-ID loses and repeats nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from jobstream.auth.tokens import TokenError, TokenMissing, TokenSigner
+from jobstream.response_stream.response import (
+    StreamingResponse,
+    empty_response,
+    json_response,
+    sse_response,
+)
+from jobstream.settings import Settings
+from jobstream.sse.encode import encode_comment, encode_event
+from jobstream.store.errors import JobNotFound, StoreError
+from jobstream.store.models import TERMINAL_EVENT_TYPES, Job, JobMode, StoredEvent
+from jobstream.tail.errors import StreamRejected
+from jobstream.tail.polling import PollSchedule
+from jobstream.tail.request import parse_last_event_id
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT = encode_comment("heartbeat")
+# Events found by one poll are written in chunks of about this size: one flush per event would
+# cost a chunked-encoding frame each during a replay, and Function URLs are reported to hold back
+# small writes anyway.
+_CHUNK_BYTES = 32 * 1024
+# How long the stream waits, at its end, for an inline driver to stop after being told to.
+_DRIVER_JOIN_SECONDS = 2.0
+# A wait shorter than this is not worth a wake-up: a deadline or heartbeat this close counts as
+# reached. Without it, float rounding (now + (t - now) < t) could make the loop spin on sub-ulp
+# sleeps that never move a clock forward.
+_TICK = 0.001
+
+
+class EventLog(Protocol):
+    """The part of JobStore a stream reads."""
+
+    def get_job(self, job_id: str) -> Job: ...
+
+    def events_after(self, job_id: str, last_id: int) -> Iterator[StoredEvent]: ...
+
+
+class InlineDriver(Protocol):
+    """Drives an inline job while its stream is open (provided by jobstream.jobs).
+
+    Runs in its own thread. It must return soon after ``stop`` is set, and should plan its work to
+    finish within ``seconds_left()`` (the time until the stream ends). It reports progress only by
+    appending events to the store; the stream picks them up like any other job's.
+    """
+
+    def __call__(
+        self, job: Job, *, stop: threading.Event, seconds_left: Callable[[], float]
+    ) -> None: ...
+
+
+@dataclass(slots=True)
+class StreamStats:
+    """What one stream did; logged when it ends and returned to tests through ``on_close``."""
+
+    job_id: str
+    start_id: int
+    last_id: int = 0
+    events: int = 0
+    # Of those, the ones already stored when the stream opened (catch-up after Last-Event-ID).
+    replayed: int = 0
+    polls: int = 0
+    heartbeats: int = 0
+    reason: str = "closed"
+
+
+class StreamService:
+    def __init__(
+        self,
+        *,
+        store: EventLog,
+        signer: TokenSigner,
+        settings: Settings,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        inline_driver: InlineDriver | None = None,
+        on_close: Callable[[StreamStats], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._signer = signer
+        self._settings = settings
+        self._clock = clock
+        self._sleep = sleep
+        self._inline_driver = inline_driver
+        self._on_close = on_close
+
+    def open(
+        self,
+        job_id: str,
+        *,
+        token: str | None,
+        last_event_id: str | None,
+        remaining_ms: Callable[[], int],
+    ) -> StreamingResponse:
+        """Check the request and return the stream, or a 4xx/204 response before any byte.
+
+        ``remaining_ms`` is the invocation's time left (Lambda's get_remaining_time_in_millis);
+        it is read once, here, and the stream ends ``stream_deadline_margin_seconds`` before it.
+        """
+        try:
+            job, start_id = self._admit(job_id, token, last_event_id)
+        except StreamRejected as rejected:
+            return rejection_response(rejected)
+        if job.status.is_terminal and start_id >= job.last_event_id:
+            # Nothing left to send; 204 is how an SSE client is told to stop reconnecting.
+            return empty_response(204)
+        ends_at = self._ends_at(remaining_ms)
+        return sse_response(self._stream(job, start_id, ends_at))
+
+    def _admit(self, job_id: str, token: str | None, raw_last_id: str | None) -> tuple[Job, int]:
+        # Token first: it is checked without I/O, and an unauthenticated caller learns nothing,
+        # not even whether the job exists.
+        try:
+            self._signer.verify(token, job_id)
+        except TokenMissing as missing:
+            raise StreamRejected(
+                401, "token_missing", str(missing), headers={"WWW-Authenticate": "Bearer"}
+            ) from None
+        except TokenError as invalid:
+            raise _token_invalid(str(invalid)) from None
+        except ValueError:
+            # TokenSigner.verify lets int() fail on an expiry of non-ASCII digits ("v1.\u00b2.x"
+            # passes str.isdigit); still a malformed token, never a 500.
+            raise _token_invalid("the token is malformed") from None
+        last_id = parse_last_event_id(raw_last_id)
+        try:
+            job = self._store.get_job(job_id)
+        except JobNotFound:
+            raise StreamRejected(404, "job_not_found", "no such job (or it has expired)") from None
+        if last_id is not None and last_id > job.last_event_id:
+            raise StreamRejected(
+                400,
+                "invalid_last_event_id",
+                f"Last-Event-ID {last_id} is beyond this job's last event ({job.last_event_id})",
+            )
+        return job, last_id or 0
+
+    def _ends_at(self, remaining_ms: Callable[[], int]) -> float:
+        now = self._clock()
+        ends_at = now + remaining_ms() / 1000 - self._settings.stream_deadline_margin_seconds
+        if self._settings.stream_max_seconds is not None:
+            ends_at = min(ends_at, now + self._settings.stream_max_seconds)
+        if ends_at <= now:
+            logger.warning(
+                "stream has no time left: the function timeout is shorter than "
+                "stream_deadline_margin_seconds; clients will reconnect in a tight loop"
+            )
+        return ends_at
+
+    def _stream(self, job: Job, start_id: int, ends_at: float) -> Iterator[bytes]:
+        stats = StreamStats(job_id=job.job_id, start_id=start_id, last_id=start_id)
+        stop_driver = threading.Event()
+        driver = self._start_driver(job, stop_driver, ends_at)
+        logger.info("stream opened", extra={"job_id": job.job_id, "after_id": start_id})
+        try:
+            yield from self._frames(job, stats, ends_at)
+        finally:
+            stop_driver.set()
+            if driver is not None:
+                driver.join(_DRIVER_JOIN_SECONDS)
+            logger.info(
+                "stream closed",
+                extra={
+                    "job_id": stats.job_id,
+                    "after_id": stats.start_id,
+                    "last_id": stats.last_id,
+                    "events": stats.events,
+                    "replayed": stats.replayed,
+                    "polls": stats.polls,
+                    "heartbeats": stats.heartbeats,
+                    "reason": stats.reason,
+                },
+            )
+            if self._on_close is not None:
+                self._on_close(stats)
+
+    def _frames(self, job: Job, stats: StreamStats, ends_at: float) -> Iterator[bytes]:
+        clock = self._clock
+        heartbeat_s = self._settings.heartbeat_seconds
+        schedule = PollSchedule.from_settings(self._settings)
+        # A job already terminal at open has all its events stored: replay them and stop.
+        replay_only = job.status.is_terminal
+
+        yield encode_event(retry=self._settings.stream_retry_ms)
+        last_write = clock()
+        while True:
+            if clock() >= ends_at - _TICK:
+                stats.reason = "deadline"
+                return
+            stats.polls += 1
+            chunk: list[bytes] = []
+            size = 0
+            found = False
+            try:
+                for event in self._store.events_after(job.job_id, stats.last_id):
+                    frame = encode_stored_event(event)
+                    chunk.append(frame)
+                    size += len(frame)
+                    stats.last_id = event.id
+                    stats.events += 1
+                    if event.id <= job.last_event_id:
+                        stats.replayed += 1
+                    found = True
+                    if event.type in TERMINAL_EVENT_TYPES:
+                        stats.reason = "terminal"
+                        yield b"".join(chunk)
+                        return
+                    if size >= _CHUNK_BYTES:
+                        yield b"".join(chunk)
+                        last_write = clock()
+                        chunk, size = [], 0
+                    # A replay of a long log must not run the stream past its deadline either.
+                    if clock() >= ends_at - _TICK:
+                        break
+            except (StoreError, BotoCoreError, ClientError) as error:
+                # Not the client's fault and not worth an in-band "error" event (that type means
+                # the job failed): end cleanly and let the client resume with Last-Event-ID.
+                logger.warning(
+                    "stream ends early: reading the event log failed",
+                    extra={"job_id": job.job_id, "error_type": type(error).__name__},
+                )
+                stats.reason = "store_error"
+                if chunk:
+                    yield b"".join(chunk)
+                return
+            if chunk:
+                yield b"".join(chunk)
+                last_write = clock()
+            if clock() >= ends_at - _TICK:
+                stats.reason = "deadline"
+                return
+            if replay_only:
+                stats.reason = "terminal"
+                return
+            delay = schedule.record(found_events=found)
+            now = clock()
+            if now - last_write >= heartbeat_s - _TICK:
+                yield HEARTBEAT
+                stats.heartbeats += 1
+                last_write = now
+            wake_at = min(now + delay, last_write + heartbeat_s, ends_at)
+            self._sleep(max(wake_at - now, _TICK))
+
+    def _start_driver(
+        self, job: Job, stop: threading.Event, ends_at: float
+    ) -> threading.Thread | None:
+        """The seam for inline jobs: the stream function drives the job while a viewer watches."""
+        if self._inline_driver is None or job.mode is not JobMode.INLINE:
+            return None
+        if job.status.is_terminal:
+            return None
+        driver = self._inline_driver
+        clock = self._clock
+
+        def run() -> None:
+            try:
+                driver(job, stop=stop, seconds_left=lambda: ends_at - clock())
+            except Exception:
+                # The thread has no caller to raise to; the stream keeps tailing whatever the
+                # driver managed to store, and the worker fallback picks the job up later.
+                logger.exception("inline driver failed", extra={"job_id": job.job_id})
+
+        thread = threading.Thread(target=run, name=f"inline-driver-{job.job_id}", daemon=True)
+        thread.start()
+        return thread
+
+
+def _token_invalid(reason: str) -> StreamRejected:
+    return StreamRejected(
+        403, "token_invalid", reason, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    )
+
+
+def encode_stored_event(event: StoredEvent) -> bytes:
+    """One stored event as an SSE frame: ``id`` the sequence number, ``event`` its type, compact
+    JSON ``data`` (json.dumps escapes line breaks, so data is always a single line)."""
+    data = json.dumps(event.data, separators=(",", ":"), ensure_ascii=False)
+    return encode_event(id=event.id, event=event.type, data=data)
+
+
+def rejection_response(rejected: StreamRejected) -> StreamingResponse:
+    return json_response(rejected.status_code, rejected.payload(), headers=rejected.headers)
