@@ -28,8 +28,8 @@ def stack() -> Iterator[FakeStack]:
 
 
 # Module scope, not session: Playwright's sync API keeps an asyncio loop running on this thread
-# while it is open, so async tests collected after the browser tests (tests/unit/api under anyio)
-# would fail with "Cannot run the event loop while another loop is running".
+# while it is open, so async tests collected after the browser tests (tests/functional/api under
+# anyio) would fail with "Cannot run the event loop while another loop is running".
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:

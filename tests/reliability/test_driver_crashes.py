@@ -41,8 +41,8 @@ from jobstream.store import JobStatus, JobStore, StoredEvent
 from jobstream.store.models import JSONObject
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
 from tests.conftest import REPO_ROOT
-from tests.unit.jobs.crash_child import JOB_TYPE, crash_registry
-from tests.unit.jobs.drivers import each_driver
+from tests.functional.jobs.drivers import each_driver
+from tests.integration.jobs.crash_child import JOB_TYPE, crash_registry
 from tests.unit.jobs.fakes import FakeClock, FakeInvocation, assert_clean_log, progress_done
 
 if TYPE_CHECKING:
@@ -214,7 +214,7 @@ def drive_durable_until_done(
         result = runner.wait_for_result(arn, timeout=120)
     finally:
         runner.close()
-        runner._scheduler._loop.close()  # see tests/unit/jobs/durable_runs.py
+        runner._scheduler._loop.close()  # see tests/functional/jobs/durable_runs.py
     assert result.error is None, result.error
 
 

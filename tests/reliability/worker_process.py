@@ -14,7 +14,7 @@ import sys
 from jobstream.jobs import JobService, RecordingInvoker
 from jobstream.settings import Settings
 from jobstream.store import JobStore
-from tests.unit.jobs.crash_child import crash_registry
+from tests.integration.jobs.crash_child import crash_registry
 
 
 def main() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import boto3
 import pytest
@@ -13,7 +12,6 @@ from pydantic import ValidationError
 from jobstream.composition import WorkerFunctionNotConfigured, lambda_job_service
 from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import (
-    JobService,
     LambdaDurableInvoker,
     LambdaWorkerInvoker,
     RecordingInvoker,
@@ -21,8 +19,6 @@ from jobstream.jobs import (
     WorkerRequest,
 )
 from jobstream.settings import Settings
-from jobstream.store import JobStatus, JobStore
-from tests.unit.jobs.fakes import assert_clean_log, progress_done
 
 pytestmark = pytest.mark.unit
 
@@ -65,33 +61,6 @@ def test_the_recorder_records_and_hands_over() -> None:
     recorder.invoke("b", hop=3)
     assert recorder.take() == [("a", 0), ("b", 3)]
     assert recorder.take() == []
-
-
-def test_the_thread_invoker_runs_a_job_to_the_end_over_several_hops(
-    job_settings: Settings, ddb: Any
-) -> None:
-    # Real time, short simulated timeout: 1.2 s with a 1 s margin leaves room for a few 50 ms steps
-    # per hop, so the job needs several hops, each a thread started by the one before.
-    settings = job_settings.model_copy(
-        update={"cancel_check_seconds": 1.0, "local_function_timeout_s": 1.2}
-    )
-    invoker = ThreadWorkerInvoker(timeout_s=settings.local_function_timeout_s)
-    service = JobService.from_settings(
-        settings, invoker=invoker, store=JobStore(settings, client=ddb)
-    )
-    invoker.bind(
-        lambda job_id, hop, remaining_s: service.run_hop(job_id, hop=hop, remaining_s=remaining_s)
-    )
-    job = service.create("demo.count", {"n": 10, "interval_ms": 50})
-    assert invoker.wait_idle(timeout=60)
-    assert invoker.close(timeout=5)
-
-    final = service.status(job.job_id)
-    assert final.status is JobStatus.SUCCEEDED
-    assert final.hops > 1
-    events = list(service.store.events_after(job.job_id, 0))
-    assert_clean_log(events, terminal="complete")
-    assert progress_done(events) == list(range(1, 11))
 
 
 def test_the_thread_invoker_needs_a_target_and_stops_when_closed() -> None:

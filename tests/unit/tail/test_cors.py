@@ -3,36 +3,31 @@
 Through the stream handler (functions/stream/app.py), as Lambda calls it: a REST (payload 1.0)
 event gets preflights answered and CORS headers for allowed origins; a Function URL (2.0) event
 gets none from the function, because the URL adds its own (two Access-Control-Allow-Origin
-headers would make a browser refuse the response).
+headers would make a browser refuse the response). Preflights and refusals here; streams read
+from the table, with their headers, in tests/functional/tail/test_cors_on_streams.py.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from jobstream.auth.tokens import TokenSigner
 from jobstream.invocation_context import InvocationContext
 from jobstream.response_stream.response import StreamingResponse
 from jobstream.settings import Settings
-from jobstream.store import JobStore
 from jobstream.tail import cors
 from tests.conftest import load_handler_module
-from tests.unit.tail.conftest import SIGNING_KEY, LogWriter, parse_sse
-from tests.unit.tail.function_url import function_url_event
-
-pytestmark = pytest.mark.unit
+from tests.functional.tail.conftest import SIGNING_KEY
 
 SITE = "https://app.example.com"
 OTHER = "https://evil.example.net"
 
 
-@pytest.fixture
-def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def load_stream_app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The stream handler as template.yaml configures it (a fresh import per test)."""
     monkeypatch.setenv("JOBSTREAM_TABLE", settings.table)
     monkeypatch.setenv("JOBSTREAM_REGION", settings.region)
     monkeypatch.setenv("JOBSTREAM_TOKEN_KEY", SIGNING_KEY.decode())
@@ -43,12 +38,8 @@ def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 
 @pytest.fixture
-def finished_job(store: JobStore, new_job: Callable[..., str]) -> str:
-    job_id = new_job()
-    writer = LogWriter(store, job_id)
-    writer.progress(2)
-    writer.finish()
-    return job_id
+def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return load_stream_app(settings, monkeypatch)
 
 
 def rest_event(
@@ -130,24 +121,6 @@ def test_an_options_request_that_is_no_preflight_is_a_400(app: ModuleType) -> No
     assert json.loads(b"".join(response.body))["error"] == "not_a_preflight"
 
 
-def test_the_stream_carries_cors_headers_for_an_allowed_origin(
-    app: ModuleType, signer: TokenSigner, finished_job: str
-) -> None:
-    token = signer.issue(finished_job, ttl_seconds=60)
-    response = invoke(
-        app,
-        rest_event(
-            f"/jobs/{finished_job}/events",
-            headers={"Origin": SITE, "Authorization": f"Bearer {token}"},
-        ),
-    )
-    assert response.status_code == 200
-    assert response.headers["Content-Type"].startswith("text/event-stream")
-    assert cors_headers(response) == {"Access-Control-Allow-Origin": SITE}
-    assert response.headers["Vary"] == "Origin"
-    assert [e.event for e in parse_sse(response.body)][-1] == "complete"
-
-
 @pytest.mark.parametrize(("authorization", "status"), [(None, 401), ("Bearer not-a-token", 403)])
 def test_errors_carry_them_too_so_a_browser_can_read_why(
     app: ModuleType, authorization: str | None, status: int
@@ -156,50 +129,6 @@ def test_errors_carry_them_too_so_a_browser_can_read_why(
     response = invoke(app, rest_event("/jobs/j1/events", headers=headers))
     assert response.status_code == status
     assert cors_headers(response) == {"Access-Control-Allow-Origin": SITE}
-
-
-def test_a_disallowed_origin_gets_the_response_without_cors_headers(
-    app: ModuleType, signer: TokenSigner, finished_job: str
-) -> None:
-    token = signer.issue(finished_job, ttl_seconds=60)
-    response = invoke(
-        app,
-        rest_event(
-            f"/jobs/{finished_job}/events",
-            headers={"Origin": OTHER, "Authorization": f"Bearer {token}"},
-        ),
-    )
-    # Not refused (a non-browser client may send any Origin): the browser is what enforces CORS.
-    assert response.status_code == 200
-    assert cors_headers(response) == {}
-    assert response.headers["Vary"] == "Origin"
-
-
-def test_a_function_url_event_gets_no_cors_headers_from_the_function(
-    app: ModuleType, signer: TokenSigner, finished_job: str
-) -> None:
-    token = signer.issue(finished_job, ttl_seconds=60)
-    response = invoke(
-        app,
-        function_url_event(
-            f"/jobs/{finished_job}/events",
-            headers={"Origin": SITE, "Authorization": f"Bearer {token}"},
-        ),
-    )
-    assert response.status_code == 200
-    assert cors_headers(response) == {}
-    assert "Vary" not in response.headers
-    # And OPTIONS there is not a preflight the function answers (the URL does): still a 405.
-    response = invoke(
-        app,
-        function_url_event(
-            "/jobs/j1/events",
-            method="OPTIONS",
-            headers={"Origin": SITE, "Access-Control-Request-Method": "GET"},
-        ),
-    )
-    assert response.status_code == 405
-    assert cors_headers(response) == {}
 
 
 def test_any_origin_is_answered_with_a_wildcard() -> None:

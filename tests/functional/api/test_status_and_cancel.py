@@ -1,0 +1,194 @@
+"""GET /jobs/{id} and POST /jobs/{id}/cancel: what they report and who may call them."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from jobstream.auth.tokens import TokenSigner
+from jobstream.jobs import RecordingInvoker
+from jobstream.store import JobStore
+from jobstream.store.models import JobStatus, NewEvent
+from tests.functional.api.conftest import bearer
+
+pytestmark = [pytest.mark.unit, pytest.mark.anyio]
+
+
+async def _create(client: httpx.AsyncClient) -> tuple[str, str]:
+    response = await client.post("/jobs", json={"type": "demo.count", "params": {"n": 2}})
+    assert response.status_code == 201
+    body = response.json()
+    return body["job_id"], body["token"]
+
+
+async def test_status_of_a_new_job(client: httpx.AsyncClient) -> None:
+    job_id, token = await _create(client)
+
+    response = await client.get(f"/jobs/{job_id}", headers=bearer(token))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["job_id"] == job_id
+    assert body["type"] == "demo.count"
+    assert body["status"] == "queued"
+    assert body["progress"] is None
+    assert body["last_event_id"] == 0
+    assert body["result"] is None
+    assert body["error"] is None
+    assert body["cancel_requested"] is False
+    # The stream's absolute URL, so a client holding only the job id and token can attach.
+    assert body["events_url"].startswith("http")
+    assert body["events_url"].endswith(f"/jobs/{job_id}/events")
+
+
+async def test_status_reports_latest_progress_last_event_id_and_result(
+    client: httpx.AsyncClient, store: JobStore
+) -> None:
+    job_id, token = await _create(client)
+    lease, _ = store.acquire_lease(job_id, duration_s=30)
+    store.append(
+        lease,
+        [
+            NewEvent("progress", {"done": 1, "total": 2}),
+            NewEvent("progress", {"done": 2, "total": 2}),
+            NewEvent("complete", {"result": {"counted": 2}}),
+        ],
+        after_id=0,
+        status=JobStatus.SUCCEEDED,
+        result={"counted": 2},
+    )
+
+    body = (await client.get(f"/jobs/{job_id}", headers=bearer(token))).json()
+
+    assert body["status"] == "succeeded"
+    assert body["progress"] == {"done": 2, "total": 2}
+    assert body["last_event_id"] == 3
+    assert body["result"] == {"counted": 2}
+    assert body["error"] is None
+
+
+async def test_status_reports_a_failure_message(client: httpx.AsyncClient, store: JobStore) -> None:
+    job_id, token = await _create(client)
+    lease, _ = store.acquire_lease(job_id, duration_s=30)
+    store.append(
+        lease,
+        [NewEvent("error", {"message": "step 2 failed"})],
+        after_id=0,
+        status=JobStatus.FAILED,
+        error="step 2 failed",
+    )
+
+    body = (await client.get(f"/jobs/{job_id}", params={"token": token})).json()
+
+    assert (body["status"], body["error"], body["result"]) == ("failed", "step 2 failed", None)
+
+
+async def test_token_may_come_from_the_query(client: httpx.AsyncClient) -> None:
+    job_id, token = await _create(client)
+
+    response = await client.get(f"/jobs/{job_id}", params={"token": token})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("method", ["GET", "CANCEL"])
+async def test_missing_token_is_a_401(client: httpx.AsyncClient, method: str) -> None:
+    job_id, _ = await _create(client)
+
+    if method == "GET":
+        response = await client.get(f"/jobs/{job_id}")
+    else:
+        response = await client.post(f"/jobs/{job_id}/cancel")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_missing"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_non_bearer_authorization_counts_as_missing(client: httpx.AsyncClient) -> None:
+    job_id, _ = await _create(client)
+
+    response = await client.get(f"/jobs/{job_id}", headers={"Authorization": "Basic dTpw"})
+
+    assert response.status_code == 401
+
+
+async def test_other_jobs_token_is_a_403(client: httpx.AsyncClient) -> None:
+    job_id, _ = await _create(client)
+    _, other_token = await _create(client)
+
+    get = await client.get(f"/jobs/{job_id}", headers=bearer(other_token))
+    cancel = await client.post(f"/jobs/{job_id}/cancel", headers=bearer(other_token))
+
+    assert (get.status_code, cancel.status_code) == (403, 403)
+    assert get.json()["error"]["code"] == "token_invalid"
+
+
+@pytest.mark.parametrize("token", ["garbage", "v1.1.AAAA", "v1.x.y", "x" * 600])
+async def test_bad_token_is_a_403_and_never_echoed(client: httpx.AsyncClient, token: str) -> None:
+    job_id, _ = await _create(client)
+
+    response = await client.get(f"/jobs/{job_id}", headers=bearer(token))
+
+    assert response.status_code == 403
+    assert token not in response.text
+
+
+async def test_expired_token_is_a_403(client: httpx.AsyncClient) -> None:
+    job_id, _ = await _create(client)
+    from tests.functional.api.conftest import TOKEN_KEY
+
+    expired = TokenSigner(TOKEN_KEY.encode(), clock=lambda: 1_000.0).issue(job_id, ttl_seconds=1)
+
+    response = await client.get(f"/jobs/{job_id}", headers=bearer(expired))
+
+    assert response.status_code == 403
+    assert "expired" in response.json()["error"]["message"]
+
+
+async def test_unknown_job_with_a_valid_token_is_a_404(
+    client: httpx.AsyncClient, signer: TokenSigner
+) -> None:
+    token = signer.issue("doesnotexist", ttl_seconds=60)
+
+    get = await client.get("/jobs/doesnotexist", headers=bearer(token))
+    cancel = await client.post("/jobs/doesnotexist/cancel", headers=bearer(token))
+
+    assert (get.status_code, cancel.status_code) == (404, 404)
+    assert get.json()["error"]["code"] == "job_not_found"
+
+
+async def test_id_that_cannot_name_a_job_is_a_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/jobs/not%20an%20id")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "job_not_found"
+
+
+async def test_cancel_is_accepted_and_idempotent(
+    client: httpx.AsyncClient, store: JobStore, invoker: RecordingInvoker
+) -> None:
+    job_id, token = await _create(client)
+
+    first = await client.post(f"/jobs/{job_id}/cancel", headers=bearer(token))
+    second = await client.post(f"/jobs/{job_id}/cancel", headers=bearer(token))
+
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert first.json()["cancel_requested"] is True
+    assert second.json()["cancel_requested"] is True
+    assert second.json()["job_id"] == job_id
+    assert second.json()["events_url"].endswith(f"/jobs/{job_id}/events")
+    assert store.get_job(job_id).cancel_requested is True
+
+
+async def test_cancel_of_a_finished_job_is_still_accepted(
+    client: httpx.AsyncClient, store: JobStore
+) -> None:
+    job_id, token = await _create(client)
+    lease, _ = store.acquire_lease(job_id, duration_s=30)
+    store.append(lease, [NewEvent("complete", {})], after_id=0, status=JobStatus.SUCCEEDED)
+
+    response = await client.post(f"/jobs/{job_id}/cancel", headers=bearer(token))
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "succeeded"
