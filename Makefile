@@ -1,4 +1,5 @@
-# Two entry points for a newcomer: `make run` and `make test`. Both bootstrap .venv.
+# Two entry points for a newcomer: `make run` and `make test` (and `make check`, the fast loop while
+# editing). All bootstrap .venv.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -32,7 +33,7 @@ WEB_TEST_PAGE := $(WEB)/test-app/dist/index.html
 WEB_SOURCES := $(WEB)/jobstream-client.js $(wildcard $(WEB)/src/*.js) $(WEB)/test-app/index.html \
 	$(WEB)/test-app/main.jsx $(WEB)/test-app/vite.config.js
 
-.PHONY: run test lint typecheck unit template-check web web-typecheck bench invoke lock clean
+.PHONY: run check test lint typecheck template-check web web-typecheck bench invoke lock clean
 
 # Two distributions, both editable: the root one (the layer's package in shared/, the dev tooling in
 # dev/) and the Python client (clients/python, its own distribution, which the tooling uses).
@@ -100,10 +101,29 @@ template-check: $(SAM_STAMP)
 	$(SAM_VENV)/bin/cfn-lint .template-durable.yaml
 	@rm -f .template-durable.yaml
 
-unit: $(STAMP) $(SAM_STAMP)
-	SAM_CLI=$(abspath $(SAM_VENV))/bin/sam $(BIN)/pytest
+# The test tiers, one folder each under tests/ (see the README's Tests section). Each tier runs in
+# a pytest process of its own, so that process-wide state one tier leaves behind (log levels, the
+# metrics sink, loaded handler modules) cannot change what a later tier sees; fastest first, so a
+# break shows in seconds. Hypothesis takes its example budget from HYPOTHESIS_PROFILE (profiles in
+# tests/conftest.py): `gate` for `make test`, `check` for the fast loop.
+TIERS := unit functional integration browser reliability
+TIER_TARGETS := $(addprefix test-,$(TIERS))
+.PHONY: $(TIER_TARGETS)
 
-test: lint typecheck template-check web unit
+test-unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+# sam build (tests/integration) finds the pinned SAM CLI through SAM_CLI.
+$(filter-out test-unit,$(TIER_TARGETS)): test-%: $(STAMP) $(SAM_STAMP)
+	SAM_CLI=$(abspath $(SAM_VENV))/bin/sam $(BIN)/pytest tests/$*
+
+# The loop to run after every edit (under a minute): lint, types and the unit tier.
+check: export HYPOTHESIS_PROFILE := check
+check: lint typecheck test-unit
+
+# The full gate (.ci/run calls it): every check, then every tier.
+test: export HYPOTHESIS_PROFILE := gate
+test: lint typecheck template-check web $(TIER_TARGETS)
 
 bench: $(STAMP)
 	$(BIN)/python -m jobstream_bench

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 import uuid
 from collections import Counter
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
 from jobstream.settings import Settings
@@ -26,6 +28,29 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO_ROOT / "template.yaml"
+TESTS = Path(__file__).resolve().parent
+
+# Property tests take their example budget from a profile: `gate` (`make test`, and the default)
+# tries 1,000 examples each, `check` (`make check`, the loop while editing) 100. No deadline: a
+# shared machine would turn one slow example into a failure, and timing goals live in `make bench`.
+hypothesis_settings.register_profile("gate", max_examples=1000, deadline=None)
+hypothesis_settings.register_profile("check", max_examples=100, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "gate"))
+
+# A test's tier is the folder it lives in (tests/<tier>/...), marked here, so that `-m unit` and
+# friends select by folder and no file repeats its tier. Registered in pyproject.toml.
+TIERS = ("unit", "functional", "integration", "browser", "reliability")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.resolve().relative_to(TESTS).parts
+        tier = parts[0] if len(parts) > 1 else None
+        if tier not in TIERS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: a test lives in one of tests/{{{','.join(TIERS)}}}"
+            )
+        item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture(autouse=True)

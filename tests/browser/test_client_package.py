@@ -17,8 +17,6 @@ import pytest
 from jobstream.store.models import TERMINAL_EVENT_TYPES
 from tests.browser.fake_stack import WEB_DIR
 
-pytestmark = pytest.mark.browser
-
 # Imported by the package's own name from inside web/ (Node resolves a package's self-reference
 # through its "exports"), so a wrong exports map fails here as it would for an installed app.
 READ_EXPORTS = """

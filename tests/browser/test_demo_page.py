@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.chromium import skip_without_chromium
@@ -14,8 +13,6 @@ from tests.browser.demo_view import assert_continues, shown_view, wait_for_event
 from tests.browser.fake_stack import FakeStack, ScriptedJob
 
 skip_without_chromium()
-
-pytestmark = pytest.mark.browser
 
 
 def progress_at_least(page: Page, percent: int) -> None:

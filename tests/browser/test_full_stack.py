@@ -27,8 +27,6 @@ from tests.browser.native_eventsource import follow_like_the_docs
 
 skip_without_chromium()
 
-pytestmark = pytest.mark.browser
-
 FUNCTION_TIMEOUT_S = 3.0
 STREAM_TIMEOUT_S = 4.0
 # Generous: a job of ~4 s plus reconnect delays (the server's retry: is 1 s) on a loaded machine.

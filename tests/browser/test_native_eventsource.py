@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page
 
 from tests.browser.chromium import skip_without_chromium
@@ -16,8 +15,6 @@ from tests.browser.fake_stack import FakeStack
 from tests.browser.native_eventsource import follow_like_the_docs
 
 skip_without_chromium()
-
-pytestmark = pytest.mark.browser
 
 FOLLOW_WITH_EVENTSOURCE = """
 (url) => new Promise((resolve) => {

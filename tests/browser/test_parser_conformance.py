@@ -14,7 +14,6 @@ import base64
 import json
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page
 
 from tests.browser.chromium import skip_without_chromium
@@ -22,8 +21,6 @@ from tests.browser.sse_format_cases import CASES, FormatCase
 from tests.unit.sse.conformance_cases import ALL_CASES, Case
 
 skip_without_chromium()
-
-pytestmark = pytest.mark.browser
 
 RUN_CASES = """
 async (cases) => {

@@ -21,8 +21,6 @@ from tests.browser.fake_stack import WEB_DIR, FakeStack, ScriptedJob, demo_event
 
 skip_without_chromium()
 
-pytestmark = pytest.mark.browser
-
 REACT_PAGE = WEB_DIR / "test-app" / "dist" / "index.html"
 
 READ_VIEW = """

@@ -17,8 +17,6 @@ from tests.browser.fake_stack import FakeStack, ScriptedJob
 
 skip_without_chromium()
 
-pytestmark = pytest.mark.browser
-
 # Runs subscribe() with recording callbacks; `script` says when the page aborts.
 RUN_SUBSCRIBE = """
 async ({ url, options, script }) => {

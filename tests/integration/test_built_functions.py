@@ -47,8 +47,6 @@ from jobstream_local.invoke import fill_placeholders, seed_job
 from ..conftest import REPO_ROOT
 from .lambda_runtime.recording_runtime_api import RecordingRuntimeAPI, WireRequest
 
-pytestmark = pytest.mark.integration
-
 EVENTS = REPO_ROOT / "events"
 TOKEN_KEY = "built-functions-test-key-0123456789abcdef"
 REGION = "us-east-1"

@@ -21,8 +21,6 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-pytestmark = pytest.mark.integration
-
 CLIENT_DIST = REPO_ROOT / "clients" / "python"
 TOKEN = "t0ken"
 

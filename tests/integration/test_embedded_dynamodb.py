@@ -6,14 +6,11 @@ import threading
 from typing import Any
 
 import boto3
-import pytest
 
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
 from jobstream_local.template_table import table_properties
 
 from ..conftest import TEMPLATE
-
-pytestmark = pytest.mark.integration
 
 
 def test_serves_the_template_table_over_http() -> None:

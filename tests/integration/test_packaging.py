@@ -21,8 +21,6 @@ from ..conftest import REPO_ROOT
 from ..locks import API_LOCK, LAYER_LOCK, installed_in, read_pins, tree_size
 from .sam_build import FUNCTIONS
 
-pytestmark = pytest.mark.integration
-
 # Lambda's limit on a function's unpacked code plus all its layers (AWS DG, "Lambda quotas").
 UNPACKED_LIMIT = 250 * 1024 * 1024
 

@@ -25,8 +25,6 @@ from jobstream_client import CreatedJob, EventStream, JobsAPI
 from jobstream_client.sse import SSEParser
 from jobstream_local.stack import LocalStack
 
-pytestmark = pytest.mark.reliability
-
 INJECTED = "X-Injected: 1"
 
 

@@ -24,8 +24,6 @@ from jobstream.store import JobStatus, JobStore
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
 from tests.unit.jobs.fakes import assert_clean_log
 
-pytestmark = pytest.mark.reliability
-
 DRIVERS = 4
 CHUNK_S = 0.25
 

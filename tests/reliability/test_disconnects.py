@@ -19,8 +19,6 @@ from jobstream_client.sse import SSEParser
 from jobstream_local.stack import LocalStack
 from tests.reliability.conftest import running_stack, stack_settings
 
-pytestmark = pytest.mark.reliability
-
 EVENTS = 2_000
 DISCONNECTS = 500
 

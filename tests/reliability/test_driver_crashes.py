@@ -48,8 +48,6 @@ from tests.unit.jobs.fakes import FakeClock, FakeInvocation, assert_clean_log, p
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = pytest.mark.reliability
-
 LAMBDA_RETRIES = 2
 
 

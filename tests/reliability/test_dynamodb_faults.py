@@ -23,8 +23,6 @@ from jobstream_local.stack import LocalStack
 from tests.reliability.conftest import running_stack, stack_settings
 from tests.reliability.faults import FaultInjector
 
-pytestmark = pytest.mark.reliability
-
 FAULT_RATE = 0.10
 JOBS = 6
 EVENTS = 300

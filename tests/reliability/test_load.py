@@ -26,8 +26,6 @@ from jobstream_client import JobsAPI
 from jobstream_client.sse import SSEParser
 from jobstream_local.stack import LocalStack
 
-pytestmark = pytest.mark.reliability
-
 TERMINAL = frozenset({"complete", "error", "cancelled"})
 # Generous (a round of 200 streams adds about 25 MB, mostly stream threads' stacks): a leak
 # of a few hundred KB per stream would exceed it.

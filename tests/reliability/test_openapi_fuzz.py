@@ -23,8 +23,6 @@ from jobstream_local.stack import LocalStack
 from tests.oidc_issuer import AUDIENCE, Issuer, SigningKey, serve_issuer
 from tests.reliability.conftest import running_stack, stack_settings
 
-pytestmark = pytest.mark.reliability
-
 EXAMPLES = 100
 
 

@@ -17,8 +17,6 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from ..locks import API_INPUT, API_LOCK, LAYER_LOCK, Pins, exact_pins, pyproject, read_pins
 
-pytestmark = pytest.mark.unit
-
 
 def _project() -> dict[str, object]:
     project = pyproject()["project"]

@@ -8,8 +8,6 @@ import pytest
 
 from jobstream_local.repo import REPO_ENV, RepoNotFound, find_repo_root
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:

@@ -22,7 +22,7 @@ from tests.functional.api.conftest import BASE_URL
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = [pytest.mark.unit, pytest.mark.anyio]
+pytestmark = pytest.mark.anyio
 
 
 async def test_create_returns_job_urls_and_a_token_for_it(

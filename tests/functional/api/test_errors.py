@@ -22,7 +22,7 @@ from tests.functional.api.conftest import BASE_URL, BrokenStatus, bearer
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = [pytest.mark.unit, pytest.mark.anyio]
+pytestmark = pytest.mark.anyio
 
 SECRET = "internal detail: table arn:aws:dynamodb:us-east-1:123456789012:table/x"
 

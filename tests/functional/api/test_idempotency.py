@@ -30,7 +30,7 @@ from tests.functional.api.conftest import BASE_URL
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = [pytest.mark.unit, pytest.mark.anyio]
+pytestmark = pytest.mark.anyio
 
 BODY = {"type": "demo.count", "params": {"n": 5}}
 

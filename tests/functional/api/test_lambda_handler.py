@@ -25,8 +25,6 @@ from tests.functional.api.lambda_events import FUNCTION_URL_HOST, function_url_e
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = pytest.mark.unit
-
 STREAM_URL = "https://streamstreamstreamstreamstream0.lambda-url.us-east-1.on.aws/"
 CREATE = {"type": "demo.count", "params": {"n": 2}}
 

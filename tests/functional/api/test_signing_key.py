@@ -16,8 +16,6 @@ from moto import mock_aws
 from jobstream.auth.keys import SigningKeyNotConfigured, load_signing_key, token_signer
 from jobstream.settings import Settings
 
-pytestmark = pytest.mark.unit
-
 SECRET_KEY = "s" * 64
 PARAMETER_KEY = "p" * 64
 

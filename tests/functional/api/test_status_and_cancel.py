@@ -11,7 +11,7 @@ from jobstream.store import JobStore
 from jobstream.store.models import JobStatus, NewEvent
 from tests.functional.api.conftest import bearer
 
-pytestmark = [pytest.mark.unit, pytest.mark.anyio]
+pytestmark = pytest.mark.anyio
 
 
 async def _create(client: httpx.AsyncClient) -> tuple[str, str]:

@@ -29,8 +29,6 @@ from tests.unit.jobs.fakes import (
     run_worker_chain,
 )
 
-pytestmark = pytest.mark.unit
-
 
 @each_driver
 def test_cancel_mid_run_takes_effect_at_the_next_step_boundary(

@@ -21,8 +21,6 @@ from tests.unit.jobs.fakes import (
     run_worker_chain,
 )
 
-pytestmark = pytest.mark.unit
-
 # demo.count with 500 ms steps under a 4.75 s timeout and a 1 s margin: a step starts only while
 # remaining - 0.5 (slowest recent step) > 1, i.e. at 4.75, 4.25, ..., 1.75 s left: 7 steps.
 STEP_MS = 500

@@ -29,8 +29,6 @@ from jobstream.store.event_codec import encode_event
 from tests.conftest import RequestCounter
 from tests.unit.jobs.fakes import START, FakeClock
 
-pytestmark = pytest.mark.unit
-
 
 class SignallingStore(JobStore):
     """Counts appends (and the thread of each) and signals each one, succeeded or raised."""

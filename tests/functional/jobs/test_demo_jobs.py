@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pytest
 from pydantic import BaseModel, Field
 
 from jobstream.jobs import JobContext, JobRegistry, JobService, RecordingInvoker
 from jobstream.store import StoredEvent
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, run_worker_chain
-
-pytestmark = pytest.mark.unit
 
 
 def run(

@@ -29,8 +29,6 @@ from tests.functional.jobs.durable_runs import (
 )
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, progress_done
 
-pytestmark = pytest.mark.unit
-
 DURABLE = {"driver": "durable"}
 
 

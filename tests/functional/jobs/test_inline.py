@@ -12,8 +12,6 @@ from jobstream.store import JobMode, JobStatus, StoredEvent
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, run_worker_chain
 
-pytestmark = pytest.mark.unit
-
 TEXT = "The quick brown fox jumps over the lazy dog."  # 44 characters: 11 chunks of 4
 
 

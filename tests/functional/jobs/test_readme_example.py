@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from jobstream.jobs import JobRegistry, RecordingInvoker
 from tests.conftest import REPO_ROOT
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, run_worker_chain
-
-pytestmark = pytest.mark.unit
 
 
 def _readme_example() -> str:

@@ -9,8 +9,6 @@ from jobstream.store import JobMode, JobNotFound, JobStatus, PayloadTooLarge
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import FakeClock, run_worker_chain
 
-pytestmark = pytest.mark.unit
-
 
 def test_create_stores_the_validated_params_and_starts_the_worker(
     make_service: ServiceFactory, invoker: RecordingInvoker

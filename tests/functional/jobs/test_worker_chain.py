@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 
-import pytest
 from pydantic import BaseModel
 
 from jobstream.examples.demo import registry as demo_registry
@@ -22,8 +21,6 @@ from tests.unit.jobs.fakes import (
     progress_done,
     run_worker_chain,
 )
-
-pytestmark = pytest.mark.unit
 
 TIMEOUT_S = 4.75  # with 500 ms steps: 7 steps per invocation (see test_chunks.py)
 

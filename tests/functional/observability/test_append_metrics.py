@@ -16,8 +16,6 @@ from tests.unit.observability.emf import emf_documents, new_sink, values
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = pytest.mark.unit
-
 
 class Recorder:
     def __init__(self) -> None:

@@ -19,8 +19,6 @@ from tests.unit.observability.emf import emf_documents, namespaces, values
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = pytest.mark.unit
-
 N = 5  # the seeded job: N progress events, then complete
 
 

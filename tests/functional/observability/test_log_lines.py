@@ -23,8 +23,6 @@ from jobstream.invocation_context import InvocationContext
 from jobstream.settings import Settings
 from tests.conftest import REPO_ROOT, load_handler_module
 
-pytestmark = pytest.mark.unit
-
 
 class Capture(logging.Handler):
     """Every record: the Powertools JSON line (for jobstream's logger) and all of its raw parts."""

@@ -18,8 +18,6 @@ from tests.unit.observability.emf import emf_documents, new_sink, values
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = pytest.mark.unit
-
 KEY = b"observability-test-key-0123456789abcdef"
 
 

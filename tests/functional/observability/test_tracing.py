@@ -15,8 +15,6 @@ from jobstream.observability.tracing import PATCHED_MODULES
 from jobstream.settings import Settings
 from tests.conftest import REPO_ROOT, load_handler_module
 
-pytestmark = pytest.mark.unit
-
 
 class FakeSubsegment:
     def __init__(self, name: str, calls: list[tuple[str, Any]]) -> None:

@@ -28,8 +28,6 @@ from .conftest import START, SimulatedClock, race, start_job, table_items
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = pytest.mark.unit
-
 
 def events(n: int, type: str = "tick", **extra: Any) -> list[NewEvent]:
     return [NewEvent(type, {"i": i, **extra}) for i in range(n)]

@@ -21,8 +21,6 @@ from .conftest import SimulatedClock, start_job, table_items
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = pytest.mark.unit
-
 N = 10_000
 PAD = "p" * 100  # ~130 bytes per event: ~1.3 MB of log, so a full read takes 2 pages
 

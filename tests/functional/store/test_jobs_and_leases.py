@@ -28,8 +28,6 @@ from .conftest import START, SimulatedClock, race, start_job
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = pytest.mark.unit
-
 DAY = 86_400
 
 

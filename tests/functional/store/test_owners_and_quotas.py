@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 
     from jobstream.settings import Settings
 
-pytestmark = pytest.mark.unit
-
 ROOMY = CallerQuota(max_active=1000, max_creates=1000, window_seconds=60)
 
 

@@ -28,8 +28,6 @@ from tests.functional.tail.conftest import (
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = pytest.mark.unit
-
 NewJob = Callable[..., str]
 FIFTEEN_MINUTES_MS = 900_000
 

@@ -27,7 +27,7 @@ from tests.oidc_issuer import (
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-pytestmark = [pytest.mark.unit, pytest.mark.anyio]
+pytestmark = pytest.mark.anyio
 
 CREATE = {"type": "demo.count", "params": {"n": 2}}
 

@@ -16,8 +16,6 @@ from tests.integration.client.scripted_server import LogEvent, Reply, count_log
 from tests.integration.client.test_stream import unused_port
 from tests.unit.client.test_cli_usage import Run
 
-pytestmark = pytest.mark.unit
-
 RICH_LOG = [
     LogEvent("phase", {"name": "download"}),
     LogEvent("log", {"message": "fetching \x1b[31m[bold]x[/bold]", "level": "warning"}),

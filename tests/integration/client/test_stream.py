@@ -28,8 +28,6 @@ from jobstream_client.sse import ServerSentEvent
 from tests.integration.client.conftest import MakeServer
 from tests.integration.client.scripted_server import Reply, ScriptedServer, count_log
 
-pytestmark = pytest.mark.unit
-
 
 class Sleeps:
     """Stands in for time.sleep: records the delays, never waits."""

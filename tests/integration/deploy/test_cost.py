@@ -25,8 +25,6 @@ from jobstream_local.cost import (
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
 from tests.conftest import TEMPLATE
 
-pytestmark = pytest.mark.integration
-
 
 def test_item_sizes_follow_dynamodbs_rules() -> None:
     assert item_size({"pk": {"S": "JOB#1"}}) == 2 + 5

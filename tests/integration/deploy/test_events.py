@@ -23,8 +23,6 @@ from tests.integration.deploy.conftest import (
     load_event,
 )
 
-pytestmark = pytest.mark.integration
-
 # Ids of SMALL_JOB's log once finished: n progress events, then complete.
 FINISHED_IDS = [str(i) for i in range(1, SMALL_JOB["n"] + 2)]
 

@@ -13,8 +13,6 @@ import pytest
 from jobstream_client.sse import SSEParser
 from tests.conftest import REPO_ROOT
 
-pytestmark = pytest.mark.integration
-
 EVENTS = REPO_ROOT / "events"
 TIMEOUT_S = 120
 

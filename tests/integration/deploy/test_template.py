@@ -20,8 +20,6 @@ from jobstream.tail import cors as stream_cors
 from jobstream_local.template_table import load_template
 from tests.conftest import REPO_ROOT, TEMPLATE
 
-pytestmark = pytest.mark.integration
-
 HERE = Path(__file__).parent
 
 

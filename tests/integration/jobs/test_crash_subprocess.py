@@ -24,8 +24,6 @@ from tests.conftest import REPO_ROOT
 from tests.integration.jobs.crash_child import JOB_TYPE, crash_registry
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, progress_done, run_worker_chain
 
-pytestmark = pytest.mark.unit
-
 STEPS = 40
 
 

@@ -32,8 +32,6 @@ from jobstream.sse import encode_event
 from jobstream_client.sse import SSEParser
 from jobstream_local.function_url import function_url_app
 
-pytestmark = pytest.mark.integration
-
 WAIT = 10.0  # seconds: upper bound for anything the tests wait for; never reached when all is well
 
 Serve = Callable[[ASGIApp], str]

@@ -19,8 +19,6 @@ from jobstream_client.sse import SSEParser
 from .conftest import TASK_ROOT, StartRuntime
 from .recording_runtime_api import API, WireRequest
 
-pytestmark = pytest.mark.integration
-
 ERROR_TYPE = "Lambda-Runtime-Function-Error-Type"
 ERROR_BODY = "Lambda-Runtime-Function-Error-Body"
 # http.client adds Host and Accept-Encoding to every request; the rest is the runtime's choice.

@@ -18,8 +18,6 @@ import pytest
 from .conftest import EXEC_WRAPPER, TASK_ROOT, StartRuntime
 from .test_runtime_api_conformance import streamed
 
-pytestmark = pytest.mark.integration
-
 
 def test_cookies_go_in_the_prelude_and_empty_chunks_are_skipped(
     start_runtime: StartRuntime,

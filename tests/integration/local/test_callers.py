@@ -20,8 +20,6 @@ from jobstream_local.stack import LocalStack
 from tests.conftest import REPO_ROOT
 from tests.oidc_issuer import AUDIENCE, Issuer, SigningKey, serve_issuer
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[Issuer]:

@@ -18,8 +18,6 @@ import pytest
 
 from jobstream_client.sse import SSEParser
 
-pytestmark = pytest.mark.integration
-
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 20
 

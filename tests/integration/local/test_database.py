@@ -17,8 +17,6 @@ from jobstream_client import EventStream
 from jobstream_local.database import DatabaseChoice, DatabaseUnavailable, LocalDatabase
 from jobstream_local.stack import LocalStack
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def table_settings() -> Settings:

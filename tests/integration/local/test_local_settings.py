@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from jobstream.settings import Settings
 from jobstream_local.stack import local_settings
-
-pytestmark = pytest.mark.integration
 
 ORIGIN = "http://127.0.0.1:8000"
 

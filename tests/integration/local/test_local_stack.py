@@ -6,15 +6,12 @@ from __future__ import annotations
 import json
 
 import httpx
-import pytest
 
 from jobstream.store import JobStatus
 from jobstream_client import EventStream, StreamEnd
 from jobstream_client.sse import SSEParser
 from jobstream_local.stack import LocalStack
 from tests.integration.local.conftest import FUNCTION_TIMEOUT_S, STREAM_TIMEOUT_S, create_job
-
-pytestmark = pytest.mark.integration
 
 
 def test_a_job_streams_to_completion_with_every_id_once(http: httpx.Client) -> None:

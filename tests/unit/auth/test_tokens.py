@@ -12,8 +12,6 @@ from jobstream.auth.tokens import (
     bearer_token,
 )
 
-pytestmark = pytest.mark.unit
-
 KEY = b"k" * 32
 
 

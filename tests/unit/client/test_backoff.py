@@ -8,8 +8,6 @@ from hypothesis import strategies as st
 
 from jobstream_client import Backoff
 
-pytestmark = pytest.mark.unit
-
 
 def test_ceiling_doubles_from_the_base_up_to_the_cap() -> None:
     backoff = Backoff(initial_s=0.5, max_s=5.0)

@@ -10,8 +10,6 @@ from jobstream.sse.encode import encode_event
 from jobstream_client.stream import EventStream, StreamEnd
 from jobstream_client.stream_failure import is_stream_failure
 
-pytestmark = pytest.mark.unit
-
 SSE = {"content-type": "text/event-stream"}
 NOTICE = stream_failure_bytes(SSE)
 

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from jobstream.jobs import ChunkBudget, remaining_from_context, remaining_until
 from tests.unit.jobs.fakes import FakeClock, FakeInvocation
-
-pytestmark = pytest.mark.unit
 
 
 def test_the_slowest_recent_step_is_the_expected_one() -> None:

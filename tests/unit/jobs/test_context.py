@@ -13,8 +13,6 @@ from jobstream.jobs.context import Position, RunState, StepRecorder
 from jobstream.store import Checkpoint, PayloadTooLarge, schema
 from tests.unit.jobs.fakes import FakeClock
 
-pytestmark = pytest.mark.unit
-
 PLAN = (("download", 1.0), ("process", 3.0), ("upload", 1.0))
 
 

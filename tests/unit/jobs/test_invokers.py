@@ -20,8 +20,6 @@ from jobstream.jobs import (
 )
 from jobstream.settings import Settings
 
-pytestmark = pytest.mark.unit
-
 
 def test_the_lambda_invoker_sends_an_asynchronous_invoke(settings: Settings) -> None:
     client = boto3.client("lambda", region_name="us-east-1")

@@ -11,8 +11,6 @@ from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import InvalidParams, JobContext, JobRegistry, UnknownJobType, load_registry
 from jobstream.store import JobMode
 
-pytestmark = pytest.mark.unit
-
 
 class Params(BaseModel):
     n: int = Field(ge=1, le=10)

@@ -10,8 +10,6 @@ from aws_durable_execution_sdk_python import ExecutionError
 from jobstream.invocation_context import InvocationContext
 from tests.conftest import load_handler_module
 
-pytestmark = pytest.mark.unit
-
 
 def fresh_worker(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """functions/worker/app.py, imported afresh, with no service built yet."""

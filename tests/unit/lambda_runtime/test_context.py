@@ -6,8 +6,6 @@ import pytest
 
 from jobstream.invocation_context import InvocationContext
 
-pytestmark = pytest.mark.unit
-
 ENV = {
     "AWS_LAMBDA_FUNCTION_NAME": "fn",
     "AWS_LAMBDA_FUNCTION_VERSION": "3",

@@ -6,15 +6,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from jobstream.invocation_context import InvocationContext
 from jobstream.response_stream import StreamingResponse, json_response, sse_response
 from jobstream.response_stream.delivery import deliver
 from jobstream.sse import encode_event
 from jobstream_client.sse import SSEParser
-
-pytestmark = pytest.mark.unit
 
 
 class RecordingSink:

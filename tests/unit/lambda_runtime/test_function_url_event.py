@@ -6,8 +6,6 @@ import pytest
 
 from jobstream_local.function_url_event import event_from_asgi_scope, function_url_event
 
-pytestmark = pytest.mark.unit
-
 
 def make(**overrides: object) -> dict[str, object]:
     arguments: dict[str, object] = {

@@ -10,8 +10,6 @@ import pytest
 from jobstream.invocation_context import InvocationContext
 from jobstream.lambda_runtime.handler_loader import HandlerLoadError, load_handler
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.fixture
 def task_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str]]:

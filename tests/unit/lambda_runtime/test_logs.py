@@ -10,8 +10,6 @@ import pytest
 
 from jobstream.lambda_runtime.logs import configure_logging, current_request_id
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.fixture
 def root() -> Iterator[logging.Logger]:

@@ -17,8 +17,6 @@ from jobstream.response_stream import (
 from jobstream.response_stream.body import ResponseBody
 from jobstream.sse import SSE_HEADERS
 
-pytestmark = pytest.mark.unit
-
 
 def test_sse_response_carries_the_sse_headers_plus_extras() -> None:
     response = sse_response(iter([b"x"]), headers={"X-Extra": "1"})

@@ -18,8 +18,6 @@ from jobstream.lambda_runtime.prelude import (
 )
 from jobstream.response_stream import StreamingResponse
 
-pytestmark = pytest.mark.unit
-
 
 def _parse_request(wire: bytes) -> tuple[list[bytes], list[tuple[bytes, bytes]]]:
     server = h11.Connection(h11.SERVER)

@@ -9,8 +9,6 @@ import pytest
 from jobstream.observability import MetricName, observe_worker
 from tests.unit.observability.emf import emf_documents, new_sink, values
 
-pytestmark = pytest.mark.unit
-
 
 class Clock:
     def __init__(self) -> None:

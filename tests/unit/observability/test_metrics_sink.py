@@ -8,8 +8,6 @@ from jobstream.observability import MetricName
 from jobstream.observability.metrics import metrics_sink
 from tests.unit.observability.emf import emf_documents, namespaces, new_sink, values
 
-pytestmark = pytest.mark.unit
-
 
 def test_flush_publishes_one_emf_document_then_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     sink = new_sink()

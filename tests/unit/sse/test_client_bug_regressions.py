@@ -6,8 +6,6 @@ import pytest
 
 from jobstream_client.sse import ServerSentEvent, SSEParser
 
-pytestmark = pytest.mark.unit
-
 E = ServerSentEvent
 
 

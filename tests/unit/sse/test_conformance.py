@@ -13,8 +13,6 @@ from tests.unit.sse.conformance_cases import (
 )
 from tests.unit.sse.splits import Splitter, as_sent, bytewise, parse_bodies, random_splitter, whole
 
-pytestmark = pytest.mark.unit
-
 RANDOM_SPLITS_PER_CASE = 10
 
 

@@ -7,8 +7,6 @@ import pytest
 from jobstream.sse import SSE_HEADERS, SSEFieldError, encode_comment, encode_event
 from jobstream_client.sse import ServerSentEvent, SSEParser
 
-pytestmark = pytest.mark.unit
-
 
 def parse(data: bytes) -> tuple[list[ServerSentEvent], SSEParser]:
     parser = SSEParser()

@@ -13,20 +13,19 @@ arbitrary chunks and fed to SSEParser, give back exactly one event per input eve
   - id == str() of the most recent id given so far (ids persist), "" before any,
   - retry == the input retry;
 and afterwards parser.last_event_id is that last id and parser.retry the last retry given.
+
+Its example budget is the Hypothesis profile's (tests/conftest.py): 1,000 in `make test`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobstream.sse import encode_comment, encode_event
 from jobstream_client.sse import ServerSentEvent, SSEParser
-
-pytestmark = pytest.mark.unit
 
 _breaks = st.sampled_from(["\n", "\r", "\r\n"])
 data_text = st.lists(st.one_of(st.text(max_size=12), _breaks), max_size=8).map("".join)
@@ -61,7 +60,6 @@ def _normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-@settings(max_examples=1000, deadline=None)
 @given(inputs=events_in, data=st.data())
 def test_encode_then_parse_in_random_chunks_round_trips(
     inputs: list[In], data: st.DataObject

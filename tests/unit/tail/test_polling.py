@@ -5,8 +5,6 @@ import pytest
 from jobstream.settings import Settings
 from jobstream.tail.polling import PollSchedule
 
-pytestmark = pytest.mark.unit
-
 
 def test_backs_off_when_idle_up_to_the_ceiling() -> None:
     schedule = PollSchedule(min_interval=0.025, max_interval=1.5)

@@ -8,8 +8,6 @@ from jobstream.tail.errors import StreamRejected
 from jobstream.tail.request import parse_last_event_id, parse_stream_request
 from tests.unit.tail.function_url import function_url_event
 
-pytestmark = pytest.mark.unit
-
 
 def test_reads_job_id_token_and_last_event_id_from_headers() -> None:
     event = function_url_event(

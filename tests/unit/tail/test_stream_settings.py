@@ -4,8 +4,6 @@ import pytest
 
 from jobstream.settings import Settings
 
-pytestmark = pytest.mark.unit
-
 
 def test_stream_max_seconds_is_read_from_the_issue_trackers_name_too(
     monkeypatch: pytest.MonkeyPatch,
