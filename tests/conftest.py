@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from hypothesis import settings as hypothesis_settings
-from moto import mock_aws
 
 from jobstream.settings import Settings
 from jobstream_local.template_table import create_table_from_template
@@ -71,6 +70,9 @@ def settings() -> Settings:
 @pytest.fixture
 def ddb(settings: Settings) -> Iterator[DynamoDBClient]:
     """A moto DynamoDB client with the template's table already created."""
+    # Imported here, not at the top: the unit tier runs without moto (tests/unit/conftest.py).
+    from moto import mock_aws
+
     with mock_aws():
         client = boto3.client("dynamodb", region_name=settings.region)
         create_table_from_template(client, settings.table, TEMPLATE)

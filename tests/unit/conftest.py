@@ -54,7 +54,7 @@ def _refuse_async(rule: str) -> Callable[..., Any]:
     return sleep
 
 
-def _moto_names(module: ModuleType) -> list[str]:
+def moto_names(module: ModuleType) -> list[str]:
     """Names in a test module bound to moto (imported at its top), which the tier forbids."""
     found = []
     for name, value in vars(module).items():
@@ -100,7 +100,7 @@ def install_guards(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _unit_tier_rules(request: pytest.FixtureRequest) -> Iterator[None]:
     module = getattr(request, "module", None)
-    if module is not None and (names := _moto_names(module)):
+    if module is not None and (names := moto_names(module)):
         raise UnitTierViolation(f"{MOTO_RULE} ({module.__name__} imports {', '.join(names)})")
     with pytest.MonkeyPatch.context() as monkeypatch:
         install_guards(monkeypatch)
