@@ -76,12 +76,18 @@ def test_replay_from_every_cut_point_yields_exactly_the_rest_then_ends(
 ) -> None:
     job_id = new_job()
     writer = LogWriter(store, job_id)
-    writer.progress(199)
+    writer.progress(199, batch=25)
     writer.finish("complete")
     total = 200
     service = make_service(store, signer, settings, clock)
 
-    for cut in [None, *range(total)]:
+    # Cuts behave alike inside an item, so not all 200: every cut in and just past the first item
+    # (each offset in an item), each later item's edges (its last event, its first, its second),
+    # and the end (inside the last progress item, before the terminal event, after it).
+    cuts: set[int] = set(range(27))
+    cuts |= {first + d for first in range(25, total, 25) for d in (-1, 0, 1)}
+    cuts |= {total - 3, total - 2, total - 1}
+    for cut in [None, *sorted(cuts)]:
         response = open_stream(
             service, signer, job_id, last_event_id=None if cut is None else str(cut)
         )
