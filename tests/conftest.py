@@ -34,7 +34,14 @@ TESTS = Path(__file__).resolve().parent
 # shared machine would turn one slow example into a failure, and timing goals live in `make bench`.
 hypothesis_settings.register_profile("gate", max_examples=1000, deadline=None)
 hypothesis_settings.register_profile("check", max_examples=100, deadline=None)
-hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "gate"))
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "gate")
+hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def pytest_report_header() -> str:
+    examples = hypothesis_settings.get_profile(HYPOTHESIS_PROFILE).max_examples
+    return f"hypothesis profile: {HYPOTHESIS_PROFILE} ({examples} examples per property)"
+
 
 # A test's tier is the folder it lives in (tests/<tier>/...), marked here, so that `-m unit` and
 # friends select by folder and no file repeats its tier. Registered in pyproject.toml.
