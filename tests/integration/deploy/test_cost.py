@@ -1,4 +1,5 @@
-"""jobstream_local.cost: the capacity model's rules, and one small job measured end to end."""
+"""jobstream_local.cost: one small job measured end to end against the embedded DynamoDB (the
+capacity rules: tests/unit/local/test_cost_units.py, tests/functional/deploy/test_cost_meter.py)."""
 
 from __future__ import annotations
 
@@ -6,71 +7,18 @@ import secrets
 import uuid
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from jobstream.settings import Settings
 from jobstream_local.cost import (
-    CapacityMeter,
     Deployment,
     PriceList,
     cost_of,
-    item_size,
     measure_job,
-    read_units,
     render,
-    write_units,
 )
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
 from tests.conftest import TEMPLATE
-
-
-def test_item_sizes_follow_dynamodbs_rules() -> None:
-    assert item_size({"pk": {"S": "JOB#1"}}) == 2 + 5
-    assert item_size({"n": {"N": "12345"}}) == 1 + 4  # 5 significant digits: 3 bytes + 1
-    assert item_size({"b": {"BOOL": True}, "z": {"NULL": True}}) == 2 + 2
-    assert item_size({"m": {"M": {"k": {"S": "v"}}}}) == 1 + 3 + (1 + 1 + 1)
-    assert (write_units(1), write_units(1024), write_units(1025)) == (1, 1, 2)
-    assert (read_units(0), read_units(4096), read_units(4097)) == (1, 1, 2)
-
-
-def test_the_meter_models_units_per_operation() -> None:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="t",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        big = {"pk": {"S": "JOB#1"}, "sk": {"S": "EV#000000000001"}, "e": {"S": "x" * 1500}}
-        with CapacityMeter(client) as meter:
-            client.transact_write_items(
-                TransactItems=[
-                    {"Put": {"TableName": "t", "Item": big}},
-                    {"Put": {"TableName": "t", "Item": {"pk": {"S": "a"}, "sk": {"S": "b"}}}},
-                ]
-            )
-            client.query(
-                TableName="t",
-                KeyConditionExpression="pk = :p",
-                ExpressionAttributeValues={":p": {"S": "nothing here"}},
-                ConsistentRead=True,
-            )
-            client.get_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "b"}})
-        usage = meter.usage()
-
-    assert usage.requests == {"TransactWriteItems": 1, "Query": 1, "GetItem": 1}
-    assert usage.write_units == 2 * (2 + 1)  # transactional: twice (2 KB item + 1 KB item)
-    assert usage.read_units == 1 + 1  # an empty Query and a small GetItem: one unit each
-    assert usage.event_bytes_written == item_size(big)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from jobstream.store import JobStatus, JobStore
 from jobstream_client.sse import ServerSentEvent, SSEParser
 from jobstream_local.invoke import SeededJob, placeholders_in
 from tests.conftest import load_handler_module
-from tests.integration.deploy.conftest import (
+from tests.functional.deploy.conftest import (
     SMALL_JOB,
     STREAM_BASE_URL,
     TOKEN_KEY,
