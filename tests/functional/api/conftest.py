@@ -3,13 +3,12 @@ the jobs package's RecordingInvoker (starting a Lambda function is not the API's
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from jwt import jwks_client
 
 from jobstream.api import create_app
 from jobstream.auth.tokens import TokenSigner
@@ -18,7 +17,6 @@ from jobstream.jobs import JobService, RecordingInvoker
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream.store.models import Job, JobPage, JSONObject
-from tests.oidc_issuer import AUDIENCE, Issuer, SigningKey, serve_issuer
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -90,61 +88,3 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-# --- caller authentication: a test OIDC issuer (tests/oidc_issuer.py) --------------------------
-@pytest.fixture(scope="module")
-def rsa_key() -> SigningKey:
-    return SigningKey.rsa("rsa-1")
-
-
-@pytest.fixture(scope="module")
-def ec_key() -> SigningKey:
-    return SigningKey.ec("ec-1")
-
-
-@pytest.fixture
-def issuer(rsa_key: SigningKey, ec_key: SigningKey) -> Iterator[Issuer]:
-    with serve_issuer(rsa_key, ec_key) as served:
-        yield served
-
-
-class FakeMonotonic:
-    """PyJWKClient's refresh cooldown reads time.monotonic(); this one moves when told to."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def monotonic(monkeypatch: pytest.MonkeyPatch) -> FakeMonotonic:
-    fake = FakeMonotonic()
-    monkeypatch.setattr(jwks_client, "time", fake)
-    return fake
-
-
-@pytest.fixture
-def jwt_settings(api_settings: Settings, issuer: Issuer) -> Settings:
-    # JOBSTREAM_JWT_JWKS_URL left unset: the issuer's /.well-known/jwks.json is the default.
-    return api_settings.model_copy(
-        update={"api_auth": "jwt", "jwt_issuer": issuer.url, "jwt_audience": AUDIENCE}
-    )
-
-
-@pytest.fixture
-async def jwt_client(
-    jwt_settings: Settings, ddb: DynamoDBClient, monotonic: FakeMonotonic
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The API under JOBSTREAM_API_AUTH=jwt (tokens from ``issuer``) on its own real service."""
-    service = JobService(
-        store=JobStore(jwt_settings, client=ddb),
-        registry=registry(),
-        invoker=RecordingInvoker(),
-        settings=jwt_settings,
-    )
-    app = create_app(jwt_settings, service=service, dynamodb=ddb)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL) as c:
-        yield c

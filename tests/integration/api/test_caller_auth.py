@@ -14,7 +14,8 @@ from jobstream.examples.demo import registry
 from jobstream.jobs import JobService, RecordingInvoker
 from jobstream.settings import Settings
 from jobstream.store import JobStore
-from tests.functional.api.conftest import BASE_URL, FakeMonotonic
+from tests.functional.api.conftest import BASE_URL
+from tests.integration.api.conftest import FakeMonotonic
 from tests.oidc_issuer import (
     AUDIENCE,
     Issuer,
