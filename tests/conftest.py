@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from aws_lambda_powertools import Logger
 from moto import mock_aws
 
 from jobstream.settings import Settings
@@ -36,6 +37,16 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _handler_log_keys_do_not_outlive_their_test() -> Iterator[None]:
+    """A handler's ``logger.append_keys(job_id=...)`` stays on the process's "jobstream" Powertools
+    logger until its next invocation clears it (each Lambda container runs one function, so that
+    is right there). Tests run every handler in one process: clear the keys after each test, or a
+    stream test's job id shows up in a later API test's log lines."""
+    yield
+    Logger(service="jobstream").clear_state()
 
 
 @pytest.fixture

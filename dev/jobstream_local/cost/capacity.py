@@ -85,10 +85,6 @@ class Usage:
         count = self.requests.get(operation, 0)
         return self.seconds.get(operation, 0.0) / count if count else None
 
-    @property
-    def total_requests(self) -> int:
-        return sum(self.requests.values())
-
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             requests=dict(Counter(self.requests) + Counter(other.requests)),

@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import threading
 from enum import StrEnum
-from functools import cache
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
+
+from jobstream.lazy import Lazy
 
 DEFAULT_NAMESPACE = "jobstream"
 SERVICE = "jobstream"
@@ -77,11 +78,13 @@ def _namespace() -> str:
     return os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE
 
 
-@cache
-def metrics_sink() -> MetricsSink:
-    """The process's sink, configured from the environment when first asked for."""
+def _build_metrics_sink() -> MetricsSink:
     provider = AmazonCloudWatchEMFProvider(namespace=_namespace(), service=SERVICE)
     stage = os.environ.get(STAGE_ENV)
     if stage:
         provider.set_default_dimensions(stage=stage)
     return MetricsSink(provider)
+
+
+# The process's sink, configured from the environment when first asked for.
+metrics_sink = Lazy(_build_metrics_sink)
