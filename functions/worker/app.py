@@ -83,6 +83,7 @@ def _handler() -> Any:
     durable = durable_handler(_durable_service)
 
     @tracer.capture_lambda_handler(capture_response=False)
+    @observability.observe_durable_worker(_metrics)
     @logger.inject_lambda_context(log_event=False, clear_state=True)
     def durable_worker(event: Any, context: LambdaContext) -> Any:
         return durable(event, context)

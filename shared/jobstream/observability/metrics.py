@@ -17,8 +17,6 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
 
-from jobstream.lazy import Lazy
-
 DEFAULT_NAMESPACE = "jobstream"
 SERVICE = "jobstream"
 # Set by template.yaml from its Stage parameter: one stack per stage shares the namespace.
@@ -78,13 +76,11 @@ def _namespace() -> str:
     return os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE
 
 
-def _build_metrics_sink() -> MetricsSink:
+def metrics_sink() -> MetricsSink:
+    """A sink configured from the environment. Each handler module makes one when it is loaded
+    (one function per container, so one per container); nothing here talks to AWS."""
     provider = AmazonCloudWatchEMFProvider(namespace=_namespace(), service=SERVICE)
     stage = os.environ.get(STAGE_ENV)
     if stage:
         provider.set_default_dimensions(stage=stage)
     return MetricsSink(provider)
-
-
-# The process's sink, configured from the environment when first asked for.
-metrics_sink = Lazy(_build_metrics_sink)
