@@ -17,6 +17,7 @@ from aws_lambda_powertools import Logger
 from moto import mock_aws
 
 from jobstream.settings import Settings
+from jobstream_local.cost.capacity import WRITE_OPERATIONS
 from jobstream_local.template_table import create_table_from_template
 
 if TYPE_CHECKING:
@@ -63,14 +64,10 @@ def ddb(settings: Settings) -> Iterator[DynamoDBClient]:
         yield client
 
 
-WRITE_OPERATIONS = frozenset(
-    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-)
-
-
 class RequestCounter:
     """Counts a client's API calls by operation from botocore's own ``before-call`` events (one per
-    call; botocore's retries are not counted)."""
+    call; botocore's retries are not counted). Only counts: what the calls would cost is the dev
+    tooling's CapacityMeter (jobstream_local/cost/capacity.py), whose operation sets it shares."""
 
     def __init__(self, client: DynamoDBClient) -> None:
         self._client = client
