@@ -71,8 +71,8 @@ class EmitCost:
     events: int
     writes: int
     reads: int
-    wcu: float
-    rcu: float
+    wcu: int
+    rcu: int
 
     @property
     def writes_per_event(self) -> float:
@@ -89,7 +89,7 @@ class ReplayCost:
     missed: int
     requests: int
     queries: int
-    rcu: float
+    rcu: int
     replayed: int
 
 
@@ -262,7 +262,7 @@ def measure_idle(client: DynamoDBClient, settings: Settings, *, minutes: int) ->
         if close is not None:
             close()
     queries = [0] * minutes
-    units = [0.0] * minutes
+    units = [0] * minutes
     for call in meter.timeline:
         minute = int((call.at - started) // 60)
         if call.operation == "Query" and minute < minutes:
