@@ -7,26 +7,19 @@ from typing import Any
 import pytest
 
 from jobstream.observability import MetricName, observe_durable_worker, observe_worker
+from tests.clock import FakeClock
 from tests.unit.observability.emf import emf_documents, new_sink, values
 
 pytestmark = pytest.mark.unit
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_hop_records_its_duration_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
     sink = new_sink()
-    clock = Clock()
+    clock = FakeClock(100.0)
 
     @observe_worker(sink, clock=clock)
     def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-        clock.now += 1.25
+        clock.advance(1.25)
         return {"outcome": "handed_off", "reason": "", "steps": 7}
 
     assert handler({}, None) == {"outcome": "handed_off", "reason": "", "steps": 7}
@@ -69,12 +62,12 @@ def test_a_durable_invocation_counts_as_a_hop_and_publishes_what_its_steps_recor
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     sink = new_sink()
-    clock = Clock()
+    clock = FakeClock(100.0)
 
     @observe_durable_worker(sink, clock=clock)
     def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         sink.count(MetricName.EVENTS_EMITTED, 4)  # the store's appends during the invocation
-        clock.now += 0.5
+        clock.advance(0.5)
         return {"Status": "PENDING"}
 
     assert handler({}, None) == {"Status": "PENDING"}
