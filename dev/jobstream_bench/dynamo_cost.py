@@ -47,7 +47,11 @@ _SIGNING_KEY: Final = b"bench-signing-key-not-a-secret-0123456789"
 
 
 class SimulatedClock:
-    """Wall and monotonic time in one; moves only through ``sleep``. Satisfies jobs.Clock."""
+    """Wall and monotonic time in one; moves only through ``sleep``. Satisfies jobs.Clock.
+
+    Not the tests' fake clock (tests/clock.py): dev tooling never imports the tests, and the bench
+    needs none of their hooks (recorded sleeps, actions at a time).
+    """
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self.now = start
