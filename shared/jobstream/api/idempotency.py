@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from jobstream.api.invocation import RemainingTime
+from jobstream.invocation_context import RemainingTime
 from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 from jobstream.store.models import JSONObject

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jobstream.aws_clients import lambda_client
 from jobstream.invocation_context import InvocationContext
+from jobstream.jobs.budget import remaining_from_context
 from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 
@@ -144,7 +145,7 @@ class ThreadWorkerInvoker:
     def _run(self, target: WorkerTarget, job_id: str, hop: int) -> None:
         context = InvocationContext.for_timeout(self._timeout_s, function_name="worker")
         try:
-            target(job_id, hop, lambda: context.get_remaining_time_in_millis() / 1000)
+            target(job_id, hop, remaining_from_context(context))
         except Exception:
             # Lambda would retry; locally JobService.status() re-starts a stalled job instead.
             logger.exception("local worker for job %s hop %d failed", job_id, hop)
