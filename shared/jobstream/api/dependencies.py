@@ -69,10 +69,6 @@ def _resources(request: Request) -> ApiResources:
 Resources = Annotated[ApiResources, Depends(_resources)]
 
 
-def _settings(resources: Resources) -> Settings:
-    return resources.settings
-
-
 # Plain ``def`` dependencies run in FastAPI's thread pool: building the service or fetching the key
 # may block on AWS.
 def _service(resources: Resources) -> JobsService:
@@ -83,7 +79,6 @@ def _signer(resources: Resources) -> TokenSigner:
     return resources.signer()
 
 
-SettingsDep = Annotated[Settings, Depends(_settings)]
 Service = Annotated[JobsService, Depends(_service)]
 Signer = Annotated[TokenSigner, Depends(_signer)]
 
