@@ -9,22 +9,23 @@ import pytest
 
 from jobstream.invocation_context import InvocationContext
 from jobstream.jobs import JobService, LambdaWorkerInvoker
+from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 from jobstream.store import JobStatus
+from tests.conftest import load_handler_module
 from tests.functional.jobs.conftest import ServiceFactory
-from tests.unit.jobs.test_worker_handler import fresh_worker
 
 
 @pytest.fixture
 def worker(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    return fresh_worker(monkeypatch)
+    return load_handler_module("worker")
 
 
 def test_the_handler_runs_one_hop_and_reports_it(
     worker: ModuleType, make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service = make_service()
-    monkeypatch.setattr(worker, "_service", service)
+    monkeypatch.setattr(worker, "_job_service", Lazy(lambda context: service))
     job = service.create("demo.count", {"n": 2, "interval_ms": 0})
     context = InvocationContext.for_timeout(60, function_name="stack-worker")
 
@@ -49,7 +50,7 @@ def test_the_service_is_built_lazily_from_the_environment(
     reply = worker.handler({"job_id": "nope", "hop": 0}, context)
 
     assert reply["outcome"] == "skipped"
-    service: JobService = worker._service
+    service: JobService = worker._job_service(context)
     assert service.store.settings.table == settings.table
     assert "demo.count" in service.registry
     continuation = service._driver._invoker

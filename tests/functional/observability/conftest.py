@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from jobstream.api.log import logger as powertools_logger
-from jobstream.observability import metrics_sink
 from jobstream.settings import Settings
-from tests.unit.observability.conftest import _fresh_metrics_sink  # noqa: F401 - autouse here too
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -33,8 +31,6 @@ def deployed(settings: Settings, ddb: DynamoDBClient, monkeypatch: pytest.Monkey
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    # Handler modules take the process's sink when loaded: make it one for this environment.
-    metrics_sink.cache_clear()
     return Settings()
 
 

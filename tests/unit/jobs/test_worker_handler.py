@@ -1,4 +1,5 @@
-"""functions/worker/app.py: a thin handler around JobService.run_hop."""
+"""functions/worker/app.py: a thin handler around JobService.run_hop (requests it refuses here;
+hops on the moto table: tests/functional/jobs/test_worker_handler.py)."""
 
 from __future__ import annotations
 
@@ -11,22 +12,15 @@ from jobstream.invocation_context import InvocationContext
 from tests.conftest import load_handler_module
 
 
-def fresh_worker(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """functions/worker/app.py, imported afresh, with no service built yet."""
-    module = load_handler_module("worker")
-    monkeypatch.setattr(module, "_service", None)
-    return module
-
-
 @pytest.fixture
 def worker(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    return fresh_worker(monkeypatch)
+    return load_handler_module("worker")
 
 
 def test_an_event_that_is_not_a_worker_request_is_dropped_not_retried(worker: ModuleType) -> None:
     context = InvocationContext.for_timeout(60, function_name="stack-worker")
     assert worker.handler({"hello": "world"}, context) == {"outcome": "rejected"}
-    assert worker._service is None  # nothing was built for it
+    assert not worker._job_service.built  # nothing was built for it
 
 
 def test_with_the_durable_driver_the_handler_is_a_durable_execution(
@@ -38,4 +32,4 @@ def test_with_the_durable_driver_the_handler_is_a_durable_execution(
     # A plain worker event is not a durable invocation: the SDK refuses it before our code runs.
     with pytest.raises(ExecutionError, match="durability is set"):
         worker.handler({"job_id": "abc", "hop": 0}, context)
-    assert worker._service is None
+    assert not worker._durable_service.built
