@@ -108,10 +108,10 @@ template-check: $(SAM_STAMP)
 	@rm -f .template-durable.yaml
 
 # The test tiers, one folder each under tests/ (see the README's Tests section). Each tier runs in
-# a pytest process of its own, so that process-wide state one tier leaves behind (log levels, the
-# metrics sink, loaded handler modules) cannot change what a later tier sees; fastest first, so a
-# break shows in seconds. Hypothesis takes its example budget from HYPOTHESIS_PROFILE (profiles in
-# tests/conftest.py): `gate` for `make test`, `check` for the fast loop.
+# a pytest process of its own, so that process-wide state one tier leaves behind (log levels,
+# Powertools log keys, loaded handler modules) cannot change what a later tier sees; fastest
+# first, so a break shows in seconds. Hypothesis takes its example budget from HYPOTHESIS_PROFILE
+# (profiles in tests/conftest.py): `gate` for `make test`, `check` for the fast loop.
 TIERS := unit functional integration browser reliability
 TIER_TARGETS := $(addprefix test-,$(TIERS))
 .PHONY: $(TIER_TARGETS)
