@@ -12,7 +12,7 @@ Capacity comes in two forms:
   requests and responses (Developer Guide, "Read/write capacity mode" and "Item sizes"): a write
   costs 1 WCU per KB of the item (rounded up), a transactional write twice that; a strongly
   consistent read 1 RCU per 4 KB, summed over a Query page's items before rounding up, at least
-  1 per request.
+  1 per request; an eventually consistent read (``ConsistentRead`` false) half that.
 
 The job item is updated in place and the meter never sees it whole during a write: its size is
 the last size seen in a response (GetItem, an update returning ALL_NEW), else 1 KB.
@@ -73,6 +73,11 @@ class CapacityMeter:
         self._sizes: dict[tuple[str, str], int] = {}
         # The local stack calls one client from many threads.
         self._lock = threading.Lock()
+        # Whether the call in flight on this thread reads consistently (botocore calls _before
+        # and _after on the calling thread).
+        self._call = threading.local()
+        # Clock times (with a clock) of the eventually consistent reads.
+        self.eventual_at: list[float] = []
 
     # --- results ---
     @property
@@ -92,6 +97,7 @@ class CapacityMeter:
             self.calls.clear()
             self.modelled_rcu = self.modelled_wcu = self.reported_units = 0.0
             self.timeline.clear()
+            self.eventual_at.clear()
 
     # --- botocore hooks ---
     def __enter__(self) -> CapacityMeter:
@@ -125,7 +131,10 @@ class CapacityMeter:
             params.setdefault("ReturnConsumedCapacity", "TOTAL")
 
     def _before(self, model: OperationModel, params: Mapping[str, Any], **_: Any) -> None:
+        self._call.consistent = bool(params.get("ConsistentRead", False))
         with self._lock:
+            if model.name in READ_OPERATIONS and not self._call.consistent:
+                self.eventual_at.append(self._clock() if self._clock is not None else 0.0)
             self.calls[model.name] += 1
             self._model_write(model.name, params)
             if self._clock is not None:
@@ -175,7 +184,9 @@ class CapacityMeter:
                 self._remember(item, size)
             self.modelled_rcu += read_units(size)
         elif operation in ("Query", "Scan"):
-            self.modelled_rcu += read_units(sum(item_size(i) for i in parsed.get("Items", [])))
+            units = read_units(sum(item_size(i) for i in parsed.get("Items", [])))
+            consistent = getattr(self._call, "consistent", True)
+            self.modelled_rcu += units if consistent else units / 2
         elif operation == "UpdateItem":
             attributes = parsed.get("Attributes")
             if attributes:

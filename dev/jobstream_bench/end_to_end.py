@@ -112,7 +112,8 @@ class LatencyResult:
 
 @dataclass(frozen=True, slots=True)
 class EndToEndResult:
-    throughput: ThroughputResult
+    # Either part may be left out of a run (``--only latency`` / ``--only throughput``).
+    throughput: ThroughputResult | None
     latency: list[LatencyResult]
     database: str
 
@@ -257,13 +258,14 @@ def measure_throughput(
 
 def measure_latency(
     *, plan: tuple[tuple[float, int], ...], runs: int, rng: random.Random
-) -> list[LatencyResult]:
+) -> tuple[list[LatencyResult], str]:
     results: list[LatencyResult] = []
     with (
         quiet_stack() as stack,
         httpx.Client(timeout=httpx.Timeout(30.0)) as http,
         JobsAPI(stack.url, client=http) as api,
     ):
+        database = stack.database_description
         for mode in MODES:
             follow(api, http, mode=mode, params={"n": 20, "rate": 0})
         for rate_per_s, events in plan:
@@ -304,22 +306,29 @@ def measure_latency(
                     },
                 )
             )
-    return results
+    return results, database
 
 
 def run(
     *,
     throughput_events: int = 5_000,
     throughput_runs: int = 3,
-    latency_plan: tuple[tuple[float, int], ...] = ((10.0, 100), (2.0, 12)),
+    latency_plan: tuple[tuple[float, int], ...] = ((10.0, 100), (2.0, 12), (1.0, 10)),
     latency_runs: int = 3,
     seed: int = 0,
+    parts: frozenset[str] = frozenset({"throughput", "latency"}),
 ) -> EndToEndResult:
     """Each part on a stack of its own: moto's writes slow down as its table grows (it copies the
-    table for every transaction), so latency is measured first, on an empty table."""
+    table for every transaction), so latency is measured first, on an empty table. ``parts``:
+    which of "throughput" and "latency" to measure."""
     rng = random.Random(seed)
-    latency = measure_latency(plan=latency_plan, runs=latency_runs, rng=rng)
-    throughput, database = measure_throughput(
-        events=throughput_events, runs=throughput_runs, rng=rng
-    )
+    latency: list[LatencyResult] = []
+    database = ""
+    if "latency" in parts:
+        latency, database = measure_latency(plan=latency_plan, runs=latency_runs, rng=rng)
+    throughput: ThroughputResult | None = None
+    if "throughput" in parts:
+        throughput, database = measure_throughput(
+            events=throughput_events, runs=throughput_runs, rng=rng
+        )
     return EndToEndResult(throughput=throughput, latency=latency, database=database)

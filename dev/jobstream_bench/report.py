@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from jobstream_bench.dynamo_cost import DynamoCostResult
-from jobstream_bench.end_to_end import EndToEndResult
+from jobstream_bench.end_to_end import EndToEndResult, LatencyResult, ThroughputResult
 from jobstream_bench.imports import ImportTime
 from jobstream_bench.machine import Machine
 from jobstream_bench.sse_codec import CodecResult
 from jobstream_bench.stats import Summary
+from jobstream_bench.stream_reads import PARTITION_READ_UNITS, StreamReadsResult
 from jobstream_bench.targets import Verdict
 
 
@@ -28,6 +29,7 @@ class Run:
     dynamo: DynamoCostResult | None
     imports: list[ImportTime] | None
     verdicts: list[Verdict]
+    reads: StreamReadsResult | None = None
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -89,6 +91,8 @@ def render(run: Run) -> str:
         out += _codec(run.codec)
     if run.end_to_end is not None:
         out += _end_to_end(run.end_to_end)
+    if run.reads is not None:
+        out += _stream_reads(run.reads)
     if run.dynamo is not None:
         out += _dynamo(run.dynamo)
     if run.imports is not None:
@@ -167,7 +171,6 @@ def _codec(codec: CodecResult) -> list[str]:
 
 
 def _end_to_end(result: EndToEndResult) -> list[str]:
-    t = result.throughput
     out = [
         "## End to end on the local stack",
         "",
@@ -175,6 +178,16 @@ def _end_to_end(result: EndToEndResult) -> list[str]:
         "`jobstream_client.EventStream` client over HTTP on loopback, job type `bench.ticks`",
         "(dev/jobstream_bench/jobs.py: one event per step, its emit time in the data).",
         "",
+    ]
+    if result.throughput is not None:
+        out += _throughput(result.throughput)
+    if result.latency:
+        out += _latency(result.latency)
+    return out
+
+
+def _throughput(t: ThroughputResult) -> list[str]:
+    return [
         f"### Throughput: one job of {t.events:,} events, emitted as fast as the driver goes",
         "",
         "events/s = events / (receipt of the last event - job created). DynamoDB requests are",
@@ -192,18 +205,25 @@ def _end_to_end(result: EndToEndResult) -> list[str]:
                 for mode in t.rate
             ],
         ),
+    ]
+
+
+def _latency(latency: list[LatencyResult]) -> list[str]:
+    out = [
         "### Latency: emit to client receipt, at low rates",
         "",
         "Paced jobs whose first event comes one second after the client connected; p50 and p99",
         'per run (median over the runs, lowest-highest in brackets); "p99 steady" leaves out',
-        "the events of the job's first second, which wait for a poll schedule that backed off",
-        "while the job was silent. The polling client asks `GET /jobs/{id}` once a second",
+        "the events of the job's first second, which wait for a poll schedule that knows nothing",
+        "yet of the job's pace. Background jobs reach the stream through the table (the poll",
+        "schedule of jobstream.tail.polling); inline jobs through the in-process commit feed of",
+        "the stream that drives them. The polling client asks `GET /jobs/{id}` once a second",
         "alongside the stream of the background runs; its latency is emit to the first poll that",
         "showed the event's id as stored.",
         "",
     ]
     rows: list[list[str]] = []
-    for lat in result.latency:
+    for lat in latency:
         for client in ("background", "inline", "polling"):
             label = {
                 "background": "stream, background job",
@@ -288,7 +308,7 @@ def _dynamo(result: DynamoCostResult) -> list[str]:
         *_table(
             ["", "Queries", "RCU"],
             [
-                ["first minute (backing off from 25 ms)", str(idle.queries_first_minute), "-"],
+                ["first minute (the stream's first)", str(idle.queries_first_minute), "-"],
                 [
                     "each later minute",
                     f"{idle.queries_per_minute_after:g}",
@@ -296,6 +316,52 @@ def _dynamo(result: DynamoCostResult) -> list[str]:
                 ],
             ],
         ),
+    ]
+
+
+def _stream_reads(result: StreamReadsResult) -> list[str]:
+    idle = result.idle
+    rows = [
+        [
+            b.schedule,
+            f"{b.rate_per_s:,.0f}",
+            f"{b.reads_per_viewer_second:.1f}",
+            f"{b.eventual_queries / b.queries:.0%}" if b.queries else "-",
+            f"{b.rcu_per_viewer_second:.1f}",
+            f"{b.viewers_per_partition:,}",
+        ]
+        for b in result.busy
+    ]
+    return [
+        "## Stream reads: busy and idle",
+        "",
+        "Deterministic (moto in-process, simulated clock; dev/jobstream_bench/stream_reads.py).",
+        f"A job committing {result.busy[0].rate_per_s:,.0f} `bench.tick` events a second the",
+        f"way the driver writes them (one append per {result.flush_interval_ms} ms flush",
+        f"interval) and one stream reading it for {result.busy[0].seconds:g} s after a first",
+        "second of warm-up. Read units as modelled for the DynamoDB figures below, an eventually",
+        "consistent read at half price. All viewers of one job read one partition key, whose",
+        f"ceiling is {PARTITION_READ_UNITS:,} RCU/s: viewers that fit = that / RCU per",
+        f"viewer-second. Schedule: probes every {result.poll_min_ms} ms around a commit's due",
+        f"time, at least {result.poll_busy_ms} ms after a poll that found events, at most",
+        f"{result.poll_max_ms} ms apart when idle.",
+        "",
+        *_table(
+            [
+                "schedule",
+                "events/s",
+                "reads per viewer-second",
+                "eventually consistent",
+                "RCU per viewer-second",
+                "viewers per partition",
+            ],
+            rows,
+        ),
+        f"An idle stream (a running job that emits nothing, {idle.minutes} simulated minutes):",
+        f"{idle.queries_first_minute} Queries in its first minute, then "
+        f"{idle.queries_per_minute_after:g} a minute ({idle.rcu_per_minute_after:g} RCU); never",
+        "more than 60 empty polls in any minute without events.",
+        "",
     ]
 
 

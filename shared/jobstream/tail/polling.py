@@ -3,18 +3,23 @@
 DynamoDB has no push a Lambda stream can wait on (Streams fan out to other functions, not into a
 running invocation), so the tail polls, one Query per poll. The schedule balances three costs:
 
-- **latency**: an event waits for the next poll. The schedule learns the job's cadence (the median
-  gap between polls that found events) and polls just before the next commit is due, then probes
-  every ``min_interval``; past the due time, the wait grows with how overdue the job is (a tenth of
-  it for the first second, a quarter after that), so an event after a silence of s <= 1 s waits
+- **latency**: an event waits for the next poll. The schedule learns the job's cadence from the
+  events themselves (the median interval between consecutive events' ``created_at``, and the
+  smallest lag seen between an event's ``created_at`` and the poll that found it), so it knows
+  when the next event should land and polls just then, then probes every ``min_interval``. Only
+  differences of the writer's timestamps are used (the writer's wall clock and the stream's
+  monotonic clock never meet), and the cadence is not that of our own polls (which would feed
+  back on itself). Past the due time the wait grows with how overdue the job is (a tenth of it
+  for the first two seconds, a quarter after that), so an event after a silence of s <= 2 s waits
   about s/10;
-- **idle reads**: the wait never exceeds ``max_interval`` (the idle ceiling: 2.5 s = 24 Queries a
+- **idle reads**: the wait never exceeds ``max_interval`` (the idle ceiling: 3 s = 20 Queries a
   minute), and no more than ``idle_budget`` empty polls fall in any minute without events: a hard
   bound on what an abandoned stream (or one on a stalled job) costs until its deadline ends it;
 - **busy reads**: after a poll that found events the next one waits at least ``busy_interval``, so a
-  viewer of a busy job reads at most 1/busy_interval times a second whatever the job's rate; a poll
-  that found more than one read unit of events makes the next one eventually consistent (half the
-  units; safe for this log, see JobStore.events_after).
+  viewer of a busy job reads at most 1/busy_interval times a second whatever the job's rate (kept
+  below the cadence of a 10 events/s job, so the polls can still close in on its commits); a poll
+  that found a large batch makes the next one eventually consistent (half the units; safe for
+  this log, see JobStore.events_after).
 
 Pure: every method takes the time (``now``, seconds on the stream's monotonic clock), so the
 schedule is tested on a fake clock.
@@ -24,17 +29,21 @@ from __future__ import annotations
 
 import statistics
 from collections import deque
+from collections.abc import Sequence
 
 from jobstream.settings import Settings
 
 # Overdue for this long, the wait grows faster (a quarter of the silence instead of a tenth).
-_PATIENT_FOR = 1.0
+_PATIENT_FOR = 2.0
 _SHORT_SILENCE_SHARE = 0.1
 _LONG_SILENCE_SHARE = 0.25
-# Cadence: the median of this many recent gaps (a single pause does not move it).
-_GAPS_KEPT = 5
-# Strongly consistent reads cost one unit per 4 KB: a batch above that costs several, and the
-# following read is made eventually consistent (half the units).
+# Cadence: the median of this many recent intervals between events (one pause does not move it);
+# the lag: the smallest of this many recent (found at - created at) differences.
+_GAPS_KEPT = 9
+_LAGS_KEPT = 16
+# A batch this large (events, or bytes: above one strongly consistent read unit) makes the next
+# read eventually consistent.
+_EVENTUAL_FROM_EVENTS = 10
 _EVENTUAL_ABOVE_BYTES = 4096
 IDLE_BUDGET_PER_MINUTE = 60
 _MINUTE = 60.0
@@ -67,8 +76,12 @@ class PollSchedule:
         self.idle_budget = idle_budget
         # When the silence began: the stream's open, then each poll that found events.
         self._last_found = started_at
-        self._found_before: float | None = None
+        # The writer's timestamps: the newest event seen, recent intervals between events, and
+        # recent (found at - created at) differences, whose minimum maps the writer's clock onto
+        # ours (its constant offset plus the shortest commit-to-visible time seen).
+        self._newest_created: float | None = None
         self._gaps: deque[float] = deque(maxlen=_GAPS_KEPT)
+        self._lags: deque[float] = deque(maxlen=_LAGS_KEPT)
         self._empty_polls: deque[float] = deque()
         self._consistent = True
         self._delay = min_interval
@@ -98,36 +111,47 @@ class PollSchedule:
 
     @property
     def cadence(self) -> float | None:
-        """The job's learned interval between commits, once two gaps were seen."""
+        """The job's learned interval between events, once two intervals were seen."""
         if len(self._gaps) < 2:
             return None
         return statistics.median(self._gaps)
 
-    def record(self, now: float, *, events: int, size: int = 0) -> float:
-        """Note what the poll at ``now`` found (``events``, ``size`` bytes of them); return the
-        delay before the next poll."""
+    def record(
+        self, now: float, *, events: int, size: int = 0, created: Sequence[float] = ()
+    ) -> float:
+        """Note what the poll at ``now`` found: ``events`` events of ``size`` bytes, ``created``
+        their ``created_at`` (the writer's clock) in id order. Return the delay before the next
+        poll."""
         if events:
-            self._delay = self._after_found(now, size)
+            self._delay = self._after_found(now, events, size, created)
         else:
             self._delay = self._after_empty(now)
         return self._delay
 
-    def _after_found(self, now: float, size: int) -> float:
-        if self._found_before is not None:
-            self._gaps.append(now - self._found_before)
-        self._found_before = now
+    def _after_found(self, now: float, events: int, size: int, created: Sequence[float]) -> float:
         self._last_found = now
         # The budget is for idle minutes: a job that just committed is not idle.
         self._empty_polls.clear()
-        self._consistent = size <= _EVENTUAL_ABOVE_BYTES
-        return min(self.max_interval, max(self.busy_interval, self._due(now) - now))
+        self._learn(now, created)
+        self._consistent = events < _EVENTUAL_FROM_EVENTS and size <= _EVENTUAL_ABOVE_BYTES
+        return min(self.max_interval, max(self.busy_interval, self._due() - now))
+
+    def _learn(self, now: float, created: Sequence[float]) -> None:
+        previous = self._newest_created
+        for stamp in created:
+            if previous is not None and stamp >= previous:
+                self._gaps.append(stamp - previous)
+            previous = stamp
+        if created:
+            self._newest_created = created[-1]
+            self._lags.append(now - created[-1])
 
     def _after_empty(self, now: float) -> float:
         self._consistent = True
         self._empty_polls.append(now)
         while self._empty_polls and self._empty_polls[0] <= now - _MINUTE:
             self._empty_polls.popleft()
-        due = self._due(now)
+        due = self._due()
         if now < due:
             delay = due - now
         else:
@@ -140,11 +164,13 @@ class PollSchedule:
             delay = max(delay, self._empty_polls[0] + _MINUTE - now)
         return delay
 
-    def _due(self, now: float) -> float:
-        """When the next commit is expected: a little before the learned cadence says (so the
-        probes that follow find it soon after it lands); the silence's start without one."""
+    def _due(self) -> float:
+        """When the next event should be visible, on our clock (a little early, so the probes
+        that follow find it soon after it lands); the silence's start while the cadence is
+        unknown."""
         cadence = self.cadence
-        if cadence is None:
+        if cadence is None or self._newest_created is None or not self._lags:
             return self._last_found
-        lead = min(0.1 * cadence, 2 * self.min_interval)
-        return self._last_found + min(cadence - lead, self.max_interval)
+        expected = self._newest_created + min(self._lags) + min(cadence, self.max_interval)
+        # Never before the silence began (a burst's cadence can be far below a poll interval).
+        return max(self._last_found, expected - self.min_interval / 2)

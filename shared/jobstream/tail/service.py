@@ -250,6 +250,7 @@ class StreamService:
             size = 0
             found = 0
             batch_bytes = 0
+            created: list[float] = []
             try:
                 source: Iterable[StoredEvent]
                 if handed:
@@ -269,6 +270,7 @@ class StreamService:
                     if event.id <= job.last_event_id:
                         stats.replayed += 1
                     found += 1
+                    created.append(event.created_at)
                     if event.type in TERMINAL_EVENT_TYPES:
                         stats.reason = "terminal"
                         yield b"".join(chunk)
@@ -301,7 +303,7 @@ class StreamService:
                 stats.reason = "terminal"
                 return
             now = clock()
-            delay = schedule.record(now, events=found, size=batch_bytes)
+            delay = schedule.record(now, events=found, size=batch_bytes, created=created)
             consistent = schedule.consistent
             if handover is not None and not (driver is not None and driver.is_alive()):
                 # Handed to the worker (or never driven here): its commits reach this process

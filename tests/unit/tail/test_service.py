@@ -500,8 +500,8 @@ def test_idle_stream_reads_at_most_60_times_a_minute_and_never_the_job_item(
         for m in range(minutes)
     ]
     assert max(per_minute) <= 60
-    # Steady state: one Query per stream_poll_max_ms (2.5 s) = 24 a minute.
-    assert per_minute[1:] == [24] * (minutes - 1)
+    # Steady state: one Query per stream_poll_max_ms (3 s) = 20 a minute.
+    assert per_minute[1:] == [20] * (minutes - 1)
 
 
 # --- robustness ----------------------------------------------------------------------------------
