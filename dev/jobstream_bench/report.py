@@ -133,7 +133,7 @@ def _latency_note(latency: list[LatencyResult], modes: set[str]) -> str:
         "its append: one TransactWriteItems, which on the local stack's embedded moto server "
         f"took (p50 / p99) {appends} in these runs (moto copies the table for every "
         "transaction and shares two cores and one interpreter with the worker, the stream and "
-        "the client; DynamoDB's own is typically 10-20 ms in-region)."
+        "the client, so its time follows the machine's load average, above)."
     ]
     if "inline" in modes:
         parts.append(
