@@ -7,7 +7,8 @@ Shape of one stream::
 
     retry: <ms>                      first frame, sent at once
     id/event/data ...                replay: events_after(last id), in order
-    id/event/data ... / ": heartbeat" tail: one Query per poll on the adaptive PollSchedule
+    id/event/data ... / ": heartbeat" tail: one Query per poll (PollSchedule: the job's cadence),
+                                     or the commit feed for an inline job this stream drives
     (end)                            terminal event sent, or the stream's own deadline reached
 
 The job item is read once, at open: it decides 404/400/204 and whether the job is already
