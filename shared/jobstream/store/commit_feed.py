@@ -19,6 +19,11 @@ from jobstream.store.models import StoredEvent
 
 logger = logging.getLogger(__name__)
 
+# A subscriber that stops taking (its client reads slowly, so the stream's generator is not
+# pulled) must not hold a fast job's events in memory: past this many the buffer is dropped and
+# the stream, seeing a gap, reads them from the table, where they are anyway.
+MAX_BUFFERED_EVENTS = 10_000
+
 
 class Subscription:
     """What one stream receives from the feed for one job, from subscription to ``close``."""
@@ -36,6 +41,8 @@ class Subscription:
         with self._condition:
             if self._closed:
                 return
+            if len(self._events) + len(events) > MAX_BUFFERED_EVENTS:
+                self._events = []
             self._events.extend(events)
             self._condition.notify_all()
 

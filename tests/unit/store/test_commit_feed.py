@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from jobstream.store.commit_feed import CommitFeed
+from jobstream.store.commit_feed import MAX_BUFFERED_EVENTS, CommitFeed
 from jobstream.store.models import StoredEvent
 
 pytestmark = pytest.mark.unit
@@ -125,3 +125,16 @@ def test_a_failing_subscriber_does_not_fail_the_publisher_or_the_others() -> Non
     broken.deliver = deliver  # type: ignore[method-assign, assignment]
     feed.publish("job", events(1, 1))
     assert ids(healthy.take(0)) == [1]
+
+
+def test_a_subscriber_that_stops_taking_holds_a_bounded_buffer_then_reads_the_table() -> None:
+    feed = CommitFeed()
+    subscription = feed.subscribe("job")
+    feed.publish("job", events(1, MAX_BUFFERED_EVENTS))
+    feed.publish("job", events(MAX_BUFFERED_EVENTS + 1, MAX_BUFFERED_EVENTS + 5))
+    assert subscription.pending <= MAX_BUFFERED_EVENTS
+    # What was dropped is a gap: nothing is handed over until the table read catches up.
+    assert subscription.take(0) == []
+    assert ids(subscription.take(MAX_BUFFERED_EVENTS)) == list(
+        range(MAX_BUFFERED_EVENTS + 1, MAX_BUFFERED_EVENTS + 6)
+    )
