@@ -9,7 +9,9 @@ running invocation), so the tail polls, one Query per poll. The schedule balance
   when the next event should land and polls just then, then probes every ``min_interval``. Only
   differences of the writer's timestamps are used (the writer's wall clock and the stream's
   monotonic clock never meet), and the cadence is not that of our own polls (which would feed
-  back on itself). Past the due time the wait grows with how overdue the job is (a tenth of it
+  back on itself). A job whose steps each emit several events over a long step shows the
+  cadence of its events, not of its commits: polls then come early, which costs reads, not
+  latency. Past the due time the wait grows with how overdue the job is (a tenth of it
   for the first two seconds, a quarter after that), so an event after a silence of s <= 2 s waits
   about s/10;
 - **idle reads**: the wait never exceeds ``max_interval`` (the idle ceiling: 3 s = 20 Queries a
