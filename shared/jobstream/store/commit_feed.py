@@ -82,6 +82,12 @@ class Subscription:
             self._events = fresh[len(run) :]
             return run
 
+    def discard_through(self, last_id: int) -> None:
+        """Forget buffered events at or below ``last_id`` (the stream read them from the table),
+        so that they do not wake the next ``wait``."""
+        with self._condition:
+            self._events = [event for event in self._events if event.id > last_id]
+
     @property
     def pending(self) -> int:
         with self._condition:

@@ -294,6 +294,9 @@ class StreamService:
                 if chunk:
                     yield b"".join(chunk)
                 return
+            if handover is not None and not handed:
+                # Read from the table: what the feed holds up to here must not wake us again.
+                handover.discard_through(stats.last_id)
             if chunk:
                 yield b"".join(chunk)
                 last_write = clock()

@@ -138,3 +138,12 @@ def test_a_subscriber_that_stops_taking_holds_a_bounded_buffer_then_reads_the_ta
     assert ids(subscription.take(MAX_BUFFERED_EVENTS)) == list(
         range(MAX_BUFFERED_EVENTS + 1, MAX_BUFFERED_EVENTS + 6)
     )
+
+
+def test_events_read_from_the_table_are_discarded_and_wake_nobody() -> None:
+    feed = CommitFeed()
+    subscription = feed.subscribe("job")
+    feed.publish("job", events(1, 3))
+    subscription.discard_through(3)
+    assert subscription.pending == 0
+    assert subscription.wait(0) is False
