@@ -156,10 +156,14 @@ class PollSchedule:
         due = self._due()
         if now < due:
             delay = due - now
+            if self.cadence is None:
+                # One interval seen, not yet a cadence: keep the silence's pace, but also look
+                # at the time that one interval points to.
+                silence = now - self._last_found
+                delay = min(delay, _silence_share(silence) * silence)
         else:
             overdue = now - due
-            share = _SHORT_SILENCE_SHARE if overdue < _PATIENT_FOR else _LONG_SILENCE_SHARE
-            delay = share * overdue
+            delay = _silence_share(overdue) * overdue
         delay = min(self.max_interval, max(self.min_interval, delay))
         if len(self._empty_polls) >= self.idle_budget:
             # The minute's budget is spent: the next poll waits until the oldest one leaves it.
@@ -168,11 +172,15 @@ class PollSchedule:
 
     def _due(self) -> float:
         """When the next event should be visible, on our clock (a little early, so the probes
-        that follow find it soon after it lands); the silence's start while the cadence is
-        unknown."""
-        cadence = self.cadence
-        if cadence is None or self._newest_created is None or not self._lags:
+        that follow find it soon after it lands); the silence's start while there is nothing to
+        go on. With a single interval seen it is a hint: the silence's pace is kept until then."""
+        interval = statistics.median(self._gaps) if self._gaps else None
+        if interval is None or self._newest_created is None or not self._lags:
             return self._last_found
-        expected = self._newest_created + min(self._lags) + min(cadence, self.max_interval)
+        expected = self._newest_created + min(self._lags) + min(interval, self.max_interval)
         # Never before the silence began (a burst's cadence can be far below a poll interval).
         return max(self._last_found, expected - self.min_interval / 2)
+
+
+def _silence_share(silence: float) -> float:
+    return _SHORT_SILENCE_SHARE if silence < _PATIENT_FOR else _LONG_SILENCE_SHARE
