@@ -12,7 +12,7 @@ running invocation), so the tail polls, one Query per poll. The schedule balance
   back on itself). A job whose steps each emit several events over a long step shows the
   cadence of its events, not of its commits: polls then come early, which costs reads, not
   latency. Past the due time the wait grows with how overdue the job is (a tenth of it
-  for the first two seconds, a quarter after that), so an event after a silence of s <= 2 s waits
+  for the first three seconds, a quarter after that), so an event after a silence of s <= 3 s waits
   about s/10;
 - **idle reads**: the wait never exceeds ``max_interval`` (the idle ceiling: 3 s = 20 Queries a
   minute), and no more than ``idle_budget`` empty polls fall in any minute without events: a hard
@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from jobstream.settings import Settings
 
 # Overdue for this long, the wait grows faster (a quarter of the silence instead of a tenth).
-_PATIENT_FOR = 2.0
+_PATIENT_FOR = 3.0
 _SHORT_SILENCE_SHARE = 0.1
 _LONG_SILENCE_SHARE = 0.25
 # Cadence: the median of this many recent intervals between events (one pause does not move it);
