@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from aws_lambda_powertools import Logger
 from moto import mock_aws
 
 from jobstream.settings import Settings
+from jobstream_local.cost.capacity import WRITE_OPERATIONS
 from jobstream_local.template_table import create_table_from_template
 
 if TYPE_CHECKING:
@@ -38,6 +40,16 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _handler_log_keys_do_not_outlive_their_test() -> Iterator[None]:
+    """A handler's ``logger.append_keys(job_id=...)`` stays on the process's "jobstream" Powertools
+    logger until its next invocation clears it (each Lambda container runs one function, so that
+    is right there). Tests run every handler in one process: clear the keys after each test, or a
+    stream test's job id shows up in a later API test's log lines."""
+    yield
+    Logger(service="jobstream").clear_state()
+
+
 @pytest.fixture
 def settings() -> Settings:
     return Settings(table=f"jobstream-test-{uuid.uuid4().hex[:8]}", region="us-east-1")
@@ -52,14 +64,10 @@ def ddb(settings: Settings) -> Iterator[DynamoDBClient]:
         yield client
 
 
-WRITE_OPERATIONS = frozenset(
-    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-)
-
-
 class RequestCounter:
     """Counts a client's API calls by operation from botocore's own ``before-call`` events (one per
-    call; botocore's retries are not counted)."""
+    call; botocore's retries are not counted). Only counts: what the calls would cost is the dev
+    tooling's CapacityMeter (jobstream_local/cost/capacity.py), whose operation sets it shares."""
 
     def __init__(self, client: DynamoDBClient) -> None:
         self._client = client

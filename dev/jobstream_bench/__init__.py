@@ -5,7 +5,8 @@ the Markdown page and checks each against its target (``targets.py``):
 
 - ``sse_codec``: our SSE encoder/parser against sse-starlette's encoder and httpx-sse's parser;
 - ``dynamo_cost``: DynamoDB requests and capacity per event, per reconnect, per idle stream-minute
-  (deterministic: simulated clocks, requests counted from botocore's events);
+  (deterministic: simulated clocks, requests counted by the cost model's meter,
+  jobstream_local.cost.capacity);
 - ``imports``: cold import time of each handler module (``python -X importtime``);
 - ``end_to_end``: one job through the local stack (job -> store -> stream -> client).
 

@@ -3,7 +3,8 @@
 Deterministic: time is simulated (a clock that moves only when the code sleeps), so a job "running
 at 1,000 events/s" makes exactly the requests it would make at that rate, however fast this machine
 is, and the figures are the same on every run. Requests are counted from botocore's events on the
-store's client (see capacity.py) against moto's in-process DynamoDB.
+store's client by the cost model's meter (jobstream_local/cost/capacity.py) against moto's
+in-process DynamoDB.
 
 - Per event: the real driver path (JobService.run_hop -> ChunkRunner -> StepCommitter -> JobStore)
   runs a ``bench.ticks`` job of one event per step, paced at each rate; everything from creating the
@@ -32,8 +33,8 @@ from jobstream.jobs import JobService, RecordingInvoker
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore, NewEvent
 from jobstream.tail.service import StreamService
-from jobstream_bench.capacity import CapacityMeter
 from jobstream_bench.jobs import TICK_EVENT, TICKS, registry
+from jobstream_local.cost.capacity import CapacityMeter
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -46,7 +47,11 @@ _SIGNING_KEY: Final = b"bench-signing-key-not-a-secret-0123456789"
 
 
 class SimulatedClock:
-    """Wall and monotonic time in one; moves only through ``sleep``. Satisfies jobs.Clock."""
+    """Wall and monotonic time in one; moves only through ``sleep``. Satisfies jobs.Clock.
+
+    Not the tests' fake clock (tests/clock.py): dev tooling never imports the tests, and the bench
+    needs none of their hooks (recorded sleeps, actions at a time).
+    """
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self.now = start
@@ -70,8 +75,8 @@ class EmitCost:
     events: int
     writes: int
     reads: int
-    wcu: float
-    rcu: float
+    wcu: int
+    rcu: int
 
     @property
     def writes_per_event(self) -> float:
@@ -88,7 +93,7 @@ class ReplayCost:
     missed: int
     requests: int
     queries: int
-    rcu: float
+    rcu: int
     replayed: int
 
 
@@ -161,16 +166,17 @@ def measure_emit(
             deadline = clock.now + settings.local_function_timeout_s
             service.run_hop(job_id, hop=hop, remaining_s=partial(_until, clock, deadline))
             pending.extend(invoker.take())
+    usage = meter.usage()
     final = store.get_job(job.job_id)
     if final.status is not JobStatus.SUCCEEDED or final.last_event_id != events + 1:
         raise AssertionError(f"bench job ended {final.status} at event {final.last_event_id}")
     return EmitCost(
         rate_per_s=rate_per_s,
         events=events,
-        writes=meter.writes,
-        reads=meter.reads,
-        wcu=meter.modelled_wcu,
-        rcu=meter.modelled_rcu,
+        writes=usage.writes,
+        reads=usage.reads,
+        wcu=usage.write_units,
+        rcu=usage.read_units,
     )
 
 
@@ -217,15 +223,16 @@ def measure_replay(
             remaining_ms=lambda: 900_000,
         )
         body = b"".join(response.body)
+    usage = meter.usage()
     replayed = body.count(b"\nevent: ")
     if response.status_code != 200 or replayed != missed:
         raise AssertionError(f"replay of {missed} events sent {replayed} ({response.status_code})")
     return ReplayCost(
         log_length=log_length,
         missed=missed,
-        requests=meter.requests,
-        queries=meter.calls["Query"],
-        rcu=meter.modelled_rcu,
+        requests=usage.total_requests,
+        queries=usage.requests.get("Query", 0),
+        rcu=usage.read_units,
         replayed=replayed,
     )
 
@@ -259,12 +266,12 @@ def measure_idle(client: DynamoDBClient, settings: Settings, *, minutes: int) ->
         if close is not None:
             close()
     queries = [0] * minutes
-    units = [0.0] * minutes
-    for operation, at, rcu in meter.timeline:
-        minute = int((at - started) // 60)
-        if operation == "Query" and minute < minutes:
+    units = [0] * minutes
+    for call in meter.timeline:
+        minute = int((call.at - started) // 60)
+        if call.operation == "Query" and minute < minutes:
             queries[minute] += 1
-            units[minute] += rcu
+            units[minute] += call.read_units
     later = queries[1:] or queries
     later_units = units[1:] or units
     return IdleCost(

@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any, Final
 import httpx
 
 from jobstream.settings import Settings
-from jobstream_bench.capacity import CapacityMeter
 from jobstream_bench.jobs import TICK_EVENT, TICKS, TICKS_INLINE
 from jobstream_bench.stats import Summary, percentile
 from jobstream_client import EventStream, JobsAPI
+from jobstream_local.cost.capacity import CapacityMeter
 
 if TYPE_CHECKING:
     from jobstream_local.stack import LocalStack
@@ -215,6 +215,7 @@ def follow(
         poller.join()
         assert poll is not None
         poll.append(_poll_latencies(polls, ids, times))
+    usage = meter.usage() if meter is not None else None
     expected = int(params["n"])
     if len(times) != expected or stream.terminal_event is None:
         raise AssertionError(f"{mode} job: {len(times)} of {expected} events, then {stream.end}")
@@ -224,8 +225,8 @@ def follow(
         created_at=created_at,
         times=times,
         http_requests=stream.attempts,
-        dynamodb_writes=meter.writes if meter is not None else 0,
-        dynamodb_reads=meter.reads if meter is not None else 0,
+        dynamodb_writes=usage.writes if usage is not None else 0,
+        dynamodb_reads=usage.reads if usage is not None else 0,
     )
 
 
@@ -277,7 +278,7 @@ def measure_throughput(
         quiet_stack() as stack,
         httpx.Client(timeout=httpx.Timeout(30.0)) as http,
         JobsAPI(stack.url, client=http) as api,
-        CapacityMeter(stack.jobs.store.client, request_capacity=False) as meter,
+        CapacityMeter(stack.jobs.store.client) as meter,
     ):
         # Warm-up: first requests pay for imports, connection set-up and the stack's lazy parts.
         for mode in MODES:

@@ -32,13 +32,6 @@ class Summary:
             median=statistics.median(values), low=min(values), high=max(values), count=len(values)
         )
 
-    @property
-    def spread_pct(self) -> float:
-        """Half the range as a percentage of the median (0 when all runs agree)."""
-        if self.median == 0:
-            return 0.0
-        return 100 * (self.high - self.low) / 2 / abs(self.median)
-
 
 def percentile(values: Sequence[float], pct: float) -> float:
     """The ``pct``-th percentile (nearest rank on the sorted values; exact, no interpolation)."""

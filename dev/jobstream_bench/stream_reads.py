@@ -22,9 +22,9 @@ from jobstream.auth.tokens import TokenSigner
 from jobstream.settings import Settings
 from jobstream.store import JobStore, NewEvent
 from jobstream.tail.service import StreamService, StreamStats
-from jobstream_bench.capacity import CapacityMeter
 from jobstream_bench.dynamo_cost import IdleCost, fresh_table, measure_idle, moto_dynamodb
 from jobstream_bench.jobs import TICK_EVENT, TICKS
+from jobstream_local.cost.capacity import CapacityMeter
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -137,8 +137,6 @@ def measure_busy(
         remaining_ms=lambda: 3_600_000,
     )
     received = 0
-    queries = 0
-    rcu = 0.0
     with CapacityMeter(client, clock=clock) as meter:
         for frame in response.body:
             received += frame.count(b"\nevent: ")
@@ -147,11 +145,14 @@ def measure_busy(
         close = getattr(response.body, "close", None)
         if close is not None:
             close()
-    for operation, at, units in meter.timeline:
-        if operation == "Query" and started + _WARM_UP_S <= at < started + total:
-            queries += 1
-            rcu += units
-    eventual = sum(1 for at in meter.eventual_at if started + _WARM_UP_S <= at < started + total)
+    window = [
+        call
+        for call in meter.timeline
+        if call.operation == "Query" and started + _WARM_UP_S <= call.at < started + total
+    ]
+    queries = len(window)
+    rcu = sum(call.priced_read_units for call in window)
+    eventual = sum(1 for call in window if not call.consistent)
     return BusyReads(
         schedule=schedule,
         rate_per_s=rate_per_s,

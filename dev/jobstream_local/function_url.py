@@ -17,7 +17,7 @@ chunk (on Lambda nothing tells the function; here the generator learns at once, 
 a laptop).
 
 Mount it next to another app with Starlette, e.g.
-``Route("/jobs/{job_id}/events", function_url_app(handler, timeout_s=900))``: ``rawPath`` is the
+``Route("/jobs/{job_id}/events", FunctionURLApp(handler, timeout_s=900))``: ``rawPath`` is the
 full request path, whatever the route.
 """
 
@@ -36,7 +36,7 @@ import anyio
 import anyio.from_thread
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from jobstream.invocation_context import InvocationContext
 from jobstream.response_stream.delivery import Handler, deliver
@@ -119,12 +119,6 @@ class FunctionURLApp:
             timeout_s=self._timeout_s,
             limiter=self._threads,
         )
-
-
-def function_url_app(
-    handler: Handler, *, timeout_s: float, function_name: str = "local"
-) -> ASGIApp:
-    return FunctionURLApp(handler, timeout_s=timeout_s, function_name=function_name)
 
 
 class _ThreadSink:

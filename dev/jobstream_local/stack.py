@@ -38,6 +38,7 @@ from jobstream.composition import (
 )
 from jobstream.jobs import JobService, ThreadWorkerInvoker, WorkerRequest
 from jobstream.jobs.invokers import WorkerTarget
+from jobstream.lazy import Lazy
 from jobstream.response_stream.delivery import Handler
 from jobstream.response_stream.response import StreamingResponse, streaming_handler
 from jobstream.settings import Settings
@@ -269,17 +270,21 @@ class LocalStack:
         return run
 
     def _stream_handler(self, settings: Settings, jobs: JobService) -> Handler:
-        dependencies: StreamDependencies = stream_dependencies(
-            settings,
-            store=jobs.store,
-            jobs=jobs,
-            clock=self._shutdown.clock,
-            sleep=self._shutdown.sleep,
+        # The stream function's wiring (functions/stream/app.py), with the local stack's store and
+        # a clock and sleep that a shutdown interrupts.
+        dependencies: Lazy[[], StreamDependencies] = Lazy(
+            lambda: stream_dependencies(
+                settings,
+                store=jobs.store,
+                jobs=jobs,
+                clock=self._shutdown.clock,
+                sleep=self._shutdown.sleep,
+            )
         )
 
         @streaming_handler
         def handler(event: dict[str, Any], context: Any) -> StreamingResponse:
-            return open_stream(event, context, dependencies=lambda: dependencies)
+            return open_stream(event, context, dependencies=dependencies)
 
         return handler
 

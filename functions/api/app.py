@@ -7,7 +7,6 @@ another worker invoker). Creating, reading and cancelling jobs all live in jobst
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -18,6 +17,7 @@ from jobstream import observability
 from jobstream.api import create_app
 from jobstream.aws_clients import dynamodb_client
 from jobstream.composition import lambda_job_service
+from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
@@ -27,16 +27,19 @@ tracer = observability.tracer()
 observability.quiet_wire_logs()
 
 
-@cache
-def _adapter() -> Mangum:
-    # Built on the first invocation and kept for the container's life: the app, its boto3 clients
-    # and their connection pools serve every later invocation. Nothing here touches AWS.
+def _build_adapter() -> Mangum:
+    # The app, its boto3 clients and their connection pools serve every later invocation. Nothing
+    # here touches AWS.
     # lifespan="off": the app has no startup work, and Lambda never delivers a shutdown to run it.
     settings = Settings()
     # One client (and connection pool) for the store and the idempotency records.
     dynamodb = dynamodb_client(settings)
     service = lambda_job_service(settings, dynamodb=dynamodb)
     return Mangum(create_app(settings, service=service, dynamodb=dynamodb), lifespan="off")
+
+
+# Built on the first invocation and kept for the container's life (docs/architecture.md, wiring).
+_adapter = Lazy(_build_adapter)
 
 
 # log_event=False explicitly: the event may hold a bearer token (header or query), and an explicit

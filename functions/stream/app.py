@@ -20,6 +20,7 @@ from jobstream.composition import (
     open_stream,
     stream_dependencies,
 )
+from jobstream.lazy import Lazy
 from jobstream.response_stream.response import StreamingResponse, streaming_handler
 from jobstream.settings import Settings
 from jobstream.store import JobStore
@@ -31,30 +32,22 @@ tracer = observability.tracer()
 observability.quiet_wire_logs()
 _metrics = observability.metrics_sink()
 
-# Built on first use, then kept for the container's life: the store's boto3 client and its
-# connection pool are reused by every invocation.
-_settings: Settings | None = None
-_store: JobStore | None = None
-_dependencies_built: StreamDependencies | None = None
+
+def _build_dependencies() -> StreamDependencies:
+    settings, store = _settings(), _store()
+    # Inline jobs are driven here while a viewer watches, then handed to the worker; without a
+    # worker to hand over to the stream only reads.
+    jobs = lambda_job_service(settings, store=store) if settings.worker_function else None
+    return stream_dependencies(
+        settings, store=store, jobs=jobs, on_close=observability.StreamMetrics(_metrics).closed
+    )
 
 
-def _dependencies() -> StreamDependencies:
-    global _settings, _store, _dependencies_built
-    if _dependencies_built is None:
-        if _settings is None:
-            _settings = Settings()
-        if _store is None:
-            _store = JobStore(_settings, observer=observability.AppendMetrics(_metrics))
-        # Inline jobs are driven here while a viewer watches, then handed to the worker; without
-        # a worker to hand over to the stream only reads.
-        jobs = lambda_job_service(_settings, store=_store) if _settings.worker_function else None
-        _dependencies_built = stream_dependencies(
-            _settings,
-            store=_store,
-            jobs=jobs,
-            on_close=observability.StreamMetrics(_metrics).closed,
-        )
-    return _dependencies_built
+# Built on first use (a request that is refused before reading the job builds nothing), then kept
+# for the container's life: the store's boto3 client and its connection pool serve every request.
+_settings = Lazy(Settings)
+_store = Lazy(lambda: JobStore(_settings(), observer=observability.AppendMetrics(_metrics)))
+_dependencies = Lazy(_build_dependencies)
 
 
 # log_event=False explicitly: the event holds the bearer token, and an explicit False also beats

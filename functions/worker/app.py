@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from jobstream import observability
 from jobstream.composition import lambda_job_service, run_worker_hop
 from jobstream.jobs import JobService, WorkerRequest, remaining_from_context
+from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 
@@ -30,21 +31,19 @@ tracer = observability.tracer()
 observability.quiet_wire_logs()
 _metrics = observability.metrics_sink()
 
-# Built on the first invocation (it needs the context's ARN), then kept for the container's life.
-_service: JobService | None = None
+
+def _build_chain_service(context: LambdaContext) -> JobService:
+    settings = Settings()
+    # Continue on the ARN this invocation came in on: same alias or version as this one.
+    return lambda_job_service(
+        settings,
+        worker_function=context.invoked_function_arn,
+        store=JobStore(settings, observer=observability.AppendMetrics(_metrics)),
+    )
 
 
-def _job_service(context: LambdaContext) -> JobService:
-    global _service
-    if _service is None:
-        settings = Settings()
-        # Continue on the ARN this invocation came in on: same alias or version as this one.
-        _service = lambda_job_service(
-            settings,
-            worker_function=context.invoked_function_arn,
-            store=JobStore(settings, observer=observability.AppendMetrics(_metrics)),
-        )
-    return _service
+# Built on the first invocation (it needs its ARN), then kept for the container's life.
+_job_service = Lazy(_build_chain_service)
 
 
 @tracer.capture_lambda_handler(capture_response=False)
@@ -63,15 +62,15 @@ def chain_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 
 
 # --- WorkerDriver=durable ----------------------------------------------------------------------
-def _durable_service() -> JobService:
-    global _service
-    if _service is None:
-        # The durable worker starts nothing itself: its executions continue on their own.
-        settings = Settings()
-        _service = lambda_job_service(
-            settings, store=JobStore(settings, observer=observability.AppendMetrics(_metrics))
-        )
-    return _service
+def _build_durable_service() -> JobService:
+    # The durable worker starts nothing itself: its executions continue on their own.
+    settings = Settings()
+    return lambda_job_service(
+        settings, store=JobStore(settings, observer=observability.AppendMetrics(_metrics))
+    )
+
+
+_durable_service = Lazy(_build_durable_service)
 
 
 def _handler() -> Any:
@@ -84,6 +83,7 @@ def _handler() -> Any:
     durable = durable_handler(_durable_service)
 
     @tracer.capture_lambda_handler(capture_response=False)
+    @observability.observe_durable_worker(_metrics)
     @logger.inject_lambda_context(log_event=False, clear_state=True)
     def durable_worker(event: Any, context: LambdaContext) -> Any:
         return durable(event, context)

@@ -14,9 +14,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from jobstream.auth.keys import token_signer
+from jobstream.invocation_context import RemainingTime
 from jobstream.jobs.invokers import (
     LambdaDurableInvoker,
     LambdaWorkerInvoker,
@@ -53,12 +54,6 @@ class WorkerFunctionNotConfigured(RuntimeError):
         super().__init__(
             "starting jobs on Lambda needs the worker function: set JOBSTREAM_WORKER_FUNCTION"
         )
-
-
-class RemainingTime(Protocol):
-    """The one method of a Lambda context the stream reads (InvocationContext has it too)."""
-
-    def get_remaining_time_in_millis(self) -> int: ...
 
 
 # --- jobs -----------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,14 @@ TRACE_ID_HEADER = "Lambda-Runtime-Trace-Id"
 CLIENT_CONTEXT_HEADER = "Lambda-Runtime-Client-Context"
 COGNITO_IDENTITY_HEADER = "Lambda-Runtime-Cognito-Identity"
 TENANT_ID_HEADER = "Lambda-Runtime-Aws-Tenant-Id"
+
+
+class RemainingTime(Protocol):
+    """The one method of an invocation's context that jobstream reads: how long the invocation
+    has left. Lambda's own context, ``InvocationContext`` and the local stand-ins all have it, so
+    code that only needs the deadline takes this and runs under any of them."""
+
+    def get_remaining_time_in_millis(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     # Durable driver: attempts of a durable step that fails for a reason outside the job (DynamoDB
     # unreachable, ...) before the job fails. A job's own step failures follow max_step_attempts.
     durable_step_max_attempts: int = Field(default=8, ge=1, le=100)
+    # Durable driver: the template's DurableExecutionTimeout. Lambda stops an execution then, and
+    # nothing inside it can write the job's end: a status read past this (plus a grace period)
+    # fails the job with a terminal event instead, so its viewers stop waiting.
+    durable_execution_timeout_seconds: float = Field(default=86_400, gt=0)
 
     # --- Tokens ---------------------------------------------------------------------------------
     # Key for per-job bearer tokens. In AWS it comes from SSM (token_key_parameter) through

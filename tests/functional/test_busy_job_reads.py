@@ -5,9 +5,6 @@ counterpart (at most 60 reads per idle minute) is in the stream service's tests.
 
 from __future__ import annotations
 
-import heapq
-import itertools
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from jobstream.auth.tokens import TokenSigner
@@ -16,6 +13,7 @@ from jobstream.store import JobStore, NewEvent
 from jobstream.tail.service import StreamService, StreamStats
 from jobstream_client.sse import SSEParser
 from jobstream_local.cost.capacity import item_size, read_units
+from tests.clock import FakeClock
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
@@ -25,27 +23,6 @@ PARTITION_READ_UNITS = 3_000
 RATE = 1_000
 COMMIT_EVERY_S = 0.05  # the flush interval: 50 events per append at 1,000/s
 SECONDS = 10
-
-
-class FakeClock:
-    """Monotonic time that moves only when the stream sleeps; ``at`` runs writes on the way."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self._actions: list[tuple[float, int, Callable[[], None]]] = []
-        self._order = itertools.count()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds > 0
-        self.now += seconds
-        while self._actions and self._actions[0][0] <= self.now:
-            heapq.heappop(self._actions)[2]()
-
-    def at(self, when: float, action: Callable[[], None]) -> None:
-        heapq.heappush(self._actions, (when, next(self._order), action))
 
 
 class QueryMeter:
@@ -75,7 +52,7 @@ def test_a_viewer_of_a_job_at_1000_events_per_second_leaves_room_for_200_viewers
     settings: Settings, ddb: DynamoDBClient
 ) -> None:
     settings = settings.model_copy(update={"stream_max_seconds": SECONDS + 5})
-    clock = FakeClock()
+    clock = FakeClock(forbid_zero_sleep=True)
     store = JobStore(settings, client=ddb)
     store.create_job(job_id="busy", type="demo", params={})
     lease, _ = store.acquire_lease("busy", duration_s=3_600)

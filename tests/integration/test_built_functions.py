@@ -45,7 +45,7 @@ from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
 from jobstream_local.invoke import fill_placeholders, seed_job
 
 from ..conftest import REPO_ROOT
-from .runtime.recording_runtime_api import RecordingRuntimeAPI, WireRequest
+from .lambda_runtime.recording_runtime_api import RecordingRuntimeAPI, WireRequest
 
 pytestmark = pytest.mark.integration
 

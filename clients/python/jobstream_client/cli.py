@@ -3,6 +3,7 @@
     jobstream --api http://127.0.0.1:8000 start demo.count --param n=50 --param interval_ms=100
     jobstream attach --events-url https://.../jobs/<id>/events --token-file job.token
     jobstream --api http://127.0.0.1:8000 attach --job-id <id> --token ... --last-event-id 42
+    jobstream --api https://... --access-token "$JWT" list --limit 50
 
 The exit status says how it ended (``ExitCode``). Ctrl-C leaves the job running (exit 130) unless
 ``--cancel-on-interrupt`` is given. The token is never printed: ``start --token-file`` saves it
@@ -18,12 +19,14 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
 import httpx
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from jobstream_client.backoff import Backoff
@@ -119,7 +122,24 @@ def build_parser() -> argparse.ArgumentParser:
     attach.add_argument(
         "--last-event-id", type=_event_id, help="resume after this event id instead of replaying"
     )
+    listing = commands.add_parser(
+        "list", help="the caller's jobs, newest first (an API with caller authentication)"
+    )
+    _add_common(listing, defaults=False)
+    listing.add_argument(
+        "--limit", type=_page_size, default=20, help="how many jobs (1-100, default 20)"
+    )
     return parser
+
+
+def _page_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError("must be between 1 and 100")
+    return value
 
 
 def _add_common(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -177,6 +197,8 @@ def main(
     client = http_client or httpx.Client()
     api = JobsAPI(args.api or DEFAULT_API, client=client, access_token=args.access_token or None)
     try:
+        if args.command == "list":
+            return _list(api, args.limit, out)
         if args.command == "start":
             target = _start(api, args, params, out)
         else:
@@ -201,6 +223,28 @@ def _exit_for(exc: ClientError) -> ExitCode:
     if isinstance(exc, ProtocolViolation):
         return ExitCode.PROTOCOL
     return ExitCode.PROTOCOL
+
+
+def _list(api: JobsAPI, limit: int, out: Console) -> int:
+    page = api.list_jobs(limit=limit)
+    if not page.jobs:
+        out.print(Text("no jobs", style="dim"))
+        return ExitCode.OK
+    # Server text goes through printable(): a job type cannot carry control codes to the terminal.
+    # Tokens are never shown: `attach --job-id` asks the API for what it needs.
+    table = Table("job id", "type", "status", "created (UTC)", box=None)
+    for job in page.jobs:
+        created = datetime.fromtimestamp(job.created_at, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        table.add_row(
+            Text(printable(job.job_id)),
+            Text(printable(job.type)),
+            Text(printable(job.status)),
+            created,
+        )
+    out.print(table)
+    if page.next_cursor is not None:
+        out.print(Text(f"(newest {len(page.jobs)} shown; --limit shows more)", style="dim"))
+    return ExitCode.OK
 
 
 def _start(api: JobsAPI, args: argparse.Namespace, params: dict[str, Any], out: Console) -> _Target:

@@ -1,7 +1,8 @@
 """``python -m jobstream_local.cost``: what 1,000 jobs of 1,000 events cost on AWS, from requests
 and durations measured locally (an embedded DynamoDB) and a dated price list (an assumption).
 
-- ``capacity``: DynamoDB requests and modelled capacity units, counted from botocore's events;
+- ``capacity``: DynamoDB requests and modelled capacity units, counted from botocore's events
+  (the one meter of the dev tooling: ``make bench`` counts with it too);
 - ``scenario``: one job end to end (create, worker hops, one streaming client), metered;
 - ``prices``: the price list assumed, with its date;
 - ``report``: dollars per 1,000 jobs, as the Markdown table docs/deploy.md quotes.

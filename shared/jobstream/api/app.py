@@ -17,6 +17,7 @@ from jobstream.api.routes import REPLAYED_HEADER, router
 from jobstream.auth.keys import SigningKeyNotConfigured, signing_key_configured
 from jobstream.aws_clients import dynamodb_client
 from jobstream.composition import WorkerFunctionNotConfigured, lambda_job_service
+from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,13 +50,7 @@ def create_app(
     if service is None and not settings.worker_function:
         raise WorkerFunctionNotConfigured()
 
-    client: DynamoDBClient | None = dynamodb
-
-    def get_client() -> DynamoDBClient:
-        nonlocal client
-        if client is None:
-            client = dynamodb_client(settings)
-        return client
+    get_client = Lazy(lambda: dynamodb if dynamodb is not None else dynamodb_client(settings))
 
     def service_factory() -> JobsService:
         if service is not None:

@@ -6,7 +6,6 @@ settings and an authorized job id. Built once per app (per Lambda container) and
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from typing import Annotated, Protocol
 
@@ -23,6 +22,7 @@ from jobstream.auth.callers import CallerRefused
 from jobstream.auth.keys import load_signing_key
 from jobstream.auth.tokens import TokenError, TokenSigner, is_job_token
 from jobstream.jobs.registry import JobRegistry
+from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 from jobstream.store.models import Job, JobPage, JSONObject
 
@@ -53,15 +53,7 @@ class ApiResources:
         self.settings = settings
         self.idempotency = idempotency
         self.callers = callers
-        self._service_factory = service_factory
-        self._service: JobsService | None = None
-        self._lock = threading.Lock()
-
-    def service(self) -> JobsService:
-        with self._lock:
-            if self._service is None:
-                self._service = self._service_factory()
-            return self._service
+        self.service = Lazy(service_factory)
 
     def signer(self) -> TokenSigner:
         # Loaded per request: Powertools caches a remote key, and a rotated one is picked up.
@@ -77,10 +69,6 @@ def _resources(request: Request) -> ApiResources:
 Resources = Annotated[ApiResources, Depends(_resources)]
 
 
-def _settings(resources: Resources) -> Settings:
-    return resources.settings
-
-
 # Plain ``def`` dependencies run in FastAPI's thread pool: building the service or fetching the key
 # may block on AWS.
 def _service(resources: Resources) -> JobsService:
@@ -91,7 +79,6 @@ def _signer(resources: Resources) -> TokenSigner:
     return resources.signer()
 
 
-SettingsDep = Annotated[Settings, Depends(_settings)]
 Service = Annotated[JobsService, Depends(_service)]
 Signer = Annotated[TokenSigner, Depends(_signer)]
 

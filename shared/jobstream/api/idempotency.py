@@ -15,7 +15,6 @@ can read the job's events directly, which is all the token grants.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -25,7 +24,8 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from jobstream.api.invocation import RemainingTime
+from jobstream.invocation_context import RemainingTime
+from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 from jobstream.store.models import JSONObject
 
@@ -47,22 +47,18 @@ class IdempotentCreate:
     def __init__(self, *, settings: Settings, client_factory: Callable[[], DynamoDBClient]) -> None:
         self._settings = settings
         self._client_factory = client_factory
-        self._layer: DynamoDBPersistenceLayer | None = None
-        self._lock = threading.Lock()
-
-    def _persistence(self) -> DynamoDBPersistenceLayer:
         # Built on first use: constructing it creates (or takes) the boto3 client.
-        with self._lock:
-            if self._layer is None:
-                self._layer = DynamoDBPersistenceLayer(
-                    table_name=self._settings.table,
-                    key_attr="pk",
-                    sort_key_attr="sk",
-                    static_pk_value=IDEMPOTENCY_PARTITION,
-                    expiry_attr="expires_at",
-                    boto3_client=self._client_factory(),
-                )
-            return self._layer
+        self._persistence = Lazy(self._build_persistence)
+
+    def _build_persistence(self) -> DynamoDBPersistenceLayer:
+        return DynamoDBPersistenceLayer(
+            table_name=self._settings.table,
+            key_attr="pk",
+            sort_key_attr="sk",
+            static_pk_value=IDEMPOTENCY_PARTITION,
+            expiry_attr="expires_at",
+            boto3_client=self._client_factory(),
+        )
 
     def run(
         self,

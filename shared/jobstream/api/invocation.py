@@ -10,13 +10,9 @@ takes its place.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
-from jobstream.invocation_context import InvocationContext
-
-
-class RemainingTime(Protocol):
-    def get_remaining_time_in_millis(self) -> int: ...
+from jobstream.invocation_context import InvocationContext, RemainingTime
 
 
 def request_remaining_time(*, scope: Mapping[str, Any], timeout_seconds: float) -> RemainingTime:

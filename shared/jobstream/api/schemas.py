@@ -55,6 +55,12 @@ class JobStatusResponse(BaseModel):
     error: str | None = Field(default=None, description="Why the job failed, once it failed.")
     created_at: float = Field(description="Epoch seconds.")
     updated_at: float = Field(description="Epoch seconds.")
+    execution_id: str | None = Field(
+        default=None,
+        description="WorkerDriver=durable: the ARN of the job's durable execution (its history in "
+        "the Lambda console and GetDurableExecutionHistory); null before it starts and on the "
+        "chain driver.",
+    )
 
 
 class JobListItem(BaseModel):
@@ -119,6 +125,7 @@ def job_status(*, job: Job, events_url: str) -> JobStatusResponse:
         error=job.error,
         created_at=job.created_at,
         updated_at=job.updated_at,
+        execution_id=job.execution_id,
     )
 
 

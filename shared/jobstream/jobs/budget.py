@@ -10,16 +10,13 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol
+
+from jobstream.invocation_context import RemainingTime
 
 RECENT_STEPS = 20
 
 
-class LambdaContextLike(Protocol):
-    def get_remaining_time_in_millis(self) -> int: ...
-
-
-def remaining_from_context(context: LambdaContextLike) -> Callable[[], float]:
+def remaining_from_context(context: RemainingTime) -> Callable[[], float]:
     """Seconds left in a Lambda invocation (or anything with the same method)."""
     return lambda: context.get_remaining_time_in_millis() / 1000
 

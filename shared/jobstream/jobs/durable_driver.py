@@ -44,7 +44,7 @@ from jobstream.jobs.runner import ChunkEnd, ChunkResult, ChunkRunner, SleepDefer
 from jobstream.settings import Settings
 from jobstream.store.errors import JobFinished, JobNotFound, LeaseHeld
 from jobstream.store.job_store import JobStore
-from jobstream.store.models import Job, JobStatus, JSONObject, Lease
+from jobstream.store.models import Job, JobStatus, JSONObject, Lease, NewEvent
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,11 @@ logger = logging.getLogger(__name__)
 GAVE_UP_MESSAGE = (
     "The job failed: it could not be continued after repeated errors outside the job. "
     "The details are in the server log."
+)
+# What a client sees when the job's durable execution outlived DurableExecutionTimeout: Lambda
+# stopped it, and nothing inside the execution could say so.
+TIMED_OUT_MESSAGE = (
+    "The job failed: it ran longer than its durable execution may (DurableExecutionTimeout)."
 )
 # A durable wait is whole seconds, at least one.
 MIN_WAIT_S = 1
@@ -322,6 +327,23 @@ class DurableDriver:
         A durable execution may be in a wait for a long time; it finds the job finished when it
         wakes. False if another driver holds the job (it sees the request at its next step).
         """
+        return self._end_unattended(job_id, events.cancelled(), JobStatus.CANCELLED, error=None)
+
+    def end_timed_out(self, job_id: str) -> bool:
+        """Fail a job whose execution Lambda stopped at DurableExecutionTimeout (its terminal
+        ``error`` event, so viewers stop waiting), if nobody drives it."""
+        return self._end_unattended(
+            job_id,
+            events.error(message=TIMED_OUT_MESSAGE),
+            JobStatus.FAILED,
+            error=TIMED_OUT_MESSAGE,
+        )
+
+    def _end_unattended(
+        self, job_id: str, event: NewEvent, status: JobStatus, *, error: str | None
+    ) -> bool:
+        # Under a lease, through the same fenced append as every other end: if the execution is
+        # alive after all and holds the job, this writes nothing.
         try:
             lease, job = self._store.acquire_lease(job_id, duration_s=self._settings.lease_seconds)
         except (LeaseHeld, JobFinished, JobNotFound):
@@ -333,7 +355,7 @@ class DurableDriver:
             clock=self._clock,
             background_flush=False,
         )
-        chunk = runner.end_job(lease, job, events.cancelled(), JobStatus.CANCELLED)
+        chunk = runner.end_job(lease, job, event, status, error=error)
         return chunk.end is ChunkEnd.FINISHED
 
     def _release_quietly(self, lease: Lease) -> None:

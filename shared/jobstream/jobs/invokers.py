@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jobstream.aws_clients import lambda_client
 from jobstream.invocation_context import InvocationContext
+from jobstream.jobs.budget import remaining_from_context
+from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 
 if TYPE_CHECKING:
@@ -55,16 +57,11 @@ class LambdaWorkerInvoker:
     ) -> None:
         self._function_name = function_name
         self._settings = settings
-        self._client = client
-        self._lock = threading.Lock()
+        self._client = Lazy(lambda: client if client is not None else lambda_client(settings))
 
     @property
     def client(self) -> LambdaClient:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = lambda_client(self._settings)
-        return self._client
+        return self._client()
 
     def invoke(self, job_id: str, *, hop: int) -> None:
         self.client.invoke(
@@ -93,16 +90,11 @@ class LambdaDurableInvoker:
         self._function_name = function_name
         self._settings = settings
         self._record = record
-        self._client = client
-        self._lock = threading.Lock()
+        self._client = Lazy(lambda: client if client is not None else lambda_client(settings))
 
     @property
     def client(self) -> LambdaClient:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = lambda_client(self._settings)
-        return self._client
+        return self._client()
 
     def invoke(self, job_id: str, *, hop: int) -> None:
         reply = self.client.invoke(
@@ -153,7 +145,7 @@ class ThreadWorkerInvoker:
     def _run(self, target: WorkerTarget, job_id: str, hop: int) -> None:
         context = InvocationContext.for_timeout(self._timeout_s, function_name="worker")
         try:
-            target(job_id, hop, lambda: context.get_remaining_time_in_millis() / 1000)
+            target(job_id, hop, remaining_from_context(context))
         except Exception:
             # Lambda would retry; locally JobService.status() re-starts a stalled job instead.
             logger.exception("local worker for job %s hop %d failed", job_id, hop)

@@ -23,6 +23,10 @@ from jobstream.store.models import CallerQuota, Job, JobMode, JobPage, JSONObjec
 
 logger = logging.getLogger(__name__)
 
+# How long after DurableExecutionTimeout (counted from the job's creation) a job still unfinished
+# is taken for stopped by Lambda.
+DURABLE_TIMEOUT_GRACE_S = 300
+
 
 _NOT_JSON: dict[str, Any] = {
     "loc": [],
@@ -150,6 +154,15 @@ class JobService:
         job = self._store.get_job(job_id)
         if owner is not None and job.owner != owner:
             raise JobNotFound(job_id)
+        if self._timed_out(job):
+            if self._durable.end_timed_out(job_id):
+                logger.warning(
+                    "job %s: its durable execution outlived DurableExecutionTimeout; failed it",
+                    job_id,
+                    extra={"job_id": job_id},
+                )
+                return self._store.get_job(job_id)
+            return job
         if self._stalled(job):
             self._kick(job, "restart stalled")
         return job
@@ -230,6 +243,18 @@ class JobService:
     # --- internals ---
     def _leased(self, job: Job) -> bool:
         return job.lease_owner is not None and not lease_abandoned(job, self._store.now())
+
+    def _timed_out(self, job: Job) -> bool:
+        # The execution may have started a little after the job (a start retried by status()):
+        # the grace period covers that, and a live execution holding the lease is never ended.
+        return (
+            self._settings.driver == "durable"
+            and job.execution_id is not None
+            and not job.status.is_terminal
+            and not self._leased(job)
+            and self._store.now() - job.created_at
+            >= self._settings.durable_execution_timeout_seconds + DURABLE_TIMEOUT_GRACE_S
+        )
 
     def _stalled(self, job: Job) -> bool:
         if job.status.is_terminal or self._leased(job):

@@ -15,7 +15,7 @@ import base64
 import json
 import re
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 _NOT_TOKEN = re.compile(r"[^A-Za-z0-9._-]")
 # awslambdaric drops the X-Ray cause when it reaches 1 MiB rather than send a header that large.
@@ -49,9 +49,6 @@ class ErrorReport:
             request_id=request_id,
             frames=tuple(Frame(f.filename, f.lineno or 0, f.name) for f in summary),
         )
-
-    def for_request(self, request_id: str) -> ErrorReport:
-        return replace(self, request_id=request_id)
 
     @property
     def header_value(self) -> str:

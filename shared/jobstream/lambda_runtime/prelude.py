@@ -40,14 +40,3 @@ def encode_prelude(response: StreamingResponse) -> bytes:
             f"{MAX_PRELUDE_BYTES} bytes"
         )
     return prelude
-
-
-def decode_prelude(data: bytes) -> tuple[dict[str, object], bytes]:
-    """Split a streamed body into its prelude object and the rest (for tests and tooling)."""
-    head, sep, rest = data.partition(PRELUDE_DELIMITER)
-    if not sep:
-        raise ValueError("no prelude delimiter (8 NUL bytes) in the body")
-    prelude = json.loads(head)
-    if not isinstance(prelude, dict):
-        raise ValueError("the prelude is not a JSON object")
-    return prelude, rest

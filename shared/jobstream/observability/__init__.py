@@ -6,6 +6,7 @@
 - ``stream_metrics.StreamMetrics``: the stream's ``on_close`` (streams, reconnects, events streamed
   and replayed, polls, heartbeats);
 - ``chunk_metrics.observe_worker``: the worker handler's decorator (chunk duration, steps, hops);
+  ``observe_durable_worker`` the durable worker's (invocations as hops, duration);
 - ``tracing.tracer``: the X-Ray Tracer, patching botocore only (off outside Lambda);
 - ``log_keys.stream_job_id``: the job id a stream handler adds to its log lines;
 - ``wire_logs.quiet_wire_logs``: no request/response bodies from botocore, even at DEBUG.
@@ -15,7 +16,7 @@ observer hooks.
 """
 
 from jobstream.observability.append_metrics import AppendMetrics
-from jobstream.observability.chunk_metrics import observe_worker
+from jobstream.observability.chunk_metrics import observe_durable_worker, observe_worker
 from jobstream.observability.log_keys import stream_job_id
 from jobstream.observability.metrics import MetricName, MetricsSink, metrics_sink
 from jobstream.observability.stream_metrics import StreamMetrics
@@ -28,6 +29,7 @@ __all__ = [
     "MetricsSink",
     "StreamMetrics",
     "metrics_sink",
+    "observe_durable_worker",
     "observe_worker",
     "quiet_wire_logs",
     "stream_job_id",

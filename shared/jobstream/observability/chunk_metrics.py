@@ -45,3 +45,28 @@ def observe_worker(
         return wrapper
 
     return decorate
+
+
+def observe_durable_worker(
+    sink: MetricsSink, *, clock: Callable[[], float] = time.monotonic
+) -> Callable[[Callable[[Event, Context], Any]], Callable[[Event, Context], Any]]:
+    """The durable worker's decorator: each invocation of a durable execution (a run until its
+    next wait or its end) counts as a worker hop with its duration, and everything recorded during
+    it (the store's appends) is published when it returns or raises. Steps are not counted here:
+    a replay re-runs the handler over finished steps, which would count them again."""
+
+    def decorate(handler: Callable[[Event, Context], Any]) -> Callable[[Event, Context], Any]:
+        @functools.wraps(handler)
+        def wrapper(event: Event, context: Context) -> Any:
+            started = clock()
+            try:
+                reply = handler(event, context)
+                sink.count(MetricName.WORKER_HOPS)
+                sink.milliseconds(MetricName.CHUNK_DURATION, (clock() - started) * 1000)
+                return reply
+            finally:
+                sink.flush()
+
+        return wrapper
+
+    return decorate

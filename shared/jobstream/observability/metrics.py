@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import threading
 from enum import StrEnum
-from functools import cache
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
@@ -77,9 +76,9 @@ def _namespace() -> str:
     return os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE
 
 
-@cache
 def metrics_sink() -> MetricsSink:
-    """The process's sink, configured from the environment when first asked for."""
+    """A sink configured from the environment. Each handler module makes one when it is loaded
+    (one function per container, so one per container); nothing here talks to AWS."""
     provider = AmazonCloudWatchEMFProvider(namespace=_namespace(), service=SERVICE)
     stage = os.environ.get(STAGE_ENV)
     if stage:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,6 +22,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from jobstream.aws_clients import dynamodb_client
+from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 from jobstream.store import attribute_values as av
 from jobstream.store import schema
@@ -102,8 +102,7 @@ class JobStore:
         commit_feed: CommitFeed | None = None,
     ) -> None:
         self._settings = settings
-        self._client = client
-        self._client_lock = threading.Lock()
+        self._client = Lazy(lambda: client if client is not None else dynamodb_client(settings))
         self._clock = clock
         self._sleep = sleep
         # Told about every successful append (metrics: events emitted, events per write).
@@ -119,11 +118,7 @@ class JobStore:
     @property
     def client(self) -> DynamoDBClient:
         """The DynamoDB client; made on first use (standard retry mode) when none was injected."""
-        if self._client is None:
-            with self._client_lock:
-                if self._client is None:
-                    self._client = dynamodb_client(self._settings)
-        return self._client
+        return self._client()
 
     @property
     def commit_feed(self) -> CommitFeed:

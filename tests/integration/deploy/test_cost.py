@@ -75,6 +75,35 @@ def test_the_meter_models_units_per_operation() -> None:
     assert usage.event_bytes_written == item_size(big)
 
 
+def test_the_meter_keeps_a_timeline_on_the_callers_clock_and_resets() -> None:
+    """What the bench reads: requests binned by (simulated) time, reads and writes, a reset."""
+    now = [100.0]
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="t",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        with CapacityMeter(client, clock=lambda: now[0]) as meter:
+            client.put_item(TableName="t", Item={"pk": {"S": "a"}, "v": {"S": "x" * 5000}})
+            now[0] = 160.0
+            client.scan(TableName="t")
+            first = meter.usage()
+            meter.reset()
+            client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+            after_reset = meter.usage()
+            timeline = meter.timeline
+
+    assert (first.writes, first.reads, first.total_requests) == (1, 1, 2)
+    assert first.write_units == 5  # 5,004 bytes: five 1 KB units
+    assert first.read_units == 2  # a Scan page is charged like a Query's: 5,004 bytes, two 4 KB
+    assert after_reset.requests == {"GetItem": 1}
+    assert after_reset.read_units == 2
+    assert [(c.operation, c.at, c.read_units) for c in timeline] == [("GetItem", 160.0, 2)]
+
+
 @pytest.fixture
 def local_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     table = f"cost-{uuid.uuid4().hex[:8]}"

@@ -30,7 +30,7 @@ from jobstream.response_stream import (
 )
 from jobstream.sse import encode_event
 from jobstream_client.sse import SSEParser
-from jobstream_local.function_url import function_url_app
+from jobstream_local.function_url import FunctionURLApp
 
 pytestmark = pytest.mark.integration
 
@@ -87,7 +87,7 @@ def test_each_chunk_reaches_the_client_while_the_handler_is_blocked(
 
         return sse_response(body())
 
-    base = serve(function_url_app(handler, timeout_s=30))
+    base = serve(FunctionURLApp(handler, timeout_s=30))
     parser = SSEParser()
     with http.stream("GET", f"{base}/jobs/j1/events") as response:
         assert response.status_code == 200
@@ -115,7 +115,7 @@ def test_the_request_arrives_as_a_function_url_v2_event(serve: Serve, http: http
         seen.append((event, context))
         return {"ok": True}
 
-    stream_app = function_url_app(handler, timeout_s=30)
+    stream_app = FunctionURLApp(handler, timeout_s=30)
     base = serve(Starlette(routes=[Route("/jobs/{job_id}/events", stream_app)]))
     response = http.post(
         f"{base}/jobs/j%201/events?x=1&x=2&empty=",
@@ -163,7 +163,7 @@ def test_a_binary_body_is_base64_and_no_query_means_no_parameters(
         seen.append(event)
         return None
 
-    base = serve(function_url_app(handler, timeout_s=30))
+    base = serve(FunctionURLApp(handler, timeout_s=30))
     http.post(f"{base}/upload", content=b"\xff\x00\x01")
     [event] = seen
     assert event["isBase64Encoded"] is True
@@ -182,7 +182,7 @@ def test_status_headers_and_cookies_map_onto_the_response(serve: Serve, http: ht
             body=iter([b'{"message":', b'"no such job"}']),
         )
 
-    base = serve(function_url_app(handler, timeout_s=30))
+    base = serve(FunctionURLApp(handler, timeout_s=30))
     response = http.get(f"{base}/jobs/nope/events")
     assert response.status_code == 404
     assert response.headers["x-reason"] == "missing"
@@ -197,7 +197,7 @@ def test_no_content_and_json_helpers(serve: Serve, http: httpx.Client) -> None:
             return empty_response(204)
         return json_response(400, {"error": "bad"})
 
-    base = serve(function_url_app(handler, timeout_s=30))
+    base = serve(FunctionURLApp(handler, timeout_s=30))
     empty = http.get(f"{base}/empty")
     assert empty.status_code == 204
     assert empty.content == b""
@@ -217,7 +217,7 @@ def test_buffered_results_map_like_a_function_url(serve: Serve, http: httpx.Clie
             }
         return [1, 2]
 
-    base = serve(function_url_app(handler, timeout_s=30))
+    base = serve(FunctionURLApp(handler, timeout_s=30))
     created = http.get(f"{base}/http")
     assert created.status_code == 201
     assert created.text == "created"
@@ -250,7 +250,7 @@ def test_failures_before_the_first_byte_are_real_statuses(serve: Serve, http: ht
 
     cases = ((plain, 502), (decorated, 500), (body_fails, 502), (unencodable_header, 502))
     for handler, status in cases:
-        response = http.get(serve(function_url_app(handler, timeout_s=30)) + "/x")
+        response = http.get(serve(FunctionURLApp(handler, timeout_s=30)) + "/x")
         assert response.status_code == status
         assert "secret" not in response.text
         assert "Traceback" not in response.text
@@ -267,7 +267,7 @@ def test_failure_after_the_first_byte_sends_the_in_band_error_event(
 
         return sse_response(body())
 
-    response = http.get(serve(function_url_app(handler, timeout_s=30)) + "/jobs/j/events")
+    response = http.get(serve(FunctionURLApp(handler, timeout_s=30)) + "/jobs/j/events")
     assert response.status_code == 200
     events = SSEParser().feed(response.content)
     assert [(e.event, e.id) for e in events] == [("message", "7"), ("error", "7")]
@@ -294,7 +294,7 @@ def test_client_disconnect_closes_the_generator(serve: Serve, http: httpx.Client
 
         return sse_response(body())
 
-    base = serve(function_url_app(handler, timeout_s=60))
+    base = serve(FunctionURLApp(handler, timeout_s=60))
     with http.stream("GET", f"{base}/jobs/j/events") as response:
         first = next(response.iter_raw())
         assert first.startswith(encode_event(id=1, data="first"))
@@ -320,7 +320,7 @@ def test_the_function_timeout_ends_the_response_and_closes_the_generator(
 
         return sse_response(body())
 
-    base = serve(function_url_app(handler, timeout_s=0.5))
+    base = serve(FunctionURLApp(handler, timeout_s=0.5))
     try:
         response = http.get(f"{base}/jobs/j/events")
     finally:

@@ -192,3 +192,19 @@ async def test_cancel_of_a_finished_job_is_still_accepted(
 
     assert response.status_code == 202
     assert response.json()["status"] == "succeeded"
+
+
+async def test_status_names_the_jobs_durable_execution_once_it_has_one(
+    client: httpx.AsyncClient, store: JobStore
+) -> None:
+    job_id, token = await _create(client)
+    assert (await client.get(f"/jobs/{job_id}", headers=bearer(token))).json()[
+        "execution_id"
+    ] is None
+
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:jobs-worker:live/durable-execution/x/y"
+    store.claim_execution(job_id, arn)
+
+    assert (await client.get(f"/jobs/{job_id}", headers=bearer(token))).json()[
+        "execution_id"
+    ] == arn

@@ -11,18 +11,11 @@ from jobstream.auth.tokens import (
     TokenSigner,
     bearer_token,
 )
+from tests.clock import FakeClock
 
 pytestmark = pytest.mark.unit
 
 KEY = b"k" * 32
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_token_opens_its_own_job_only() -> None:

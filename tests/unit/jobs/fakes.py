@@ -1,41 +1,17 @@
-"""Test doubles for the jobs layer: a clock that moves only when code sleeps, a fake invocation
-context, and a loop that plays the Lambda service for recorded worker invocations."""
+"""Test doubles for the jobs layer: the tests' fake clock (tests/clock.py, re-exported here), a
+fake invocation context on it, and a loop that plays the Lambda service for recorded worker
+invocations."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from jobstream.jobs import DriveResult, JobService, RecordingInvoker
 from jobstream.store import TERMINAL_EVENT_TYPES, JobStore, StoredEvent, StoreRequestFailed
 
-START = 1_700_000_000.0
-
-
-class FakeClock:
-    """Wall and monotonic time in one: both advance only through sleep() or advance()."""
-
-    def __init__(self, start: float = START) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-        # Runs inside sleep(): lets a test act "while" a job waits (e.g. cancel mid-run).
-        self.on_sleep: Callable[[float], None] | None = None
-
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        if self.on_sleep is not None:
-            self.on_sleep(self.now)
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+# The jobs tests take the clock from here, with the other doubles.
+from tests.clock import START, FakeClock  # noqa: F401
 
 
 class FakeInvocation:

@@ -15,8 +15,9 @@ from pydantic import BaseModel
 
 from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import JobContext, JobRegistry, RecordingInvoker
-from jobstream.jobs.durable_driver import GAVE_UP_MESSAGE, DeferringClock
+from jobstream.jobs.durable_driver import GAVE_UP_MESSAGE, TIMED_OUT_MESSAGE, DeferringClock
 from jobstream.jobs.runner import SleepDeferred
+from jobstream.jobs.service import DURABLE_TIMEOUT_GRACE_S
 from jobstream.store import JobStatus, JobStore, StoredEvent, StoreRequestFailed
 from tests.unit.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.drivers import each_driver, run_jobs
@@ -248,3 +249,55 @@ def test_status_restarts_a_durable_job_only_while_it_has_no_execution(
     clock.advance(3_600)
     service.status(job.job_id)
     assert invoker.take() == []
+
+
+def test_a_job_whose_execution_outlived_its_timeout_fails_at_the_next_status_read(
+    make_service: ServiceFactory, invoker: RecordingInvoker, clock: FakeClock
+) -> None:
+    # Lambda stops an execution at DurableExecutionTimeout and nothing inside it can write the
+    # job's end; without this the job would stay "running" and its viewers would wait forever.
+    service = make_service(
+        registry=napping_registry([]),
+        settings={**DURABLE, "durable_execution_timeout_seconds": 3_600},
+    )
+    job = service.create("nap", {"steps": 3, "nap_s": 7_200})
+    service.store.claim_execution(job.job_id, "arn:aws:lambda:us-east-1:1:function:w:live/exec/1")
+
+    clock.advance(3_600 + DURABLE_TIMEOUT_GRACE_S - 1)
+    assert not service.status(job.job_id).status.is_terminal
+    assert all_events(service.store, job.job_id) == []
+
+    clock.advance(1)
+    failed = service.status(job.job_id)
+
+    assert failed.status is JobStatus.FAILED
+    [event] = all_events(service.store, job.job_id)
+    assert (event.id, event.type, event.data["message"]) == (1, "error", TIMED_OUT_MESSAGE)
+    # Read again: nothing more is written.
+    assert service.status(job.job_id).status is JobStatus.FAILED
+    assert len(all_events(service.store, job.job_id)) == 1
+
+
+def test_an_execution_still_holding_its_job_past_the_timeout_is_left_alone(
+    make_service: ServiceFactory, clock: FakeClock
+) -> None:
+    service = make_service(settings={**DURABLE, "durable_execution_timeout_seconds": 60})
+    job = service.create("demo.count", {"n": 3, "interval_ms": 0})
+    service.store.claim_execution(job.job_id, "arn:aws:lambda:us-east-1:1:function:w:live/exec/1")
+    clock.advance(60 + DURABLE_TIMEOUT_GRACE_S)
+    lease, _ = service.store.acquire_lease(job.job_id, duration_s=60)
+
+    assert not service.status(job.job_id).status.is_terminal
+    assert all_events(service.store, job.job_id) == []
+    service.store.release_lease(lease)
+
+
+def test_the_chain_driver_never_times_a_job_out(
+    make_service: ServiceFactory, clock: FakeClock
+) -> None:
+    service = make_service(settings={"durable_execution_timeout_seconds": 60})
+    job = service.create("demo.count", {"n": 3, "interval_ms": 0})
+    clock.advance(60 + DURABLE_TIMEOUT_GRACE_S)
+
+    assert not service.status(job.job_id).status.is_terminal
+    assert all_events(service.store, job.job_id) == []

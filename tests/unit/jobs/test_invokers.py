@@ -46,7 +46,7 @@ def test_the_lambda_invoker_sends_an_asynchronous_invoke(settings: Settings) -> 
 
 def test_the_lambda_client_is_made_on_first_use(settings: Settings) -> None:
     invoker = LambdaWorkerInvoker("fn", settings=settings)
-    assert invoker._client is None  # nothing at construction (import-time safe)
+    assert not invoker._client.built  # nothing at construction (import-time safe)
     assert invoker.client.meta.region_name == settings.region
 
 

@@ -10,6 +10,7 @@ from aws_durable_execution_sdk_python import ExecutionError
 
 from jobstream.invocation_context import InvocationContext
 from jobstream.jobs import JobService, LambdaWorkerInvoker
+from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 from jobstream.store import JobStatus
 from tests.conftest import load_handler_module
@@ -20,16 +21,14 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture
 def worker(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    module = load_handler_module("worker")
-    monkeypatch.setattr(module, "_service", None)
-    return module
+    return load_handler_module("worker")
 
 
 def test_the_handler_runs_one_hop_and_reports_it(
     worker: ModuleType, make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service = make_service()
-    monkeypatch.setattr(worker, "_service", service)
+    monkeypatch.setattr(worker, "_job_service", Lazy(lambda context: service))
     job = service.create("demo.count", {"n": 2, "interval_ms": 0})
     context = InvocationContext.for_timeout(60, function_name="stack-worker")
 
@@ -44,7 +43,7 @@ def test_the_handler_runs_one_hop_and_reports_it(
 def test_an_event_that_is_not_a_worker_request_is_dropped_not_retried(worker: ModuleType) -> None:
     context = InvocationContext.for_timeout(60, function_name="stack-worker")
     assert worker.handler({"hello": "world"}, context) == {"outcome": "rejected"}
-    assert worker._service is None  # nothing was built for it
+    assert not worker._job_service.built  # nothing was built for it
 
 
 def test_the_service_is_built_lazily_from_the_environment(
@@ -60,7 +59,7 @@ def test_the_service_is_built_lazily_from_the_environment(
     reply = worker.handler({"job_id": "nope", "hop": 0}, context)
 
     assert reply["outcome"] == "skipped"
-    service: JobService = worker._service
+    service: JobService = worker._job_service(context)
     assert service.store.settings.table == settings.table
     assert "demo.count" in service.registry
     continuation = service._driver._invoker
@@ -77,4 +76,4 @@ def test_with_the_durable_driver_the_handler_is_a_durable_execution(
     # A plain worker event is not a durable invocation: the SDK refuses it before our code runs.
     with pytest.raises(ExecutionError, match="durability is set"):
         worker.handler({"job_id": "abc", "hop": 0}, context)
-    assert worker._service is None
+    assert not worker._durable_service.built

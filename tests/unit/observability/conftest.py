@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from jobstream.api.log import logger as powertools_logger
-from jobstream.observability import metrics_sink
 from jobstream.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,15 +31,7 @@ def deployed(settings: Settings, ddb: DynamoDBClient, monkeypatch: pytest.Monkey
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    # Handler modules take the process's sink when loaded: make it one for this environment.
-    metrics_sink.cache_clear()
     return Settings()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_metrics_sink() -> Iterator[None]:
-    yield
-    metrics_sink.cache_clear()
 
 
 @pytest.fixture

@@ -36,13 +36,9 @@ def test_namespace_and_stage_come_from_the_environment(
 ) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "acme-jobs")
     monkeypatch.setenv("JOBSTREAM_STAGE", "prod")
-    metrics_sink.cache_clear()
-    try:
-        sink = metrics_sink()
-        sink.count(MetricName.RECONNECTS)
-        sink.flush()
-    finally:
-        metrics_sink.cache_clear()
+    sink = metrics_sink()
+    sink.count(MetricName.RECONNECTS)
+    sink.flush()
 
     [document] = emf_documents(capsys.readouterr().out)
     assert namespaces([document]) == {"acme-jobs"}
@@ -57,13 +53,9 @@ def test_namespace_defaults_to_jobstream(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
-    metrics_sink.cache_clear()
-    try:
-        sink = metrics_sink()
-        sink.count(MetricName.STREAMS)
-        sink.flush()
-    finally:
-        metrics_sink.cache_clear()
+    sink = metrics_sink()
+    sink.count(MetricName.STREAMS)
+    sink.flush()
     assert namespaces(emf_documents(capsys.readouterr().out)) == {"jobstream"}
 
 

@@ -10,30 +10,16 @@ import pytest
 
 from jobstream.settings import Settings
 from jobstream.store import JobStore, Lease
+from tests.clock import START, FakeClock
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-START = 1_700_000_000.0
-
-
-class SimulatedClock:
-    """The store's wall clock in these tests: moves only when a test says so."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
 
 @pytest.fixture
-def clock() -> SimulatedClock:
+def clock() -> FakeClock:
     """The store's wall clock (epoch seconds): leases and TTLs expire only when a test says so."""
-    return SimulatedClock(START)
+    return FakeClock(START)
 
 
 @pytest.fixture
@@ -43,7 +29,7 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def store(
-    settings: Settings, ddb: DynamoDBClient, clock: SimulatedClock, sleeps: list[float]
+    settings: Settings, ddb: DynamoDBClient, clock: FakeClock, sleeps: list[float]
 ) -> JobStore:
     return JobStore(settings, client=ddb, clock=clock, sleep=sleeps.append)
 

@@ -21,9 +21,10 @@ from jobstream.store import (
     schema,
 )
 from jobstream.store.event_codec import encode_event
+from tests.clock import FakeClock
 from tests.conftest import RequestCounter
 
-from .conftest import START, SimulatedClock, race, start_job, table_items
+from .conftest import START, race, start_job, table_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -51,7 +52,7 @@ def test_ids_are_gap_free_across_appends(store: JobStore) -> None:
 
 
 def test_a_stale_writer_is_refused_and_writes_nothing(
-    store: JobStore, clock: SimulatedClock, ddb: DynamoDBClient, settings: Settings
+    store: JobStore, clock: FakeClock, ddb: DynamoDBClient, settings: Settings
 ) -> None:
     stale = start_job(store, lease_s=10)
     store.append(stale, events(2), after_id=0)
@@ -80,7 +81,7 @@ def test_an_append_at_the_wrong_position_is_refused(
 
 
 def test_two_writers_racing_never_both_append(
-    store: JobStore, clock: SimulatedClock, ddb: DynamoDBClient
+    store: JobStore, clock: FakeClock, ddb: DynamoDBClient
 ) -> None:
     old = start_job(store, lease_s=10)
     store.append(old, events(1), after_id=0)
@@ -339,7 +340,7 @@ class _ConflictingClient:
 
 
 def test_transaction_conflicts_are_retried_with_backoff(
-    settings: Settings, ddb: DynamoDBClient, clock: SimulatedClock
+    settings: Settings, ddb: DynamoDBClient, clock: FakeClock
 ) -> None:
     sleeps: list[float] = []
     conflicting = _ConflictingClient(ddb, conflicts=2)

@@ -14,9 +14,10 @@ import pytest
 
 from jobstream.settings import Settings
 from jobstream.store import JobStore, NewEvent, StoredEvent
+from tests.clock import FakeClock
 from tests.conftest import RequestCounter
 
-from .conftest import SimulatedClock, start_job, table_items
+from .conftest import start_job, table_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -75,7 +76,7 @@ def log_of_10k(store: JobStore) -> list[StoredEvent]:
 
 
 def test_every_cut_point_of_a_10k_log_is_exact(
-    settings: Settings, ddb: DynamoDBClient, clock: SimulatedClock, log_of_10k: list[StoredEvent]
+    settings: Settings, ddb: DynamoDBClient, clock: FakeClock, log_of_10k: list[StoredEvent]
 ) -> None:
     started = time.perf_counter()
     memo = _QueryMemo(ddb, [i["sk"]["S"] for i in table_items(ddb, settings.table)])
@@ -177,7 +178,7 @@ def test_buffered_reads_see_only_stored_events_and_a_new_query_sees_more(store: 
 
 def test_expired_items_are_never_returned(
     store: JobStore,
-    clock: SimulatedClock,
+    clock: FakeClock,
     ddb: DynamoDBClient,
     settings: Settings,
     requests: RequestCounter,

@@ -21,9 +21,10 @@ from jobstream.store import (
     PayloadTooLarge,
     StoreRequestFailed,
 )
+from tests.clock import FakeClock
 from tests.conftest import RequestCounter
 
-from .conftest import START, SimulatedClock, race, start_job
+from .conftest import START, race, start_job
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -77,7 +78,7 @@ def test_unknown_job_is_not_found(store: JobStore) -> None:
 
 
 def test_expired_job_is_not_found_although_its_item_remains(
-    store: JobStore, clock: SimulatedClock, ddb: DynamoDBClient, settings: Settings
+    store: JobStore, clock: FakeClock, ddb: DynamoDBClient, settings: Settings
 ) -> None:
     job = store.create_job(job_id="j", type="demo", params={})
     clock.now = job.expires_at
@@ -133,7 +134,7 @@ def test_acquire_starts_a_queued_job(store: JobStore) -> None:
     assert lease.job_expires_at == job.expires_at
 
 
-def test_a_held_lease_is_refused_until_it_expires(store: JobStore, clock: SimulatedClock) -> None:
+def test_a_held_lease_is_refused_until_it_expires(store: JobStore, clock: FakeClock) -> None:
     first = start_job(store, "j", lease_s=30)
     clock.advance(29)
     with pytest.raises(LeaseHeld) as raised:
@@ -146,7 +147,7 @@ def test_a_held_lease_is_refused_until_it_expires(store: JobStore, clock: Simula
     assert job.status is JobStatus.RUNNING
 
 
-def test_renew_extends_and_fails_once_taken_over(store: JobStore, clock: SimulatedClock) -> None:
+def test_renew_extends_and_fails_once_taken_over(store: JobStore, clock: FakeClock) -> None:
     lease = start_job(store, "j", lease_s=30)
     clock.advance(20)
     renewed = store.renew_lease(lease, duration_s=30)
@@ -165,7 +166,7 @@ def test_renew_extends_and_fails_once_taken_over(store: JobStore, clock: Simulat
 
 
 def test_release_frees_the_job_and_a_lost_release_is_harmless(
-    store: JobStore, clock: SimulatedClock
+    store: JobStore, clock: FakeClock
 ) -> None:
     lease = start_job(store, "j", lease_s=30)
     store.release_lease(lease)
@@ -188,7 +189,7 @@ def test_finished_job_cannot_be_leased(store: JobStore) -> None:
 
 
 def test_two_drivers_racing_for_a_lease_get_one(
-    store: JobStore, ddb: DynamoDBClient, clock: SimulatedClock
+    store: JobStore, ddb: DynamoDBClient, clock: FakeClock
 ) -> None:
     start_job(store, "j", lease_s=10)
     clock.advance(10)

@@ -13,9 +13,10 @@ from jobstream.store import JobNotFound, JobStatus, JobStore, NewEvent
 from jobstream.store.errors import InvalidCursor, QuotaExceeded
 from jobstream.store.list_cursor import encode_cursor, start_key
 from jobstream.store.models import CallerQuota, Job
+from tests.clock import FakeClock
 from tests.conftest import SerializedClient
 
-from .conftest import START, SimulatedClock, table_items
+from .conftest import START, table_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -41,7 +42,7 @@ def finish(store: JobStore, job_id: str, status: JobStatus) -> None:
 
 # --- listing ----------------------------------------------------------------------------------
 def test_an_owner_lists_its_own_jobs_newest_first_and_nobody_elses(
-    store: JobStore, clock: SimulatedClock
+    store: JobStore, clock: FakeClock
 ) -> None:
     for i in range(3):
         create(store, f"a{i}", "alice")
@@ -59,7 +60,7 @@ def test_an_owner_lists_its_own_jobs_newest_first_and_nobody_elses(
 
 
 def test_pages_follow_the_cursor_to_the_end_without_repeats(
-    store: JobStore, clock: SimulatedClock
+    store: JobStore, clock: FakeClock
 ) -> None:
     for i in range(7):
         create(store, f"a{i}", "alice")
@@ -78,9 +79,7 @@ def test_pages_follow_the_cursor_to_the_end_without_repeats(
     assert pages in (3, 4)  # DynamoDB may return a last, empty page
 
 
-def test_expired_jobs_are_not_listed(
-    store: JobStore, clock: SimulatedClock, settings: Settings
-) -> None:
+def test_expired_jobs_are_not_listed(store: JobStore, clock: FakeClock, settings: Settings) -> None:
     create(store, "old", "alice")
     clock.advance(settings.retention_days * 86_400 + 1)
     create(store, "new", "alice")
@@ -98,7 +97,7 @@ def test_a_cursor_we_did_not_issue_is_refused(store: JobStore, cursor: str) -> N
         store.list_jobs("alice", limit=10, cursor=cursor)
 
 
-def test_a_cursor_cannot_reach_another_owners_jobs(store: JobStore, clock: SimulatedClock) -> None:
+def test_a_cursor_cannot_reach_another_owners_jobs(store: JobStore, clock: FakeClock) -> None:
     """The owner comes from the caller, never from the cursor: bob's cursor used by alice pages
     alice's jobs."""
     create(store, "a0", "alice")
@@ -169,7 +168,7 @@ def test_every_terminal_state_frees_the_slot(store: JobStore, status: JobStatus)
 
 
 def test_a_job_that_expired_unfinished_stops_holding_its_slot(
-    store: JobStore, clock: SimulatedClock, settings: Settings
+    store: JobStore, clock: FakeClock, settings: Settings
 ) -> None:
     quota = CallerQuota(max_active=1, max_creates=100, window_seconds=60)
     create(store, "a0", "alice", quota)
@@ -181,7 +180,7 @@ def test_a_job_that_expired_unfinished_stops_holding_its_slot(
 
 
 def test_the_create_rate_limit_holds_per_window_and_says_when_to_retry(
-    store: JobStore, clock: SimulatedClock
+    store: JobStore, clock: FakeClock
 ) -> None:
     quota = CallerQuota(max_active=100, max_creates=3, window_seconds=60)
     window_start = int(START // 60) * 60

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 import itertools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream.store.models import JobMode, JobStatus, Lease, NewEvent
 from jobstream_client.sse import ServerSentEvent, SSEParser
+from tests.clock import FakeClock
 from tests.conftest import SerializedClient  # noqa: F401 - re-exported for the stream tests
 
 if TYPE_CHECKING:
@@ -25,34 +25,6 @@ TERMINAL_STATUS = {
     "error": JobStatus.FAILED,
     "cancelled": JobStatus.CANCELLED,
 }
-
-
-class FakeClock:
-    """Monotonic time that moves only when the code under test sleeps.
-
-    ``at(t, action)`` runs ``action`` when a sleep carries the clock past ``t``: tests use it to
-    append events "while" a stream is idle, deterministically.
-    """
-
-    def __init__(self, start: float = 1_000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-        self._actions: list[tuple[float, int, Callable[[], None]]] = []
-        self._order = itertools.count()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds > 0, "the stream asked to sleep for nothing: it would spin"
-        self.sleeps.append(seconds)
-        self.now += seconds
-        while self._actions and self._actions[0][0] <= self.now:
-            _, _, action = heapq.heappop(self._actions)
-            action()
-
-    def at(self, when: float, action: Callable[[], None]) -> None:
-        heapq.heappush(self._actions, (when, next(self._order), action))
 
 
 class LogWriter:
@@ -104,7 +76,8 @@ def signer() -> TokenSigner:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    # A stream that sleeps for nothing would poll in a tight loop: refused at once.
+    return FakeClock(1_000.0, forbid_zero_sleep=True)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from jobstream.auth.tokens import TokenSigner
 from jobstream.invocation_context import InvocationContext
+from jobstream.lazy import Lazy
 from jobstream.response_stream.response import StreamingResponse, is_streaming_handler
 from jobstream.settings import Settings
 from jobstream.store import JobMode, JobStatus, JobStore
@@ -184,7 +185,7 @@ def test_inline_job_is_driven_by_the_stream_that_watches_it(
     app = load_handler_module("stream")
     # The driver writes from its own thread while the stream reads: see SerializedClient.
     store = JobStore(Settings(), client=SerializedClient(ddb, threading.Lock()))  # type: ignore[arg-type]
-    monkeypatch.setattr(app, "_store", store)
+    monkeypatch.setattr(app, "_store", Lazy(lambda: store))
     text = "streamed by the stream function itself"
     store.create_job(
         job_id="inline1",

@@ -17,9 +17,9 @@ from jobstream.store import JobStore
 from jobstream.store.models import Job, JobMode, StoredEvent
 from jobstream.tail.service import HEARTBEAT, StreamService, StreamStats
 from jobstream_client.sse import SSEParser
+from tests.clock import FakeClock
 from tests.unit.tail.conftest import (
     SIGNING_KEY,
-    FakeClock,
     LogWriter,
     SerializedClient,
     parse_sse,

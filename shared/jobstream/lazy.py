@@ -1,0 +1,51 @@
+"""``Lazy``: the one way this codebase builds what a container keeps.
+
+Handlers, the API, the store and the invokers all own things that are expensive to build and must
+be built once per container (boto3 clients and their connection pools, services, the Mangum
+adapter), never at import time (tests and the local stack choose endpoints first, and a cold start
+should not pay for what the first request does not need). Before this there were seven idioms
+(``functools.cache``, module globals with ``global``, a ``nonlocal`` closure, locked factories,
+double-checked locks); now every such value is a ``Lazy`` around a plain build function.
+
+Written here rather than taken from a library: ``functools.cache`` is not guaranteed to call its
+function once under concurrency (two threads can both build), and it keys on arguments, while the
+worker's first build needs the first invocation's context and later calls must get the same value
+whatever they pass.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Lazy(Generic[P, T]):
+    """Call it to get the value: built by ``build`` on the first call (with that call's arguments),
+    then the same value for every later call, whatever its arguments. Thread-safe: the local stack
+    and the API's thread pool call it from several threads, and only one build ever runs. A build
+    that raises builds nothing: the next call tries again."""
+
+    __slots__ = ("_build", "_built", "_lock", "_value")
+
+    def __init__(self, build: Callable[P, T]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._built = False
+        self._value: T | None = None
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
+        # Double-checked: after the first build, a call takes no lock.
+        if not self._built:
+            with self._lock:
+                if not self._built:
+                    self._value = self._build(*args, **kwargs)
+                    self._built = True
+        return self._value  # type: ignore[return-value]
+
+    @property
+    def built(self) -> bool:
+        return self._built
