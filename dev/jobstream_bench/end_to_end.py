@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
@@ -108,11 +108,57 @@ class LatencyResult:
     p99_steady_ms: dict[str, Summary]
     # HTTP requests per job per client kind ("stream", "polling").
     requests_per_job: dict[str, Summary]
+    # The stack's own DynamoDB calls during these runs, in ms: (p50, p99) of an append
+    # (TransactWriteItems: what every event waits for before anyone may see it) and of a Query.
+    write_ms: tuple[float, float] = (0.0, 0.0)
+    query_ms: tuple[float, float] = (0.0, 0.0)
+
+
+class CallTimer:
+    """Wall time of a client's calls by operation (botocore's before-call/after-call, which run
+    on the calling thread)."""
+
+    def __init__(self, client: Any, operations: frozenset[str]) -> None:
+        self._client = client
+        self._operations = operations
+        self._started = threading.local()
+        self._lock = threading.Lock()
+        self.ms: dict[str, list[float]] = {name: [] for name in operations}
+        self._id = f"bench-call-timer-{uuid.uuid4().hex}"
+
+    def __enter__(self) -> CallTimer:
+        events = self._client.meta.events
+        events.register("before-call.dynamodb", self._before, unique_id=f"{self._id}-before")
+        events.register("after-call.dynamodb", self._after, unique_id=f"{self._id}-after")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        events = self._client.meta.events
+        events.unregister("before-call.dynamodb", unique_id=f"{self._id}-before")
+        events.unregister("after-call.dynamodb", unique_id=f"{self._id}-after")
+
+    def _before(self, model: Any, **_: Any) -> None:
+        self._started.at = time.perf_counter()
+
+    def _after(self, model: Any, **_: Any) -> None:
+        started = getattr(self._started, "at", None)
+        if started is None or model.name not in self._operations:
+            return
+        with self._lock:
+            self.ms[model.name].append(1000 * (time.perf_counter() - started))
+
+    def take(self, operation: str) -> tuple[float, float]:
+        with self._lock:
+            values, self.ms[operation] = self.ms[operation], []
+        if not values:
+            return (0.0, 0.0)
+        return (percentile(values, 50), percentile(values, 99))
 
 
 @dataclass(frozen=True, slots=True)
 class EndToEndResult:
-    throughput: ThroughputResult
+    # Either part may be left out of a run (``--only latency`` / ``--only throughput``).
+    throughput: ThroughputResult | None
     latency: list[LatencyResult]
     database: str
 
@@ -258,69 +304,83 @@ def measure_throughput(
 
 def measure_latency(
     *, plan: tuple[tuple[float, int], ...], runs: int, rng: random.Random
-) -> list[LatencyResult]:
+) -> tuple[list[LatencyResult], str]:
     results: list[LatencyResult] = []
     with (
         quiet_stack() as stack,
         httpx.Client(timeout=httpx.Timeout(30.0)) as http,
         JobsAPI(stack.url, client=http) as api,
     ):
-        for mode in MODES:
-            follow(api, http, mode=mode, params={"n": 20, "rate": 0})
-        for rate_per_s, events in plan:
-            traces: dict[str, list[RunTrace]] = {mode: [] for mode in MODES}
-            polls: list[PollTrace] = []
-            for _ in range(runs):
-                for mode in rng.sample(list(MODES), len(MODES)):
-                    params = {"n": events, "rate": rate_per_s, "start_delay_ms": START_DELAY_MS}
-                    poll = polls if mode == "background" else None
-                    traces[mode].append(follow(api, http, mode=mode, params=params, poll=poll))
-            p50 = {
-                m: Summary.of([percentile(t.latencies_ms, 50) for t in r])
-                for m, r in traces.items()
-            }
-            p99 = {
-                m: Summary.of([percentile(t.latencies_ms, 99) for t in r])
-                for m, r in traces.items()
-            }
-            steady = {
-                m: Summary.of([percentile(t.steady_latencies_ms, 99) for t in r])
-                for m, r in traces.items()
-            }
-            p50["polling"] = Summary.of([percentile(p.latencies_ms, 50) for p in polls])
-            p99["polling"] = Summary.of([percentile(p.latencies_ms, 99) for p in polls])
-            results.append(
-                LatencyResult(
-                    rate_per_s=rate_per_s,
-                    events=events,
-                    runs=runs,
-                    p50_ms=p50,
-                    p99_ms=p99,
-                    p99_steady_ms=steady,
-                    requests_per_job={
-                        "stream": Summary.of(
-                            [float(t.http_requests) for r in traces.values() for t in r]
-                        ),
-                        "polling": Summary.of([float(p.requests) for p in polls]),
-                    },
+        database = stack.database_description
+        timed = frozenset({"TransactWriteItems", "Query"})
+        with CallTimer(stack.jobs.store.client, timed) as stack_calls:
+            for mode in MODES:
+                follow(api, http, mode=mode, params={"n": 20, "rate": 0})
+            for rate_per_s, events in plan:
+                stack_calls.take("TransactWriteItems")
+                stack_calls.take("Query")
+                traces: dict[str, list[RunTrace]] = {mode: [] for mode in MODES}
+                polls: list[PollTrace] = []
+                for _ in range(runs):
+                    for mode in rng.sample(list(MODES), len(MODES)):
+                        params = {"n": events, "rate": rate_per_s, "start_delay_ms": START_DELAY_MS}
+                        poll = polls if mode == "background" else None
+                        traces[mode].append(follow(api, http, mode=mode, params=params, poll=poll))
+                p50 = {
+                    m: Summary.of([percentile(t.latencies_ms, 50) for t in r])
+                    for m, r in traces.items()
+                }
+                p99 = {
+                    m: Summary.of([percentile(t.latencies_ms, 99) for t in r])
+                    for m, r in traces.items()
+                }
+                steady = {
+                    m: Summary.of([percentile(t.steady_latencies_ms, 99) for t in r])
+                    for m, r in traces.items()
+                }
+                p50["polling"] = Summary.of([percentile(p.latencies_ms, 50) for p in polls])
+                p99["polling"] = Summary.of([percentile(p.latencies_ms, 99) for p in polls])
+                results.append(
+                    LatencyResult(
+                        rate_per_s=rate_per_s,
+                        events=events,
+                        runs=runs,
+                        p50_ms=p50,
+                        p99_ms=p99,
+                        p99_steady_ms=steady,
+                        requests_per_job={
+                            "stream": Summary.of(
+                                [float(t.http_requests) for r in traces.values() for t in r]
+                            ),
+                            "polling": Summary.of([float(p.requests) for p in polls]),
+                        },
+                        write_ms=stack_calls.take("TransactWriteItems"),
+                        query_ms=stack_calls.take("Query"),
+                    )
                 )
-            )
-    return results
+    return results, database
 
 
 def run(
     *,
     throughput_events: int = 5_000,
     throughput_runs: int = 3,
-    latency_plan: tuple[tuple[float, int], ...] = ((10.0, 100), (2.0, 12)),
+    latency_plan: tuple[tuple[float, int], ...] = ((10.0, 100), (2.0, 12), (1.0, 10)),
     latency_runs: int = 3,
     seed: int = 0,
+    parts: frozenset[str] = frozenset({"throughput", "latency"}),
 ) -> EndToEndResult:
     """Each part on a stack of its own: moto's writes slow down as its table grows (it copies the
-    table for every transaction), so latency is measured first, on an empty table."""
+    table for every transaction), so latency is measured first, on an empty table. ``parts``:
+    which of "throughput" and "latency" to measure."""
     rng = random.Random(seed)
-    latency = measure_latency(plan=latency_plan, runs=latency_runs, rng=rng)
-    throughput, database = measure_throughput(
-        events=throughput_events, runs=throughput_runs, rng=rng
-    )
+    latency: list[LatencyResult] = []
+    database = ""
+    if "latency" in parts:
+        latency, database = measure_latency(plan=latency_plan, runs=latency_runs, rng=rng)
+    throughput: ThroughputResult | None = None
+    if "throughput" in parts:
+        throughput, database = measure_throughput(
+            events=throughput_events, runs=throughput_runs, rng=rng
+        )
     return EndToEndResult(throughput=throughput, latency=latency, database=database)

@@ -198,6 +198,8 @@ def _serve_stream(
         clock=parts.clock,
         sleep=parts.sleep,
         on_close=parts.on_close,
+        # The inline driver appends through this same store: its commits wake the stream.
+        feed=parts.store.commit_feed,
     )
     return service.open(
         request.job_id,

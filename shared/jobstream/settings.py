@@ -39,10 +39,13 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias=AliasChoices("jobstream_stream_max_seconds", "stream_max_seconds"),
     )
-    # Tail polling of the event log: this soon after a poll that found events, doubling after each
-    # empty poll up to the ceiling, which sets an idle stream's cost: 1500 ms = 40 Queries/min.
+    # Tail polling of the event log (jobstream.tail.polling): probes this often around the time the
+    # job's next commit is due; waits up to the ceiling when the job is quiet, which sets an idle
+    # stream's cost (3000 ms = 20 Queries/min; never more than 60 in any minute); and at least the
+    # busy interval after a poll that found events, which bounds a busy job's reads per viewer.
     stream_poll_min_ms: int = Field(default=25, ge=1, le=1_000)
-    stream_poll_max_ms: int = Field(default=1_500, ge=1, le=60_000)
+    stream_poll_max_ms: int = Field(default=3_000, ge=1, le=60_000)
+    stream_poll_busy_ms: int = Field(default=75, ge=1, le=60_000)
     # Reconnection delay sent in the first frame's ``retry:`` field.
     stream_retry_ms: int = Field(default=1_000, ge=0)
 

@@ -15,7 +15,9 @@ mode"):
   write costs 2 units per KB per item; a failed conditional write is charged like a write;
 - read (strongly consistent): 1 read unit per 4 KB; a Query or Scan page sums its items' sizes
   before rounding up; at least 1 unit per request, an empty Query included (an assumption: the
-  conservative one).
+  conservative one). An eventually consistent read costs half that: the units here are whole
+  numbers as if it were consistent, and the ``timeline`` marks it (``Call.consistent``) for a
+  caller that prices it (the bench's stream reads).
 """
 
 from __future__ import annotations
@@ -127,6 +129,12 @@ class Call:
     operation: str
     at: float
     read_units: int
+    # False for an eventually consistent read (ConsistentRead absent or false): half the units.
+    consistent: bool = True
+
+    @property
+    def priced_read_units(self) -> float:
+        return self.read_units if self.consistent else self.read_units / 2
 
 
 class CapacityMeter:
@@ -203,7 +211,10 @@ class CapacityMeter:
             self._write_units += self._write_cost(model.name, params)
             if self._clock is not None:
                 self._in_flight.call = len(self._timeline)
-                self._timeline.append(Call(model.name, self._clock(), 0))
+                consistent = model.name not in READ_OPERATIONS or bool(
+                    params.get("ConsistentRead", False)
+                )
+                self._timeline.append(Call(model.name, self._clock(), 0, consistent))
 
     def _after_call(self, model: OperationModel, parsed: Mapping[str, Any], **_: Any) -> None:
         started = getattr(self._in_flight, "started", None)
@@ -220,7 +231,7 @@ class CapacityMeter:
             # A reset() between the two hooks dropped the entry: nothing to fill in then.
             if index is not None and index < len(self._timeline):
                 entry = self._timeline[index]
-                self._timeline[index] = Call(entry.operation, entry.at, units)
+                self._timeline[index] = Call(entry.operation, entry.at, units, entry.consistent)
 
     # --- the model (lock held) ---
     def _write_cost(self, operation: str, params: Mapping[str, Any]) -> int:

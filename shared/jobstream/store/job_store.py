@@ -26,6 +26,7 @@ from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 from jobstream.store import attribute_values as av
 from jobstream.store import schema
+from jobstream.store.commit_feed import CommitFeed
 from jobstream.store.dynamo_calls import ConditionFailed, call, with_retries
 from jobstream.store.errors import (
     JobAlreadyExists,
@@ -98,6 +99,7 @@ class JobStore:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         observer: AppendObserver | None = None,
+        commit_feed: CommitFeed | None = None,
     ) -> None:
         self._settings = settings
         self._client = Lazy(lambda: client if client is not None else dynamodb_client(settings))
@@ -105,6 +107,8 @@ class JobStore:
         self._sleep = sleep
         # Told about every successful append (metrics: events emitted, events per write).
         self._observer = observer
+        # Committed events, handed to this process's streams (an inline job's own viewer).
+        self._commit_feed = commit_feed if commit_feed is not None else CommitFeed()
 
     # --- plumbing ---------------------------------------------------------------------------------
     @property
@@ -115,6 +119,11 @@ class JobStore:
     def client(self) -> DynamoDBClient:
         """The DynamoDB client; made on first use (standard retry mode) when none was injected."""
         return self._client()
+
+    @property
+    def commit_feed(self) -> CommitFeed:
+        """Every successful append's events, published in-process as each transaction commits."""
+        return self._commit_feed
 
     def now(self) -> float:
         """The store's wall clock (epoch seconds): lease and TTL expiry are judged by it."""
@@ -581,10 +590,13 @@ class JobStore:
                 now=now,
                 changes=changes if number == len(transactions) - 1 else None,
             )
-            stored.extend(
+            committed = [
                 StoredEvent(id=current + 1 + i, type=e.type, data=e.data, created_at=e.created_at)
                 for i, e in enumerate(chunk_events)
-            )
+            ]
+            # Published per transaction: each one is durable on its own, even if a later one fails.
+            self._commit_feed.publish(lease.job_id, committed)
+            stored.extend(committed)
             current = last_in_chunk
         self._notify_appended(lease.job_id, events=len(stored), writes=len(transactions))
         return stored
@@ -767,11 +779,22 @@ class JobStore:
             raise JobFinished(lease.job_id) from None
         raise LeaseLost(lease.job_id, lease.owner) from None
 
-    def events_after(self, job_id: str, last_id: int) -> Iterator[StoredEvent]:
+    def events_after(
+        self, job_id: str, last_id: int, *, consistent: bool = True
+    ) -> Iterator[StoredEvent]:
         """Exactly the stored events with id > last_id, in id order (lazy, page by page).
 
         The query starts at the item holding event last_id+1 (its sk, EV#<item's last id>, is the
         first >= EV#<last_id+1>), so a replay reads what was missed, never the log before it.
+
+        ``consistent=False`` reads eventually consistently (half the read units). That is safe
+        for this log because an event item is written once (attribute_not_exists), never updated,
+        and holds whole appends: a replica that lags can only lack the newest items, so such a
+        read yields a prefix of the events after last_id, each complete and final, never a
+        changed or repeated one. A lagging replica is not documented to lag in commit order, so a
+        gap (an item not starting at the next id) is not trusted: the read goes on from the gap
+        strongly consistently. What an eventual read may cost is only delay (the newest items
+        come with the next poll); it must not be used where "everything up to id N" is needed.
         """
         if last_id < 0:
             raise ValueError("last_id must be >= 0")
@@ -789,7 +812,7 @@ class JobStore:
             "KeyConditionExpression": key_condition,
             "ExpressionAttributeNames": expression.names,
             "ExpressionAttributeValues": expression.values,
-            "ConsistentRead": True,
+            "ConsistentRead": consistent,
         }
         next_id = last_id + 1
         while True:
@@ -802,6 +825,9 @@ class JobStore:
                 events_json = av.get_s(item, schema.EVENTS)
                 if first is None or events_json is None:
                     continue
+                if not consistent and first > next_id:
+                    yield from self.events_after(job_id, next_id - 1)
+                    return
                 for event in decode_events(first, events_json, after_id=next_id - 1):
                     next_id = event.id + 1
                     yield event

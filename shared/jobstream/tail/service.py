@@ -7,7 +7,8 @@ Shape of one stream::
 
     retry: <ms>                      first frame, sent at once
     id/event/data ...                replay: events_after(last id), in order
-    id/event/data ... / ": heartbeat" tail: one Query per poll on the adaptive PollSchedule
+    id/event/data ... / ": heartbeat" tail: one Query per poll (PollSchedule: the job's cadence),
+                                     or the commit feed for an inline job this stream drives
     (end)                            terminal event sent, or the stream's own deadline reached
 
 The job item is read once, at open: it decides 404/400/204 and whether the job is already
@@ -22,7 +23,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,6 +38,7 @@ from jobstream.response_stream.response import (
 )
 from jobstream.settings import Settings
 from jobstream.sse.encode import encode_comment, encode_event
+from jobstream.store.commit_feed import CommitFeed, Subscription
 from jobstream.store.errors import JobNotFound, StoreError
 from jobstream.store.models import TERMINAL_EVENT_TYPES, Job, JobMode, StoredEvent
 from jobstream.tail.errors import StreamRejected
@@ -63,7 +65,9 @@ class EventLog(Protocol):
 
     def get_job(self, job_id: str) -> Job: ...
 
-    def events_after(self, job_id: str, last_id: int) -> Iterator[StoredEvent]: ...
+    def events_after(
+        self, job_id: str, last_id: int, *, consistent: bool = True
+    ) -> Iterator[StoredEvent]: ...
 
 
 class InlineDriver(Protocol):
@@ -89,6 +93,8 @@ class StreamStats:
     events: int = 0
     # Of those, the ones already stored when the stream opened (catch-up after Last-Event-ID).
     replayed: int = 0
+    # Of those, the ones handed over in-process by this stream's own inline driver (no read).
+    handed_over: int = 0
     polls: int = 0
     heartbeats: int = 0
     reason: str = "closed"
@@ -105,8 +111,12 @@ class StreamService:
         sleep: Callable[[float], None] = time.sleep,
         inline_driver: InlineDriver | None = None,
         on_close: Callable[[StreamStats], None] | None = None,
+        feed: CommitFeed | None = None,
     ) -> None:
         self._store = store
+        # Where this process's appends are published (JobStore.commit_feed): an inline job driven
+        # here reaches its stream through it, without a table round trip.
+        self._feed = feed
         self._signer = signer
         self._settings = settings
         self._clock = clock
@@ -180,14 +190,18 @@ class StreamService:
     def _stream(self, job: Job, start_id: int, ends_at: float) -> Iterator[bytes]:
         stats = StreamStats(job_id=job.job_id, start_id=start_id, last_id=start_id)
         stop_driver = threading.Event()
-        driver = self._start_driver(job, stop_driver, ends_at)
+        # Subscribed before the driver starts, so nothing it commits can slip past the feed.
+        handover = self._handover(job)
+        driver = self._start_driver(job, stop_driver, ends_at, handover)
         logger.info("stream opened", extra={"job_id": job.job_id, "after_id": start_id})
         try:
-            yield from self._frames(job, stats, ends_at)
+            yield from self._frames(job, stats, ends_at, handover, driver)
         finally:
             stop_driver.set()
             if driver is not None:
                 driver.join(_DRIVER_JOIN_SECONDS)
+            if handover is not None:
+                handover.close()
             logger.info(
                 "stream closed",
                 extra={
@@ -196,6 +210,7 @@ class StreamService:
                     "last_id": stats.last_id,
                     "events": stats.events,
                     "replayed": stats.replayed,
+                    "handed_over": stats.handed_over,
                     "polls": stats.polls,
                     "heartbeats": stats.heartbeats,
                     "reason": stats.reason,
@@ -204,12 +219,26 @@ class StreamService:
             if self._on_close is not None:
                 self._on_close(stats)
 
-    def _frames(self, job: Job, stats: StreamStats, ends_at: float) -> Iterator[bytes]:
+    def _handover(self, job: Job) -> Subscription | None:
+        if self._feed is None or not self._drives(job):
+            return None
+        return self._feed.subscribe(job.job_id)
+
+    def _frames(
+        self,
+        job: Job,
+        stats: StreamStats,
+        ends_at: float,
+        handover: Subscription | None,
+        driver: threading.Thread | None,
+    ) -> Iterator[bytes]:
         clock = self._clock
         heartbeat_s = self._settings.heartbeat_seconds
-        schedule = PollSchedule.from_settings(self._settings)
+        schedule = PollSchedule.from_settings(self._settings, started_at=clock())
         # A job already terminal at open has all its events stored: replay them and stop.
         replay_only = job.status.is_terminal
+        # The first read is a replay up to at least the job item's last id: always consistent.
+        consistent = True
 
         yield encode_event(retry=self._settings.stream_retry_ms)
         last_write = clock()
@@ -217,20 +246,32 @@ class StreamService:
             if clock() >= ends_at - _TICK:
                 stats.reason = "deadline"
                 return
-            stats.polls += 1
+            handed = handover.take(stats.last_id) if handover is not None else []
             chunk: list[bytes] = []
             size = 0
-            found = False
+            found = 0
+            batch_bytes = 0
+            created: list[float] = []
             try:
-                for event in self._store.events_after(job.job_id, stats.last_id):
+                source: Iterable[StoredEvent]
+                if handed:
+                    # Committed by this process's own driver, continuing exactly where we are.
+                    source = handed
+                    stats.handed_over += len(handed)
+                else:
+                    stats.polls += 1
+                    source = self._read(job.job_id, stats.last_id, consistent)
+                for event in source:
                     frame = encode_stored_event(event)
                     chunk.append(frame)
                     size += len(frame)
+                    batch_bytes += len(frame)
                     stats.last_id = event.id
                     stats.events += 1
                     if event.id <= job.last_event_id:
                         stats.replayed += 1
-                    found = True
+                    found += 1
+                    created.append(event.created_at)
                     if event.type in TERMINAL_EVENT_TYPES:
                         stats.reason = "terminal"
                         yield b"".join(chunk)
@@ -253,6 +294,9 @@ class StreamService:
                 if chunk:
                     yield b"".join(chunk)
                 return
+            if handover is not None and not handed:
+                # Read from the table: what the feed holds up to here must not wake us again.
+                handover.discard_through(stats.last_id)
             if chunk:
                 yield b"".join(chunk)
                 last_write = clock()
@@ -262,22 +306,51 @@ class StreamService:
             if replay_only:
                 stats.reason = "terminal"
                 return
-            delay = schedule.record(found_events=found)
             now = clock()
-            if now - last_write >= heartbeat_s - _TICK:
-                yield HEARTBEAT
-                stats.heartbeats += 1
-                last_write = now
-            wake_at = min(now + delay, last_write + heartbeat_s, ends_at)
-            self._sleep(max(wake_at - now, _TICK))
+            delay = schedule.record(now, events=found, size=batch_bytes, created=created)
+            consistent = schedule.consistent
+            if handover is not None and not (driver is not None and driver.is_alive()):
+                # Handed to the worker (or never driven here): its commits reach this process
+                # only through the table. What the feed still holds, the next poll reads anyway.
+                handover.close()
+                handover = None
+            if handover is not None:
+                # While this process drives the job the feed wakes the stream; the table is read
+                # only as a safety net, at the idle ceiling.
+                delay = schedule.max_interval
+            next_poll = now + delay
+            while True:
+                if now - last_write >= heartbeat_s - _TICK:
+                    yield HEARTBEAT
+                    stats.heartbeats += 1
+                    last_write = now
+                wake_at = min(next_poll, last_write + heartbeat_s, ends_at)
+                if handover is not None:
+                    if handover.wait(wake_at - now):
+                        break
+                else:
+                    self._sleep(max(wake_at - now, _TICK))
+                now = clock()
+                if now >= next_poll - _TICK or now >= ends_at - _TICK:
+                    break
+
+    def _read(self, job_id: str, last_id: int, consistent: bool) -> Iterator[StoredEvent]:
+        if consistent:
+            return self._store.events_after(job_id, last_id)
+        return self._store.events_after(job_id, last_id, consistent=False)
+
+    def _drives(self, job: Job) -> bool:
+        return (
+            self._inline_driver is not None
+            and job.mode is JobMode.INLINE
+            and not job.status.is_terminal
+        )
 
     def _start_driver(
-        self, job: Job, stop: threading.Event, ends_at: float
+        self, job: Job, stop: threading.Event, ends_at: float, handover: Subscription | None
     ) -> threading.Thread | None:
         """The seam for inline jobs: the stream function drives the job while a viewer watches."""
-        if self._inline_driver is None or job.mode is not JobMode.INLINE:
-            return None
-        if job.status.is_terminal:
+        if self._inline_driver is None or not self._drives(job):
             return None
         driver = self._inline_driver
         clock = self._clock
@@ -289,6 +362,10 @@ class StreamService:
                 # The thread has no caller to raise to; the stream keeps tailing whatever the
                 # driver managed to store, and the worker fallback picks the job up later.
                 logger.exception("inline driver failed", extra={"job_id": job.job_id})
+            finally:
+                if handover is not None:
+                    # The job was handed to the worker (or dropped): the stream polls from now on.
+                    handover.wake()
 
         thread = threading.Thread(target=run, name=f"inline-driver-{job.job_id}", daemon=True)
         thread.start()

@@ -504,8 +504,8 @@ def test_idle_stream_reads_at_most_60_times_a_minute_and_never_the_job_item(
         for m in range(minutes)
     ]
     assert max(per_minute) <= 60
-    # Steady state: one Query per stream_poll_max_ms (1.5 s) = 40 a minute.
-    assert per_minute[1:] == [40] * (minutes - 1)
+    # Steady state: one Query per stream_poll_max_ms (3 s) = 20 a minute.
+    assert per_minute[1:] == [20] * (minutes - 1)
 
 
 # --- robustness ----------------------------------------------------------------------------------
@@ -521,13 +521,15 @@ class FailingLog:
     def get_job(self, job_id: str) -> Job:
         return self._store.get_job(job_id)
 
-    def events_after(self, job_id: str, last_id: int) -> Iterator[StoredEvent]:
+    def events_after(
+        self, job_id: str, last_id: int, *, consistent: bool = True
+    ) -> Iterator[StoredEvent]:
         if self._polls_left == 0:
             raise ClientError(
                 {"Error": {"Code": "InternalServerError", "Message": "try again"}}, "Query"
             )
         self._polls_left -= 1
-        return self._store.events_after(job_id, last_id)
+        return self._store.events_after(job_id, last_id, consistent=consistent)
 
 
 def test_store_failure_mid_stream_ends_it_cleanly_for_a_resume(
