@@ -9,14 +9,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from jobstream_bench import dynamo_cost, end_to_end, imports, sse_codec
+from jobstream.settings import Settings
+from jobstream_bench import dynamo_cost, end_to_end, imports, sse_codec, stream_cpu, viewer_cost
 from jobstream_bench.machine import Machine, load_average
 from jobstream_bench.report import Run, now, render
 from jobstream_bench.targets import check
 from jobstream_local.repo import RepoNotFound, find_repo_root
+from jobstream_local.template_table import load_template
 
 T = TypeVar("T")
-SECTIONS = ("codec", "e2e", "dynamodb", "imports")
+# cold: the handlers' cold imports against `import boto3`; cost: the stream function's CPU time,
+# cold first byte and viewer-hour cost at each memory size.
+SECTIONS = ("codec", "e2e", "dynamodb", "cold", "cost")
+# Earlier names of sections, still accepted.
+_ALIASES = {"imports": "cold"}
 
 
 def _progress(message: str) -> None:
@@ -39,6 +45,30 @@ def _command(argv: Sequence[str] | None) -> str:
     return " ".join(["python -m jobstream_bench", *arguments])
 
 
+def _sections(text: str) -> list[str]:
+    chosen = [_ALIASES.get(part.strip(), part.strip()) for part in text.split(",") if part.strip()]
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown section(s): {', '.join(unknown)}")
+    return chosen
+
+
+def _viewer_cost(repo: Path, *, quick: bool) -> viewer_cost.ViewerCost:
+    """The stream function measured, then priced at the template's memory sizes."""
+    parameters = load_template(repo / "template.yaml")["Parameters"]
+    cpu = stream_cpu.run(repo / "functions", runs=1 if quick else 3, seconds=5 if quick else 60)
+    template = load_template(repo / "template.yaml")
+    stream_timeout = float(parameters["StreamTimeout"]["Default"])
+    return viewer_cost.evaluate(
+        cpu,
+        chosen_mb=int(parameters["StreamMemorySize"]["Default"]),
+        api_memory_mb=int(template["Globals"]["Function"]["MemorySize"]),
+        api_billed_ms=cpu.api_status_ms,
+        # A stream lives until the function's timeout minus the deadline margin (Settings).
+        stream_max_seconds=stream_timeout - Settings().stream_deadline_margin_seconds,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobstream_bench", description=__doc__)
     parser.add_argument(
@@ -53,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "the folder at or above the current one that holds template.yaml)",
     )
     parser.add_argument(
-        "--only", choices=SECTIONS, action="append", help="run only these sections (repeatable)"
+        "--only",
+        type=_sections,
+        action="extend",
+        help=f"run only these sections, comma-separated or repeated ({', '.join(SECTIONS)})",
     )
     parser.add_argument(
         "--quick", action="store_true", help="fewer rounds and events: a smoke run, not figures"
@@ -109,7 +142,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "handler import times",
             lambda: imports.measure(repo / "functions", runs=3 if quick else 9),
         )
-        if "imports" in sections
+        if "cold" in sections
+        else None
+    )
+    viewer = (
+        _timed(
+            "stream function CPU time and viewer-hour cost", lambda: _viewer_cost(repo, quick=quick)
+        )
+        if "cost" in sections
         else None
     )
     run = Run(
@@ -123,7 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         end_to_end=e2e,
         dynamo=dynamo,
         imports=import_times,
-        verdicts=check(end_to_end=e2e, dynamo=dynamo, imports=import_times),
+        viewer=viewer,
+        verdicts=check(end_to_end=e2e, dynamo=dynamo, imports=import_times, viewer=viewer),
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(run), encoding="utf-8")
