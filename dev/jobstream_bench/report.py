@@ -136,9 +136,9 @@ _WHY_NOT_MET = {
     "one viewer-hour": (
         "**Viewer-hour.** A stream holds its Lambda instance, billed by duration, for as long "
         "as the viewer watches, whatever it does: at the chosen memory the duration alone is "
-        "most of the figure (the table below splits it), and a busy job's stream adds a read "
-        "per poll. The sizes cheap enough leave a busy stream little of its CPU share and a "
-        "cold first byte of several seconds (the table of sizes). The 1 s polling client "
+        "most of the figure (the table below splits it), and a busy job's stream adds a "
+        "strongly consistent Query per poll at any size. The sizes where an idle hour costs "
+        "less open a cold stream in several seconds (the table of sizes). The 1 s polling client "
         "is cheaper per hour because it is billed only for the "
         "milliseconds of each request, at one-second resolution."
     ),
