@@ -186,7 +186,6 @@ def _template_memory(template: Path, function: str) -> int:
 def _prepare_environment(args: argparse.Namespace, template: Path, stack: ExitStack) -> Settings:
     """Point the handler (which reads only the environment, as on Lambda) at a table."""
     env = os.environ
-    env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     if args.aws:
         if not env.get("JOBSTREAM_TABLE"):
             raise UsageError("--aws needs JOBSTREAM_TABLE (the stack's TableName output)")
