@@ -350,7 +350,7 @@ def _imports(results: ImportTimes) -> list[str]:
         "bytecode caches written on a first run and used after (as pip leaves them for",
         f"dependencies); cumulative time of the import, {results.baseline.count} rounds. The ratio",
         "is of the medians. On Lambda the layer as `sam build` makes it has no bytecode at all",
-        "(docs/deploy.md, \"What ships\"): there every cold start also compiles what it imports.",
+        '(docs/deploy.md, "What ships"): there every cold start also compiles what it imports.',
         "",
         *_table(["handler", "import", "/ boto3", "self time by package, ms (median run)"], rows),
     ]
