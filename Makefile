@@ -97,6 +97,7 @@ web: web-typecheck $(WEB_TEST_PAGE)
 # Offline: neither command calls AWS.
 # Run for both worker drivers: the durable variant is the same template with WorkerDriver=durable
 # (and a runtime that supports it) as defaults, next to it so that CodeUri paths still resolve.
+# And with tracing through the ADOT layer (an AdotLayerArn of the published form as default).
 template-check: $(SAM_STAMP)
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 	$(SAM_VENV)/bin/cfn-lint template.yaml
@@ -106,6 +107,12 @@ template-check: $(SAM_STAMP)
 	$(SAM_VENV)/bin/sam validate --lint --template .template-durable.yaml --region us-east-1
 	$(SAM_VENV)/bin/cfn-lint .template-durable.yaml
 	@rm -f .template-durable.yaml
+	@# Tracing with the ADOT layer (AdotLayerArn set): its layer and exec wrapper on every function.
+	sed -e '/^  AdotLayerArn:/,/Default:/s|Default: ""|Default: arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-python-arm64-ver-1-32-0:2|' \
+	    template.yaml > .template-adot.yaml
+	$(SAM_VENV)/bin/sam validate --lint --template .template-adot.yaml --region us-east-1
+	$(SAM_VENV)/bin/cfn-lint .template-adot.yaml
+	@rm -f .template-adot.yaml
 
 # The test tiers, one folder each under tests/ (see the README's Tests section). Each tier runs in
 # a pytest process of its own, so that process-wide state one tier leaves behind (log levels,

@@ -9,22 +9,35 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from jobstream_bench import dynamo_cost, end_to_end, imports, sse_codec, stream_reads
+from jobstream.settings import Settings
+from jobstream_bench import (
+    dynamo_cost,
+    end_to_end,
+    imports,
+    sse_codec,
+    stream_cpu,
+    stream_reads,
+    viewer_cost,
+)
 from jobstream_bench.machine import Machine, load_average
 from jobstream_bench.report import Run, now, render
 from jobstream_bench.targets import check
 from jobstream_local.repo import RepoNotFound, find_repo_root
+from jobstream_local.template_table import load_template
 
 T = TypeVar("T")
-SECTIONS = ("codec", "throughput", "latency", "reads", "dynamodb", "imports")
-# Older names still accepted by --only: "e2e" is throughput and latency together.
-ALIASES = {"e2e": ("throughput", "latency")}
+# throughput, latency, reads: end to end on the local stack and a stream's reads; cold: the
+# handlers' cold imports against `import boto3`; cost: the stream function's CPU time, cold first
+# byte and viewer-hour cost at each memory size.
+SECTIONS = ("codec", "throughput", "latency", "reads", "dynamodb", "cold", "cost")
+# Other names still accepted by --only: "e2e" is throughput and latency together.
+ALIASES = {"e2e": ("throughput", "latency"), "imports": ("cold",)}
 
 
 def _sections(value: str) -> list[str]:
     """``--only latency,reads``: comma-separated section names (repeatable)."""
     names: list[str] = []
-    for name in (part.strip() for part in value.split(",")):
+    for name in (part.strip() for part in value.split(",") if part.strip()):
         if name in ALIASES:
             names.extend(ALIASES[name])
         elif name in SECTIONS:
@@ -53,6 +66,22 @@ def _command(argv: Sequence[str] | None) -> str:
     if not arguments:
         return "make bench  (python -m jobstream_bench)"
     return " ".join(["python -m jobstream_bench", *arguments])
+
+
+def _viewer_cost(repo: Path, *, quick: bool) -> viewer_cost.ViewerCost:
+    """The stream function measured, then priced at the template's memory sizes."""
+    parameters = load_template(repo / "template.yaml")["Parameters"]
+    cpu = stream_cpu.run(repo / "functions", runs=1 if quick else 3, seconds=5 if quick else 60)
+    template = load_template(repo / "template.yaml")
+    stream_timeout = float(parameters["StreamTimeout"]["Default"])
+    return viewer_cost.evaluate(
+        cpu,
+        chosen_mb=int(parameters["StreamMemorySize"]["Default"]),
+        api_memory_mb=int(template["Globals"]["Function"]["MemorySize"]),
+        api_billed_ms=cpu.api_status_ms,
+        # A stream lives until the function's timeout minus the deadline margin (Settings).
+        stream_max_seconds=stream_timeout - Settings().stream_deadline_margin_seconds,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,7 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "handler import times",
             lambda: imports.measure(repo / "functions", runs=3 if quick else 9),
         )
-        if "imports" in sections
+        if "cold" in sections
+        else None
+    )
+    viewer = (
+        _timed(
+            "stream function CPU time and viewer-hour cost", lambda: _viewer_cost(repo, quick=quick)
+        )
+        if "cost" in sections
         else None
     )
     run = Run(
@@ -156,8 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         end_to_end=e2e,
         dynamo=dynamo,
         imports=import_times,
-        verdicts=check(end_to_end=e2e, dynamo=dynamo, imports=import_times, reads=reads),
         reads=reads,
+        viewer=viewer,
+        verdicts=check(
+            end_to_end=e2e, dynamo=dynamo, imports=import_times, reads=reads, viewer=viewer
+        ),
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(run), encoding="utf-8")

@@ -8,8 +8,9 @@ from typing import Final
 
 from jobstream_bench.dynamo_cost import DynamoCostResult, IdleCost
 from jobstream_bench.end_to_end import EndToEndResult, LatencyResult
-from jobstream_bench.imports import ImportTime
+from jobstream_bench.imports import ImportTimes
 from jobstream_bench.stream_reads import PARTITION_READ_UNITS, StreamReadsResult
+from jobstream_bench.viewer_cost import ViewerCost
 
 MIN_EVENTS_PER_S: Final = 2_000
 MAX_P99_BACKGROUND_MS: Final = 150
@@ -18,7 +19,10 @@ MAX_WRITES_PER_EVENT: Final = 0.1
 FAST_RATE_PER_S: Final = 1_000
 MAX_IDLE_READS_PER_MINUTE: Final = 60
 MIN_VIEWERS_PER_PARTITION: Final = 200
-MAX_STREAM_IMPORT_MS: Final = 150
+# Cold import of each handler over a bare `import boto3` in the same rounds (medians).
+MAX_IMPORT_RATIO: Final = {"stream": 1.5, "worker": 2.0, "api": 2.0}
+MAX_VIEWER_HOUR_USD: Final = 0.01
+MAX_COLD_FIRST_BYTE_S: Final = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +36,9 @@ def check(
     *,
     end_to_end: EndToEndResult | None,
     dynamo: DynamoCostResult | None,
-    imports: list[ImportTime] | None,
+    imports: ImportTimes | None,
     reads: StreamReadsResult | None = None,
+    viewer: ViewerCost | None = None,
 ) -> list[Verdict]:
     verdicts: list[Verdict] = []
     if end_to_end is not None and end_to_end.throughput is not None:
@@ -66,15 +71,20 @@ def check(
     if reads is not None:
         verdicts += _reads_verdicts(reads)
     if imports is not None:
-        stream = next(i for i in imports if i.handler == "stream")
-        verdicts.append(
-            Verdict(
-                f"stream handler imports in < {MAX_STREAM_IMPORT_MS} ms",
-                f"{stream.summary.median:.0f} ms (median of {stream.summary.count}; "
-                f"{stream.summary.low:.0f}-{stream.summary.high:.0f})",
-                stream.summary.median < MAX_STREAM_IMPORT_MS,
+        for handler, max_ratio in MAX_IMPORT_RATIO.items():
+            found = next(i for i in imports.handlers if i.handler == handler)
+            ratio = imports.ratio(handler)
+            verdicts.append(
+                Verdict(
+                    f"{handler} handler cold import <= {max_ratio}x a bare `import boto3`",
+                    f"{ratio:.2f}x: {found.summary.median:.0f} ms / "
+                    f"{imports.baseline.median:.0f} ms (medians of {found.summary.count}, "
+                    "alternating)",
+                    ratio <= max_ratio,
+                )
             )
-        )
+    if viewer is not None:
+        verdicts += _viewer_verdicts(viewer)
     return verdicts
 
 
@@ -119,6 +129,26 @@ def _reads_verdicts(reads: StreamReadsResult) -> list[Verdict]:
             shipped.viewers_per_partition >= MIN_VIEWERS_PER_PARTITION,
         ),
         _idle_verdict(reads.idle),
+    ]
+
+
+def _viewer_verdicts(viewer: ViewerCost) -> list[Verdict]:
+    chosen = viewer.chosen
+    idle, busy = chosen.idle_hour.total, chosen.busy_hour.total
+    return [
+        Verdict(
+            f"one viewer-hour <= ${MAX_VIEWER_HOUR_USD} (stream function at its memory, arm64)",
+            f"${idle:.4f} idle, ${busy:.4f} busy ({viewer.cpu.busy_rate:g} events/s) at "
+            f"{chosen.memory_mb} MB; a 1 s polling client: ${viewer.polling.total:.4f} "
+            f"(prices as of {viewer.prices.as_of})",
+            max(idle, busy) <= MAX_VIEWER_HOUR_USD,
+        ),
+        Verdict(
+            f"first byte of a cold stream within {MAX_COLD_FIRST_BYTE_S:g} s on Lambda (estimate)",
+            f"{chosen.cold_first_byte_s:.2f} s at {chosen.memory_mb} MB: "
+            f"{viewer.cpu.cold_cpu_s():.2f} s of CPU here / {chosen.share:.3f} vCPU",
+            chosen.cold_first_byte_s <= MAX_COLD_FIRST_BYTE_S,
+        ),
     ]
 
 

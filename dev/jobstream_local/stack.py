@@ -276,7 +276,7 @@ class LocalStack:
             lambda: stream_dependencies(
                 settings,
                 store=jobs.store,
-                jobs=jobs,
+                jobs=lambda: jobs,
                 clock=self._shutdown.clock,
                 sleep=self._shutdown.sleep,
             )

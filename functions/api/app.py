@@ -22,7 +22,6 @@ from jobstream.settings import Settings
 
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
 logger = Logger(service="jobstream")
-tracer = observability.tracer()
 # No request/response bodies from botocore in the log, even at DEBUG (tokens, job data).
 observability.quiet_wire_logs()
 
@@ -43,9 +42,7 @@ _adapter = Lazy(_build_adapter)
 
 
 # log_event=False explicitly: the event may hold a bearer token (header or query), and an explicit
-# False also beats POWERTOOLS_LOGGER_LOG_EVENT=true in the environment. capture_response=False: the
-# response of POST /jobs holds the job's token, which must not end up in a trace either.
-@tracer.capture_lambda_handler(capture_response=False)
+# False also beats POWERTOOLS_LOGGER_LOG_EVENT=true in the environment.
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _adapter()(event, context)

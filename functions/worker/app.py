@@ -26,7 +26,6 @@ from jobstream.store import JobStore
 
 # Explicit service name: library loggers (jobstream.*) propagate to this one, on Lambda and locally.
 logger = Logger(service="jobstream")
-tracer = observability.tracer()
 # No request/response bodies from botocore in the log, even at DEBUG (tokens, job data).
 observability.quiet_wire_logs()
 _metrics = observability.metrics_sink()
@@ -46,7 +45,6 @@ def _build_chain_service(context: LambdaContext) -> JobService:
 _job_service = Lazy(_build_chain_service)
 
 
-@tracer.capture_lambda_handler(capture_response=False)
 @observability.observe_worker(_metrics)
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def chain_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -57,7 +55,6 @@ def chain_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, An
         logger.error("ignored an event that is not a worker request")
         return {"outcome": "rejected"}
     logger.append_keys(job_id=request.job_id, hop=request.hop)
-    tracer.put_annotation(key="job_id", value=request.job_id)
     return run_worker_hop(_job_service(context), request, remaining_from_context(context))
 
 
@@ -82,7 +79,6 @@ def _handler() -> Any:
 
     durable = durable_handler(_durable_service)
 
-    @tracer.capture_lambda_handler(capture_response=False)
     @observability.observe_durable_worker(_metrics)
     @logger.inject_lambda_context(log_event=False, clear_state=True)
     def durable_worker(event: Any, context: LambdaContext) -> Any:

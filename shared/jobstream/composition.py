@@ -5,12 +5,15 @@ JobService and open their streams through here, so they run the same objects on 
 and differ only where the transport does: which WorkerInvoker starts the next chunk (an
 asynchronous Lambda invoke, or a local thread) and which endpoint the DynamoDB client talks to.
 
-Nothing here talks to AWS: boto3 clients are injected or made lazily by the store.
+Nothing here talks to AWS: boto3 clients are injected or made lazily by the store. Nor does
+importing this module load the job engine (jobstream.jobs): the stream function imports it on its
+read path, and loads jobs only when a viewer watches an inline job (stream_dependencies).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,13 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from jobstream.auth.keys import token_signer
 from jobstream.invocation_context import RemainingTime
-from jobstream.jobs.invokers import (
-    LambdaDurableInvoker,
-    LambdaWorkerInvoker,
-    WorkerInvoker,
-    WorkerRequest,
-)
-from jobstream.jobs.service import JobService
 from jobstream.response_stream.response import StreamingResponse
 from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
@@ -45,6 +41,10 @@ from jobstream.tail.service import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from jobstream.jobs.invokers import WorkerInvoker, WorkerRequest
+    from jobstream.jobs.service import JobService
+    from jobstream.store.models import Job
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,9 @@ def job_service(
     """The JobService for ``settings`` (JobService.from_settings: its table, its job registry)
     with ``invoker`` to start worker chunks. ``store`` (or else ``dynamodb``, the store's client)
     is made lazily if absent."""
+    # Imported here, not at the top: see the module's docstring (the stream's read path).
+    from jobstream.jobs.service import JobService
+
     return JobService.from_settings(
         settings,
         invoker=invoker,
@@ -86,6 +89,8 @@ def lambda_job_service(
     function = worker_function or settings.worker_function
     if not function:
         raise WorkerFunctionNotConfigured()
+    from jobstream.jobs.invokers import LambdaDurableInvoker, LambdaWorkerInvoker
+
     if settings.driver == "durable":
         # Starts a durable execution per job and records its ARN on the job.
         store = store if store is not None else JobStore(settings, client=dynamodb)
@@ -136,14 +141,16 @@ def stream_dependencies(
     settings: Settings,
     *,
     store: JobStore,
-    jobs: JobService | None,
+    jobs: Callable[[], JobService] | None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     on_close: Callable[[StreamStats], None] | None = None,
 ) -> StreamDependencies:
-    """``jobs`` drives inline jobs while a viewer watches and then hands them to its worker; with
-    None (no worker to hand over to) or inline mode off, the stream only reads the log."""
-    driver = jobs.drive_for_stream if jobs is not None and settings.mode_inline_enabled else None
+    """``jobs()`` gives the JobService that drives inline jobs while a viewer watches and then
+    hands them to its worker; it is called only when a stream opens on an inline job, so a stream
+    function that only ever serves background jobs never loads the job engine. With None (no
+    worker to hand over to) or inline mode off, the stream only reads the log."""
+    driver = _inline_driver(jobs) if jobs is not None and settings.mode_inline_enabled else None
     return StreamDependencies(
         settings=settings,
         store=store,
@@ -152,6 +159,13 @@ def stream_dependencies(
         sleep=sleep,
         on_close=on_close,
     )
+
+
+def _inline_driver(jobs: Callable[[], JobService]) -> InlineDriver:
+    def drive(job: Job, *, stop: threading.Event, seconds_left: Callable[[], float]) -> None:
+        jobs().drive_for_stream(job, stop=stop, seconds_left=seconds_left)
+
+    return drive
 
 
 def open_stream(

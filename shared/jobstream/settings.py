@@ -1,75 +1,72 @@
 """One settings object, read from the environment (``JOBSTREAM_*``) with embedded defaults.
 
 Every knob lives here so that handlers, the local server and tests configure the same
-thing the same way. Handlers build it once per container; tests pass overrides explicitly.
+thing the same way. Handlers build it once per container; tests pass overrides explicitly. Built on
+jobstream.env_settings (the standard library), not pydantic-settings: every cold start builds one.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Literal
+from typing import ClassVar, Literal
 
-from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from jobstream.env_settings import EnvSettings, setting
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="JOBSTREAM_", extra="ignore", frozen=True)
+class Settings(EnvSettings):
+    env_prefix: ClassVar[str] = "JOBSTREAM_"
 
     # --- DynamoDB -------------------------------------------------------------------------------
     table: str = "jobstream"
     # Set only for local stacks (moto server) or DynamoDB Local; None means the real AWS endpoint.
     dynamodb_endpoint_url: str | None = None
-    region: str = Field(default="us-east-1")
-    retention_days: float = Field(default=7, gt=0, le=365)
+    region: str = setting(default="us-east-1")
+    retention_days: float = setting(default=7, gt=0, le=365)
 
     # --- Event log writes -----------------------------------------------------------------------
     # A step finishing when nothing was written for this long is written at once; steps finishing
     # sooner are batched into one append, written when the window has passed (see jobs/commit.py).
-    flush_interval_ms: int = Field(default=50, ge=0, le=5_000)
+    flush_interval_ms: int = setting(default=50, ge=0, le=5_000)
 
     # --- Streams --------------------------------------------------------------------------------
-    heartbeat_seconds: float = Field(default=15, gt=0, le=300)
+    heartbeat_seconds: float = setting(default=15, gt=0, le=300)
     # The stream ends this long before the invocation deadline so the client reconnects cleanly.
-    stream_deadline_margin_seconds: float = Field(default=5, ge=0)
+    stream_deadline_margin_seconds: float = setting(default=5, ge=0)
     # Hard bound on one stream's life; None means "function timeout minus margin". Also read from
     # STREAM_MAX_SECONDS, the name the issue tracker uses (JOBSTREAM_STREAM_MAX_SECONDS wins).
-    stream_max_seconds: float | None = Field(
-        default=None,
-        gt=0,
-        validation_alias=AliasChoices("jobstream_stream_max_seconds", "stream_max_seconds"),
+    stream_max_seconds: float | None = setting(
+        default=None, gt=0, env_aliases=("stream_max_seconds",)
     )
     # Tail polling of the event log (jobstream.tail.polling): probes this often around the time the
     # job's next commit is due; waits up to the ceiling when the job is quiet, which sets an idle
     # stream's cost (3000 ms = 20 Queries/min; never more than 60 in any minute); and at least the
     # busy interval after a poll that found events, which bounds a busy job's reads per viewer.
-    stream_poll_min_ms: int = Field(default=25, ge=1, le=1_000)
-    stream_poll_max_ms: int = Field(default=3_000, ge=1, le=60_000)
-    stream_poll_busy_ms: int = Field(default=75, ge=1, le=60_000)
+    stream_poll_min_ms: int = setting(default=25, ge=1, le=1_000)
+    stream_poll_max_ms: int = setting(default=3_000, ge=1, le=60_000)
+    stream_poll_busy_ms: int = setting(default=75, ge=1, le=60_000)
     # Reconnection delay sent in the first frame's ``retry:`` field.
-    stream_retry_ms: int = Field(default=1_000, ge=0)
+    stream_retry_ms: int = setting(default=1_000, ge=0)
 
     # --- Jobs -------------------------------------------------------------------------------------
-    lease_seconds: float = Field(default=60, gt=0)
-    chunk_safety_margin_seconds: float = Field(default=10, ge=0)
-    max_hops: int = Field(default=200, ge=1)
-    max_step_attempts: int = Field(default=3, ge=1)
-    max_params_bytes: int = Field(default=64 * 1024, ge=1)
+    lease_seconds: float = setting(default=60, gt=0)
+    chunk_safety_margin_seconds: float = setting(default=10, ge=0)
+    max_hops: int = setting(default=200, ge=1)
+    max_step_attempts: int = setting(default=3, ge=1)
+    max_params_bytes: int = setting(default=64 * 1024, ge=1)
     # First retry delay of a failed step; doubles per attempt (capped at step_retry_max_seconds).
-    step_retry_base_seconds: float = Field(default=0.5, ge=0)
-    step_retry_max_seconds: float = Field(default=10, ge=0)
+    step_retry_base_seconds: float = setting(default=0.5, ge=0)
+    step_retry_max_seconds: float = setting(default=10, ge=0)
     # How often a running job re-reads its item for a cancel request (one consistent read each).
-    cancel_check_seconds: float = Field(default=1, ge=0)
+    cancel_check_seconds: float = setting(default=1, ge=0)
     # A job neither leased nor finished for this long is re-started by JobService.status(); a lease
     # that has expired is re-started at once.
-    stall_after_seconds: float = Field(default=30, gt=0)
+    stall_after_seconds: float = setting(default=30, gt=0)
     # Name or ARN of the worker function, for the API and stream functions to start it (the worker
     # continues itself on its own invoked ARN).
     worker_function: str | None = None
     # False runs inline job types in the background like the rest (stream function stays read-only).
     mode_inline_enabled: bool = True
     # Local stack: the function timeout a worker run in a background thread pretends to have.
-    local_function_timeout_s: float = Field(default=60, gt=0, le=900)
+    local_function_timeout_s: float = setting(default=60, gt=0, le=900)
     # "module:attribute" naming the JobRegistry (or a function returning one) every function loads,
     # so the API validates exactly the job types the worker runs. Point it at your own module.
     job_registry: str = "jobstream.examples.demo:registry"
@@ -80,24 +77,24 @@ class Settings(BaseSettings):
     driver: Literal["chain", "durable"] = "chain"
     # Durable driver: a ctx.sleep() at least this long becomes a durable wait (the invocation ends
     # and Lambda resumes the job after it; no compute is billed meanwhile). Shorter ones sleep.
-    durable_wait_min_seconds: float = Field(default=5, ge=1)
+    durable_wait_min_seconds: float = setting(default=5, ge=1)
     # Durable driver: a durable step runs job steps for up to this long (0: exactly one job step
     # per durable step). Longer means fewer durable operations; a replay redoes nothing either way.
-    durable_step_seconds: float = Field(default=10, ge=0, le=900)
+    durable_step_seconds: float = setting(default=10, ge=0, le=900)
     # Durable driver: attempts of a durable step that fails for a reason outside the job (DynamoDB
     # unreachable, ...) before the job fails. A job's own step failures follow max_step_attempts.
-    durable_step_max_attempts: int = Field(default=8, ge=1, le=100)
+    durable_step_max_attempts: int = setting(default=8, ge=1, le=100)
     # Durable driver: the template's DurableExecutionTimeout. Lambda stops an execution then, and
     # nothing inside it can write the job's end: a status read past this (plus a grace period)
     # fails the job with a terminal event instead, so its viewers stop waiting.
-    durable_execution_timeout_seconds: float = Field(default=86_400, gt=0)
+    durable_execution_timeout_seconds: float = setting(default=86_400, gt=0)
 
     # --- Tokens ---------------------------------------------------------------------------------
     # Key for per-job bearer tokens. In AWS it comes from SSM (token_key_parameter) through
     # Powertools Parameters; locally it is generated at start-up unless set.
-    token_key: str | None = Field(default=None, repr=False)
+    token_key: str | None = setting(default=None, repr=False)
     token_key_parameter: str | None = None
-    token_ttl_seconds: float = Field(default=7 * 24 * 3600, gt=0)
+    token_ttl_seconds: float = setting(default=7 * 24 * 3600, gt=0)
 
     # --- Jobs API -------------------------------------------------------------------------------
     # Origin of the stream function (its Function URL); events_url is built on it. None means the
@@ -106,12 +103,12 @@ class Settings(BaseSettings):
     # Browser origins allowed by CORS, on the jobs API and on the stream (jobstream.tail.cors;
     # "*" allows any). Empty: same origin only. From the environment either a JSON list or
     # comma-separated (CloudFormation's !Join of a CommaDelimitedList).
-    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_allowed_origins: list[str] = setting(default_factory=list)
     # A retried POST /jobs with the same Idempotency-Key returns the first answer for this long.
-    idempotency_ttl_seconds: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
+    idempotency_ttl_seconds: int = setting(default=3600, ge=60, le=30 * 24 * 3600)
     # Request budget where no Lambda context exists (local server, tests); on Lambda the context's
     # remaining time is used. Bounds how long a crashed create blocks a retry with the same key.
-    api_timeout_seconds: float = Field(default=10, gt=0, le=900)
+    api_timeout_seconds: float = setting(default=10, gt=0, le=900)
     # Secrets Manager secret holding the token key (the template's TokenKeySecret); tried after
     # token_key and before token_key_parameter.
     token_key_secret: str | None = None
@@ -132,22 +129,12 @@ class Settings(BaseSettings):
     # None: <issuer>/.well-known/jwks.json (Cognito, Auth0, Okta and most issuers serve it there).
     jwt_jwks_url: str | None = None
     # Clock skew allowed on exp, nbf and iat.
-    jwt_leeway_seconds: float = Field(default=30, ge=0, le=300)
+    jwt_leeway_seconds: float = setting(default=30, ge=0, le=300)
     # The issuer's key set is cached this long; a token naming a key not in it refetches the set at
     # most once per jwks_refresh_seconds (a flood of made-up key ids costs one fetch per interval).
-    jwks_cache_seconds: float = Field(default=300, gt=0, le=86_400)
-    jwks_refresh_seconds: float = Field(default=30, ge=0, le=3_600)
+    jwks_cache_seconds: float = setting(default=300, gt=0, le=86_400)
+    jwks_refresh_seconds: float = setting(default=30, ge=0, le=3_600)
     # Per caller (jwt, iam): jobs created and not yet finished, and jobs created per window.
-    max_active_jobs_per_caller: int = Field(default=10, ge=1, le=1_000)
-    max_creates_per_caller: int = Field(default=60, ge=1, le=100_000)
-    create_rate_window_seconds: int = Field(default=60, ge=1, le=86_400)
-
-    @field_validator("cors_allowed_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [origin.strip() for origin in text.split(",") if origin.strip()]
-        return value
+    max_active_jobs_per_caller: int = setting(default=10, ge=1, le=1_000)
+    max_creates_per_caller: int = setting(default=60, ge=1, le=100_000)
+    create_rate_window_seconds: int = setting(default=60, ge=1, le=86_400)

@@ -15,8 +15,7 @@ What differs from Lambda, and why:
   installed, standing in for /var/lang; the build is for this machine's architecture too.
 - The token key is given inline (``JOBSTREAM_TOKEN_KEY``) instead of read from Secrets Manager,
   DynamoDB is moto on loopback, every other AWS endpoint is a closed loopback port
-  (``AWS_ENDPOINT_URL``). Powertools' Tracer is on, as on Lambda (LAMBDA_TASK_ROOT is set); its
-  X-Ray daemon address is a UDP socket the test holds and ignores.
+  (``AWS_ENDPOINT_URL``).
 - The Runtime API is the recording server, not Lambda's, and Lambda's own front end (Function URL)
   is not in the path: the test reads what the function POSTs to the Runtime API.
 """
@@ -25,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -57,18 +55,12 @@ JOB_PARAMS = {"n": 5, "interval_ms": 0}
 
 @dataclass(frozen=True)
 class Stack:
-    """What the functions share: the table, the layer, an interpreter, the X-Ray sink."""
+    """What the functions share: the table, the layer, an interpreter."""
 
     build: Path
     table: str
     dynamodb_endpoint: str
     interpreter: Path
-    xray: socket.socket
-
-    @property
-    def xray_address(self) -> str:
-        host, port = self.xray.getsockname()
-        return f"{host}:{port}"
 
     @property
     def layer_python(self) -> Path:
@@ -102,18 +94,15 @@ def stack(sam_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         # Module scope, so tests/conftest.py's per-test fake credentials are not set yet.
         pytest.MonkeyPatch.context() as env,
         EmbeddedDynamoDB(table=table, region=REGION) as dynamodb,
-        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as xray,
     ):
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             env.setenv(name, "testing")
         env.delenv("AWS_PROFILE", raising=False)
-        xray.bind(("127.0.0.1", 0))
         yield Stack(
             build=sam_build,
             table=table,
             dynamodb_endpoint=dynamodb.endpoint_url,
             interpreter=lang / "bin" / version,
-            xray=xray,
         )
 
 
@@ -163,8 +152,6 @@ def start_function(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> It
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_SESSION_TOKEN": "testing",
-            "AWS_XRAY_DAEMON_ADDRESS": stack.xray_address,
-            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
             # Never real AWS: every endpoint but DynamoDB's (below) is a closed port.
             "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
             "JOBSTREAM_LAYER_ROOT": str(stack.layer_python),
@@ -178,7 +165,6 @@ def start_function(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> It
             "POWERTOOLS_SERVICE_NAME": "jobstream",
             "POWERTOOLS_METRICS_NAMESPACE": "jobstream",
             "POWERTOOLS_LOGGER_LOG_EVENT": "false",
-            "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
             **environment,
         }
         with log.open("wb") as sink:

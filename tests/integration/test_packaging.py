@@ -102,8 +102,7 @@ def test_handler_imports_from_build_output(
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "JOBSTREAM_TABLE": "packaging-check",
-        # As on Lambda: Powertools' Tracer is enabled (and patches botocore) only where it sees
-        # LAMBDA_TASK_ROOT, so this also proves its dependencies are packaged.
+        # As on Lambda: Powertools switches some behaviour on where it sees LAMBDA_TASK_ROOT.
         "LAMBDA_TASK_ROOT": str(function_dir),
         "AWS_LAMBDA_FUNCTION_NAME": f"packaging-check-{logical_id}",
     }

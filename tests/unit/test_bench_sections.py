@@ -11,7 +11,12 @@ from jobstream_bench.__main__ import SECTIONS, _sections
 
 def test_comma_separated_sections_are_read_in_order() -> None:
     assert _sections("latency,reads") == ["latency", "reads"]
-    assert _sections(" latency , imports") == ["latency", "imports"]
+    assert _sections(" latency , cold, ") == ["latency", "cold"]
+    assert _sections("cold,cost") == ["cold", "cost"]
+
+
+def test_imports_is_the_old_name_of_cold() -> None:
+    assert _sections("imports") == ["cold"]
 
 
 def test_e2e_still_means_throughput_and_latency() -> None:

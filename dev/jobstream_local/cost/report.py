@@ -22,6 +22,8 @@ class Deployment:
     """What template.yaml configures that the bill depends on (its parameter defaults)."""
 
     memory_mb: int
+    # The stream function's own (StreamMemorySize): it runs as long as a viewer watches.
+    stream_memory_mb: int
     architecture: str
     retention_days: float
 
@@ -31,6 +33,7 @@ class Deployment:
         parameters = template["Parameters"]
         return cls(
             memory_mb=int(template["Globals"]["Function"]["MemorySize"]),
+            stream_memory_mb=int(parameters["StreamMemorySize"]["Default"]),
             architecture=str(parameters["Architecture"]["Default"]),
             retention_days=float(parameters["EventRetentionDays"]["Default"]),
         )
@@ -67,15 +70,21 @@ def gb_seconds(invocations: Invocations, memory_mb: int) -> float:
     return billed * memory_mb / 1024
 
 
+def _compute_gb_seconds(m: Measurement, deployment: Deployment) -> float:
+    return (
+        gb_seconds(m.api, deployment.memory_mb)
+        + gb_seconds(m.worker, deployment.memory_mb)
+        + gb_seconds(m.stream, deployment.stream_memory_mb)
+    )
+
+
 def invocation_count(m: Measurement) -> int:
     return m.api.count + m.worker.count + m.stream.count
 
 
 def cost_of(m: Measurement, deployment: Deployment, prices: PriceList) -> JobCost:
     usage = m.total_dynamodb
-    compute = sum(
-        gb_seconds(invocations, deployment.memory_mb) for invocations in (m.api, m.worker, m.stream)
-    )
+    compute = _compute_gb_seconds(m, deployment)
     # Stored for the retention period, plus the job item (~1 KB); PITR bills the same size.
     stored_gb = (usage.event_bytes_written + 1024) / GB
     months = deployment.retention_days / DAYS_PER_MONTH
@@ -148,11 +157,8 @@ def render(measurements: Sequence[Measurement], deployment: Deployment, prices: 
         [f"{m.api.count} + {m.worker.count} + {m.stream.count}" for m in measurements],
     )
     row(
-        f"Lambda GB-seconds ({deployment.memory_mb} MB)",
-        [
-            f"{sum(gb_seconds(i, deployment.memory_mb) for i in (m.api, m.worker, m.stream)):.1f}"
-            for m in measurements
-        ],
+        f"Lambda GB-seconds ({deployment.memory_mb} MB; stream {deployment.stream_memory_mb} MB)",
+        [f"{_compute_gb_seconds(m, deployment):.1f}" for m in measurements],
     )
     for label, attribute in (
         ("Lambda requests", "lambda_requests"),

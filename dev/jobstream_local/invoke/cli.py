@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
             context = InvocationContext.for_timeout(
                 timeout_s, function_name=f"jobstream-local-{args.function}"
             )
-            context.memory_limit_in_mb = _template_memory(template)
+            context.memory_limit_in_mb = _template_memory(template, args.function)
             sink = PrintingSink(out, sys.stderr)
             deliver(handler, event, context, sink)
     return EXIT_FUNCTION_FAILED if sink.failed else EXIT_OK
@@ -175,15 +175,17 @@ def _template_timeout(template: Path, function: str) -> float:
     return float(parameter["Default"])
 
 
-def _template_memory(template: Path) -> int:
-    memory = load_template(template).get("Globals", {}).get("Function", {}).get("MemorySize", 128)
-    return int(memory)
+def _template_memory(template: Path, function: str) -> int:
+    loaded = load_template(template)
+    if function == "stream":
+        # The stream function has a MemorySize parameter of its own.
+        return int(loaded["Parameters"]["StreamMemorySize"]["Default"])
+    return int(loaded.get("Globals", {}).get("Function", {}).get("MemorySize", 128))
 
 
 def _prepare_environment(args: argparse.Namespace, template: Path, stack: ExitStack) -> Settings:
     """Point the handler (which reads only the environment, as on Lambda) at a table."""
     env = os.environ
-    env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     if args.aws:
         if not env.get("JOBSTREAM_TABLE"):
             raise UsageError("--aws needs JOBSTREAM_TABLE (the stack's TableName output)")

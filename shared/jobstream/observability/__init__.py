@@ -1,4 +1,4 @@
-"""Metrics and traces for the Lambda handlers, with Powertools (logs are the handlers' own Logger).
+"""Metrics for the Lambda handlers, with Powertools (logs are the handlers' own Logger).
 
 - ``metrics.MetricsSink``: CloudWatch metrics as EMF log lines (namespace from
   ``POWERTOOLS_METRICS_NAMESPACE``), thread-safe, flushed only when there is something to publish;
@@ -7,12 +7,13 @@
   and replayed, polls, heartbeats);
 - ``chunk_metrics.observe_worker``: the worker handler's decorator (chunk duration, steps, hops);
   ``observe_durable_worker`` the durable worker's (invocations as hops, duration);
-- ``tracing.tracer``: the X-Ray Tracer, patching botocore only (off outside Lambda);
 - ``log_keys.stream_job_id``: the job id a stream handler adds to its log lines;
 - ``wire_logs.quiet_wire_logs``: no request/response bodies from botocore, even at DEBUG.
 
 Nothing below the handlers imports this package: the store and the streams only know their own
-observer hooks.
+observer hooks. No tracing code: traces come from Lambda (``Tracing: Active``) and, when deployed
+with the ADOT layer (template parameter AdotLayerArn), from OpenTelemetry's own instrumentation,
+which its exec wrapper loads before our runtime loop (docs/deploy.md, "Tracing").
 """
 
 from jobstream.observability.append_metrics import AppendMetrics
@@ -20,7 +21,6 @@ from jobstream.observability.chunk_metrics import observe_durable_worker, observ
 from jobstream.observability.log_keys import stream_job_id
 from jobstream.observability.metrics import MetricName, MetricsSink, metrics_sink
 from jobstream.observability.stream_metrics import StreamMetrics
-from jobstream.observability.tracing import tracer
 from jobstream.observability.wire_logs import quiet_wire_logs
 
 __all__ = [
@@ -33,5 +33,4 @@ __all__ = [
     "observe_worker",
     "quiet_wire_logs",
     "stream_job_id",
-    "tracer",
 ]

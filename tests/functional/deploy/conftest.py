@@ -43,7 +43,6 @@ def deployed_settings(
         "JOBSTREAM_CORS_ALLOWED_ORIGINS": "https://app.example.com",
         "POWERTOOLS_SERVICE_NAME": "jobstream",
         "POWERTOOLS_METRICS_NAMESPACE": "jobstream-test",
-        "POWERTOOLS_TRACE_DISABLED": "true",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

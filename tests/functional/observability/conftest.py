@@ -27,7 +27,6 @@ def deployed(settings: Settings, ddb: DynamoDBClient, monkeypatch: pytest.Monkey
         "JOBSTREAM_WORKER_FUNCTION": "jobstream-test-worker",
         "JOBSTREAM_STREAM_BASE_URL": "https://stream.example.com/",
         "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
-        "POWERTOOLS_TRACE_DISABLED": "true",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

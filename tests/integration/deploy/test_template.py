@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from datetime import UTC, datetime
 from functools import cache
@@ -405,3 +406,68 @@ def test_a_durable_worker_needs_python_3_13_or_later() -> None:
     assert runtime == {"Ref": "PythonRuntime"}
     assert "python3.13" in allowed
     assert not {"python3.11", "python3.12"} & set(allowed)
+
+
+FUNCTIONS = ("ApiFunction", "StreamFunction", "WorkerFunction", "DurableWorkerFunction")
+
+
+def _adot_condition() -> str:
+    conditions = translated()["Conditions"]
+    (name,) = (
+        n
+        for n, c in conditions.items()
+        if c == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AdotLayerArn"}, ""]}]}
+    )
+    return name
+
+
+def _layer(reference: dict[str, str]) -> str:
+    name = str(reference["Ref"])
+    return "SharedLayer" if name.startswith("SharedLayer") else name
+
+
+def test_no_function_traces_with_an_sdk_and_lambda_tracing_is_a_parameter() -> None:
+    assert translated()["Parameters"]["LambdaTracing"]["Default"] == "Active"
+    for name in FUNCTIONS:
+        function = translated()["Resources"][name]["Properties"]
+        assert function["TracingConfig"] == {"Mode": {"Ref": "LambdaTracing"}}, name
+        variables = function["Environment"]["Variables"]
+        assert not [v for v in variables if v.startswith("POWERTOOLS_TRACE")], name
+
+
+def test_adot_adds_its_layer_and_wrapper_to_every_function_only_when_given() -> None:
+    parameter = translated()["Parameters"]["AdotLayerArn"]
+    assert parameter["Default"] == ""
+    adot = _adot_condition()
+    for name in FUNCTIONS:
+        function = translated()["Resources"][name]["Properties"]
+        # Ours last: where both layers ship a package, the pinned version the tests ran wins.
+        # (SAM names the layer's version SharedLayer<hash>.)
+        condition, with_adot, without = function["Layers"]["Fn::If"]
+        assert condition == adot, name
+        assert [_layer(ref) for ref in with_adot] == ["AdotLayerArn", "SharedLayer"], name
+        assert [_layer(ref) for ref in without] == ["SharedLayer"], name
+        variables = function["Environment"]["Variables"]
+        otel = {"Fn::If": [adot, "/opt/otel-instrument", {"Ref": "AWS::NoValue"}]}
+        if name == "StreamFunction":
+            # Lambda runs one wrapper: ours, which chains ADOT's (exec-wrapper).
+            assert variables["AWS_LAMBDA_EXEC_WRAPPER"].startswith("/opt/python/jobstream/")
+            assert variables["JOBSTREAM_NEXT_EXEC_WRAPPER"] == otel
+        else:
+            assert variables["AWS_LAMBDA_EXEC_WRAPPER"] == otel, name
+            assert "JOBSTREAM_NEXT_EXEC_WRAPPER" not in variables, name
+
+
+def test_the_adot_layer_arn_must_look_like_a_layer_version() -> None:
+    pattern = re.compile(translated()["Parameters"]["AdotLayerArn"]["AllowedPattern"])
+    published = "arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-python-arm64-ver-1-32-0:2"
+    assert pattern.fullmatch(published)
+    assert pattern.fullmatch("")
+    assert not pattern.fullmatch(published.rsplit(":", 1)[0])  # no version
+
+
+def test_the_stream_function_has_its_own_memory_size() -> None:
+    stream = translated()["Resources"]["StreamFunction"]["Properties"]
+    assert stream["MemorySize"] == {"Ref": "StreamMemorySize"}
+    for name in ("ApiFunction", "WorkerFunction"):
+        assert translated()["Resources"][name]["Properties"]["MemorySize"] == 512

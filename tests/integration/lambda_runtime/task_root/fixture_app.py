@@ -161,6 +161,10 @@ def path_report(event: Any, context: Any) -> object:
     return {"path": sys.path}
 
 
+def environ_report(event: Any, context: Any) -> object:
+    return {name: os.environ.get(name) for name in event["names"]}
+
+
 CASES: dict[str, Callable[[Any, Any], object]] = {
     name: fn
     for name, fn in globals().items()
