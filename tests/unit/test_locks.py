@@ -63,6 +63,14 @@ def test_boto3_and_botocore_ship_as_a_matched_pair() -> None:
     assert locked[canonicalize_name("boto3")] == locked[canonicalize_name("botocore")]
 
 
+def test_no_tracing_sdk_ships_in_the_layer_or_the_api_function() -> None:
+    # The X-Ray SDKs are in maintenance mode, end of support 2027-02-25; tracing is Lambda's own
+    # segments or the ADOT layer (AdotLayerArn), never a library of ours. The built layer and API
+    # function hold exactly these locks (tests/integration/test_packaging.py).
+    shipped = set(read_pins(LAYER_LOCK)) | set(read_pins(API_LOCK))
+    assert {name for name in shipped if name.startswith(("aws-xray", "opentelemetry-sdk"))} == set()
+
+
 def test_the_layer_lock_is_exactly_the_closure_of_the_runtime_dependencies() -> None:
     assert set(read_pins(LAYER_LOCK)) == _closure(_runtime_pins())
 
