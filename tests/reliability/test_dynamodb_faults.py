@@ -93,8 +93,9 @@ def test_throttling_and_5xx_on_10_percent_of_calls_lose_and_repeat_nothing(
     assert not errors, errors
     assert len(results) == JOBS
 
-    # The faults really happened, of every kind, at about the rate asked for.
-    assert faults.attempts > 300
+    # The faults really happened, of every kind, at about the rate asked for. (Streams on a busy
+    # job read at most every 75 ms now: a run makes ~250-350 calls, no longer always over 300.)
+    assert faults.attempts > 200
     assert min(faults.injected[k] for k in ("throttle", "error", "lost_reply")) >= 5
     assert 0.05 < sum(faults.injected.values()) / faults.attempts < 0.15
     # Writes were hit too, not only reads.
