@@ -75,6 +75,11 @@ class LocalStack:
     DynamoDB, or to the endpoint in ``settings.dynamodb_endpoint_url`` when that is set.
     ``web_root`` and ``template_path`` default to web/ and template.yaml of the repository
     ``jobstream_local.repo.find_repo_root`` finds.
+
+    A stream whose client disconnects runs on until it ends by itself, as on Lambda, unless
+    ``stop_streams_on_disconnect``. ``stream_concurrency`` is how many streams run at once (each
+    holds a thread); more wait for one to end, a limit Lambda (1,000 a region by default) would not
+    put so low: raise it where the number of streams is what is measured.
     """
 
     def __init__(
@@ -88,6 +93,8 @@ class LocalStack:
         database: DatabaseChoice | None = None,
         web_root: Path | None = None,
         template_path: Path | None = None,
+        stop_streams_on_disconnect: bool = False,
+        stream_concurrency: int = 100,
     ) -> None:
         for name, value in (("function", function_timeout_s), ("stream", stream_timeout_s)):
             if not 0 < value <= MAX_TIMEOUT_S:
@@ -100,6 +107,8 @@ class LocalStack:
         self._database_choice = database
         self._web_root = web_root or default_web_root()
         self._template_path = template_path
+        self._stop_streams_on_disconnect = stop_streams_on_disconnect
+        self._stream_concurrency = stream_concurrency
         self._shutdown = Shutdown()
         self._database: LocalDatabase | None = None
         self._invoker: ThreadWorkerInvoker | None = None
@@ -187,6 +196,8 @@ class LocalStack:
                     self._stream_handler(settings, jobs),
                     timeout_s=self.stream_timeout_s,
                     function_name="stream",
+                    max_concurrent=self._stream_concurrency,
+                    stop_on_disconnect=self._stop_streams_on_disconnect,
                 ),
                 web_root=self._web_root,
                 allowed_origins=settings.cors_allowed_origins,
