@@ -45,6 +45,15 @@ class Settings(EnvSettings):
     stream_poll_busy_ms: int = setting(default=75, ge=1, le=60_000)
     # Reconnection delay sent in the first frame's ``retry:`` field.
     stream_retry_ms: int = setting(default=1_000, ge=0)
+    # Windows (jobstream.tail.service): Lambda never tells a stream that its viewer left, so a
+    # connection lasts at most this long (0: no windows, only the deadline) and the client
+    # reconnects with Last-Event-ID; an abandoned stream costs at most one window. From two thirds
+    # of it on, the window ends where the job's learned cadence predicts at least
+    # ``stream_window_quiet_ms`` without an event, so the reconnect falls between two events.
+    stream_window_seconds: float = setting(default=45, ge=0, le=900)
+    stream_window_quiet_ms: int = setting(default=500, ge=0, le=60_000)
+    # The ``retry:`` sent just before a window ends: the client comes back at once.
+    stream_window_retry_ms: int = setting(default=0, ge=0, le=60_000)
 
     # --- Jobs -------------------------------------------------------------------------------------
     lease_seconds: float = setting(default=60, gt=0)

@@ -9,18 +9,31 @@ Shape of one stream::
     id/event/data ...                replay: events_after(last id), in order
     id/event/data ... / ": heartbeat" tail: one Query per poll (PollSchedule: the job's cadence),
                                      or the commit feed for an inline job this stream drives
-    (end)                            terminal event sent, or the stream's own deadline reached
+    retry: <window retry ms>         only when a window ends: "come back at once"
+    (end)                            terminal event sent, the window or the stream's deadline reached
 
 The job item is read once, at open: it decides 404/400/204 and whether the job is already
 terminal. While tailing only events_after is polled, because the terminal event itself tells the
 stream to stop. A stream ends by itself before its deadline (Lambda never reports a client that
 went away), and a client reconnecting with Last-Event-ID loses and repeats nothing.
+
+**Windows.** The deadline alone would let a stream whose viewer left run, billed, for the whole
+function timeout (900 s). So a connection lasts one window (``stream_window_seconds``, 45 s by
+default) and the client reconnects: an abandoned stream costs at most a window. From two thirds of
+the window on, it ends right after a poll, at a point where the job's learned cadence predicts a
+silence of at least ``stream_window_quiet_ms`` (PollSchedule.quiet_ahead), with a ``retry:`` that
+brings the client back at once, so the reconnect falls between two events; a job too busy for such
+a silence ends at the window's full length. A window ends only between whole events that were
+sent, and the next connection resumes after the last one, so windows lose, repeat and reorder
+nothing (the same exactness as any resume).
 """
+
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -54,6 +67,8 @@ HEARTBEAT = encode_comment("heartbeat")
 _CHUNK_BYTES = 32 * 1024
 # How long the stream waits, at its end, for an inline driver to stop after being told to.
 _DRIVER_JOIN_SECONDS = 2.0
+# A window may end early (at a predicted silence) from this share of its length on.
+_WINDOW_EARLIEST_SHARE = 2 / 3
 # A wait shorter than this is not worth a wake-up: a deadline or heartbeat this close counts as
 # reached. Without it, float rounding (now + (t - now) < t) could make the loop spin on sub-ulp
 # sleeps that never move a clock forward.
@@ -100,6 +115,17 @@ class StreamStats:
     reason: str = "closed"
 
 
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    """When one stream ends (the stream's monotonic clock): at ``ends_at`` at the latest (the
+    deadline, or the window's full length when ``window`` says that comes first), and from
+    ``quiet_end_from`` on at a predicted silence."""
+
+    ends_at: float
+    window: bool
+    quiet_end_from: float
+
+
 class StreamService:
     def __init__(
         self,
@@ -144,8 +170,7 @@ class StreamService:
         if job.status.is_terminal and start_id >= job.last_event_id:
             # Nothing left to send; 204 is how an SSE client is told to stop reconnecting.
             return empty_response(204)
-        ends_at = self._ends_at(remaining_ms)
-        return sse_response(self._stream(job, start_id, ends_at))
+        return sse_response(self._stream(job, start_id, self._bounds(remaining_ms)))
 
     def _admit(self, job_id: str, token: str | None, raw_last_id: str | None) -> tuple[Job, int]:
         # Token first: it is checked without I/O, and an unauthenticated caller learns nothing,
@@ -175,6 +200,19 @@ class StreamService:
             )
         return job, last_id or 0
 
+    def _bounds(self, remaining_ms: Callable[[], int]) -> _Bounds:
+        deadline = self._ends_at(remaining_ms)
+        window = self._settings.stream_window_seconds
+        if not window:
+            return _Bounds(ends_at=deadline, window=False, quiet_end_from=math.inf)
+        opened = self._clock()
+        window_end = opened + window
+        return _Bounds(
+            ends_at=min(deadline, window_end),
+            window=window_end < deadline,
+            quiet_end_from=opened + window * _WINDOW_EARLIEST_SHARE,
+        )
+
     def _ends_at(self, remaining_ms: Callable[[], int]) -> float:
         now = self._clock()
         ends_at = now + remaining_ms() / 1000 - self._settings.stream_deadline_margin_seconds
@@ -187,7 +225,8 @@ class StreamService:
             )
         return ends_at
 
-    def _stream(self, job: Job, start_id: int, ends_at: float) -> Iterator[bytes]:
+    def _stream(self, job: Job, start_id: int, bounds: _Bounds) -> Iterator[bytes]:
+        ends_at = bounds.ends_at
         stats = StreamStats(job_id=job.job_id, start_id=start_id, last_id=start_id)
         stop_driver = threading.Event()
         # Subscribed before the driver starts, so nothing it commits can slip past the feed.
@@ -195,7 +234,7 @@ class StreamService:
         driver = self._start_driver(job, stop_driver, ends_at, handover)
         logger.info("stream opened", extra={"job_id": job.job_id, "after_id": start_id})
         try:
-            yield from self._frames(job, stats, ends_at, handover, driver)
+            yield from self._frames(job, stats, bounds, handover, driver)
         finally:
             stop_driver.set()
             if driver is not None:
@@ -228,11 +267,16 @@ class StreamService:
         self,
         job: Job,
         stats: StreamStats,
-        ends_at: float,
+        bounds: _Bounds,
         handover: Subscription | None,
         driver: threading.Thread | None,
     ) -> Iterator[bytes]:
         clock = self._clock
+        ends_at = bounds.ends_at
+        # Where the deadline (or the window) ends the stream: the window's end also tells the
+        # client to come straight back.
+        at_end = self._window_end if bounds.window else self._deadline_end
+        quiet_s = self._settings.stream_window_quiet_ms / 1000
         heartbeat_s = self._settings.heartbeat_seconds
         schedule = PollSchedule.from_settings(self._settings, started_at=clock())
         # A job already terminal at open has all its events stored: replay them and stop.
@@ -244,7 +288,7 @@ class StreamService:
         last_write = clock()
         while True:
             if clock() >= ends_at - _TICK:
-                stats.reason = "deadline"
+                yield from at_end(stats)
                 return
             handed = handover.take(stats.last_id) if handover is not None else []
             chunk: list[bytes] = []
@@ -301,7 +345,7 @@ class StreamService:
                 yield b"".join(chunk)
                 last_write = clock()
             if clock() >= ends_at - _TICK:
-                stats.reason = "deadline"
+                yield from at_end(stats)
                 return
             if replay_only:
                 stats.reason = "terminal"
@@ -309,6 +353,11 @@ class StreamService:
             now = clock()
             delay = schedule.record(now, events=found, size=batch_bytes, created=created)
             consistent = schedule.consistent
+            if now >= bounds.quiet_end_from and schedule.quiet_ahead(now) >= quiet_s:
+                # The window may end here: the job's next event is not due before a client that
+                # comes back at once is tailing again.
+                yield from self._window_end(stats)
+                return
             if handover is not None and not (driver is not None and driver.is_alive()):
                 # Handed to the worker (or never driven here): its commits reach this process
                 # only through the table. What the feed still holds, the next poll reads anyway.
@@ -333,6 +382,15 @@ class StreamService:
                 now = clock()
                 if now >= next_poll - _TICK or now >= ends_at - _TICK:
                     break
+
+    def _window_end(self, stats: StreamStats) -> Iterator[bytes]:
+        stats.reason = "window"
+        yield encode_event(retry=self._settings.stream_window_retry_ms)
+
+    @staticmethod
+    def _deadline_end(stats: StreamStats) -> Iterator[bytes]:
+        stats.reason = "deadline"
+        yield from ()
 
     def _read(self, job_id: str, last_id: int, consistent: bool) -> Iterator[StoredEvent]:
         if consistent:
