@@ -54,6 +54,10 @@ class Settings(EnvSettings):
     stream_window_quiet_ms: int = setting(default=500, ge=0, le=60_000)
     # The ``retry:`` sent just before a window ends: the client comes back at once.
     stream_window_retry_ms: int = setting(default=0, ge=0, le=60_000)
+    # Live streams one job may have at once (jobstream.store.stream_slots); one more is answered
+    # 429 with Retry-After. A viewer's newer stream takes its older one's place instead of
+    # counting twice. 0: no cap, and no "one stream per viewer" either (no slot items at all).
+    stream_max_per_job: int = setting(default=10, ge=0, le=1_000)
 
     # --- Jobs -------------------------------------------------------------------------------------
     lease_seconds: float = setting(default=60, gt=0)

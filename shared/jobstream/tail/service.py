@@ -10,7 +10,7 @@ Shape of one stream::
     id/event/data ... / ": heartbeat" tail: one Query per poll (PollSchedule: the job's cadence),
                                      or the commit feed for an inline job this stream drives
     retry: <window retry ms>         only when a window ends: "come back at once"
-    (end)                            terminal event sent, the window or the stream's deadline reached
+    (end)                            terminal event sent, window or deadline reached
 
 The job item is read once, at open: it decides 404/400/204 and whether the job is already
 terminal. While tailing only events_after is polled, because the terminal event itself tells the
@@ -27,7 +27,6 @@ a silence ends at the window's full length. A window ends only between whole eve
 sent, and the next connection resumes after the last one, so windows lose, repeat and reorder
 nothing (the same exactness as any resume).
 """
-
 
 from __future__ import annotations
 
@@ -52,8 +51,9 @@ from jobstream.response_stream.response import (
 from jobstream.settings import Settings
 from jobstream.sse.encode import encode_comment, encode_event
 from jobstream.store.commit_feed import CommitFeed, Subscription
-from jobstream.store.errors import JobNotFound, StoreError
+from jobstream.store.errors import JobNotFound, StoreError, StreamsAtCap
 from jobstream.store.models import TERMINAL_EVENT_TYPES, Job, JobMode, StoredEvent
+from jobstream.store.stream_slots import LiveSlots, StreamSlot
 from jobstream.tail.errors import StreamRejected
 from jobstream.tail.polling import PollSchedule
 from jobstream.tail.request import parse_last_event_id
@@ -67,6 +67,9 @@ HEARTBEAT = encode_comment("heartbeat")
 _CHUNK_BYTES = 32 * 1024
 # How long the stream waits, at its end, for an inline driver to stop after being told to.
 _DRIVER_JOIN_SECONDS = 2.0
+# A stream slot's lease outlives the stream's own end by this much (a stream ends by itself, and its
+# slot is deleted then; the lease only frees the slot of a stream that crashed).
+_SLOT_GRACE_SECONDS = 10.0
 # A window may end early (at a predicted silence) from this share of its length on.
 _WINDOW_EARLIEST_SHARE = 2 / 3
 # A wait shorter than this is not worth a wake-up: a deadline or heartbeat this close counts as
@@ -82,6 +85,22 @@ class EventLog(Protocol):
 
     def events_after(
         self, job_id: str, last_id: int, *, consistent: bool = True
+    ) -> Iterator[StoredEvent]: ...
+
+
+class StreamSlotStore(Protocol):
+    """The part of JobStore that keeps count of a job's streams (store/stream_slots.py)."""
+
+    def now(self) -> float: ...
+
+    def claim_stream_slot(
+        self, job_id: str, *, cap: int, until: float, viewer: str | None = None
+    ) -> StreamSlot: ...
+
+    def release_stream_slot(self, slot: StreamSlot) -> None: ...
+
+    def events_after(
+        self, job_id: str, last_id: int, *, consistent: bool = True, live: LiveSlots | None = None
     ) -> Iterator[StoredEvent]: ...
 
 
@@ -138,8 +157,12 @@ class StreamService:
         inline_driver: InlineDriver | None = None,
         on_close: Callable[[StreamStats], None] | None = None,
         feed: CommitFeed | None = None,
+        slots: StreamSlotStore | None = None,
     ) -> None:
         self._store = store
+        # Where streams claim a slot of their job (the per-job cap, one stream per viewer);
+        # None: neither applies (Settings.stream_max_per_job = 0 does the same).
+        self._slots = slots if settings.stream_max_per_job else None
         # Where this process's appends are published (JobStore.commit_feed): an inline job driven
         # here reaches its stream through it, without a table round trip.
         self._feed = feed
@@ -157,11 +180,14 @@ class StreamService:
         token: str | None,
         last_event_id: str | None,
         remaining_ms: Callable[[], int],
+        viewer: str | None = None,
     ) -> StreamingResponse:
         """Check the request and return the stream, or a 4xx/204 response before any byte.
 
         ``remaining_ms`` is the invocation's time left (Lambda's get_remaining_time_in_millis);
         it is read once, here, and the stream ends ``stream_deadline_margin_seconds`` before it.
+        ``viewer`` (the client's per-tab id) makes this stream supersede that viewer's older one;
+        with every slot of the job held by a live stream the answer is 429 with Retry-After.
         """
         try:
             job, start_id = self._admit(job_id, token, last_event_id)
@@ -170,7 +196,35 @@ class StreamService:
         if job.status.is_terminal and start_id >= job.last_event_id:
             # Nothing left to send; 204 is how an SSE client is told to stop reconnecting.
             return empty_response(204)
-        return sse_response(self._stream(job, start_id, self._bounds(remaining_ms)))
+        bounds = self._bounds(remaining_ms)
+        try:
+            slot = self._claim(job, bounds, viewer)
+        except StreamsAtCap as full:
+            return rejection_response(
+                StreamRejected(
+                    429,
+                    "too_many_streams",
+                    f"this job already has {full.cap} live streams (the most a job may have); "
+                    f"try again in {full.retry_after_s} s",
+                    headers={"Retry-After": str(full.retry_after_s)},
+                )
+            )
+        return sse_response(self._stream(job, start_id, bounds, slot))
+
+    def _claim(self, job: Job, bounds: _Bounds, viewer: str | None) -> StreamSlot | None:
+        if self._slots is None:
+            return None
+        # The slot's lease is on the store's wall clock; the bounds are on the stream's.
+        until = self._slots.now() + max(0.0, bounds.ends_at - self._clock()) + _SLOT_GRACE_SECONDS
+        slot = self._slots.claim_stream_slot(
+            job.job_id, cap=self._settings.stream_max_per_job, until=until, viewer=viewer
+        )
+        if slot.superseded is not None:
+            logger.info(
+                "stream supersedes the viewer's older one",
+                extra={"job_id": job.job_id, "superseded": slot.superseded},
+            )
+        return slot
 
     def _admit(self, job_id: str, token: str | None, raw_last_id: str | None) -> tuple[Job, int]:
         # Token first: it is checked without I/O, and an unauthenticated caller learns nothing,
@@ -225,7 +279,9 @@ class StreamService:
             )
         return ends_at
 
-    def _stream(self, job: Job, start_id: int, bounds: _Bounds) -> Iterator[bytes]:
+    def _stream(
+        self, job: Job, start_id: int, bounds: _Bounds, slot: StreamSlot | None
+    ) -> Iterator[bytes]:
         ends_at = bounds.ends_at
         stats = StreamStats(job_id=job.job_id, start_id=start_id, last_id=start_id)
         stop_driver = threading.Event()
@@ -234,8 +290,10 @@ class StreamService:
         driver = self._start_driver(job, stop_driver, ends_at, handover)
         logger.info("stream opened", extra={"job_id": job.job_id, "after_id": start_id})
         try:
-            yield from self._frames(job, stats, bounds, handover, driver)
+            yield from self._frames(job, stats, bounds, handover, driver, slot)
         finally:
+            if slot is not None and self._slots is not None:
+                self._release(slot)
             stop_driver.set()
             if driver is not None:
                 driver.join(_DRIVER_JOIN_SECONDS)
@@ -258,6 +316,18 @@ class StreamService:
             if self._on_close is not None:
                 self._on_close(stats)
 
+    def _release(self, slot: StreamSlot) -> None:
+        if self._slots is None:
+            return
+        try:
+            self._slots.release_stream_slot(slot)
+        except (StoreError, BotoCoreError, ClientError) as error:
+            # The slot's lease frees it a little later anyway.
+            logger.warning(
+                "could not free the stream's slot",
+                extra={"job_id": slot.job_id, "error_type": type(error).__name__},
+            )
+
     def _handover(self, job: Job) -> Subscription | None:
         if self._feed is None or not self._drives(job):
             return None
@@ -270,6 +340,7 @@ class StreamService:
         bounds: _Bounds,
         handover: Subscription | None,
         driver: threading.Thread | None,
+        slot: StreamSlot | None,
     ) -> Iterator[bytes]:
         clock = self._clock
         ends_at = bounds.ends_at
@@ -286,16 +357,23 @@ class StreamService:
 
         yield encode_event(retry=self._settings.stream_retry_ms)
         last_write = clock()
+        last_read = clock()
         while True:
             if clock() >= ends_at - _TICK:
                 yield from at_end(stats)
                 return
             handed = handover.take(stats.last_id) if handover is not None else []
+            if handed and slot is not None and clock() - last_read >= schedule.max_interval:
+                # A job driven here may commit faster than the feed ever runs dry: read the table
+                # (the same events, and this job's stream slots with them) at least this often,
+                # so a newer stream of this viewer is still noticed.
+                handed = []
             chunk: list[bytes] = []
             size = 0
             found = 0
             batch_bytes = 0
             created: list[float] = []
+            live = LiveSlots() if slot is not None else None
             try:
                 source: Iterable[StoredEvent]
                 if handed:
@@ -304,7 +382,8 @@ class StreamService:
                     stats.handed_over += len(handed)
                 else:
                     stats.polls += 1
-                    source = self._read(job.job_id, stats.last_id, consistent)
+                    last_read = clock()
+                    source = self._read(job.job_id, stats.last_id, consistent, live)
                 for event in source:
                     frame = encode_stored_event(event)
                     chunk.append(frame)
@@ -344,6 +423,11 @@ class StreamService:
             if chunk:
                 yield b"".join(chunk)
                 last_write = clock()
+            if live is not None and slot is not None and not handed and live.superseded(slot):
+                # A newer stream of this viewer holds the slot now: it carries on from its own
+                # Last-Event-ID, and this one (most likely its reloaded page's) stops paying.
+                stats.reason = "superseded"
+                return
             if clock() >= ends_at - _TICK:
                 yield from at_end(stats)
                 return
@@ -392,7 +476,11 @@ class StreamService:
         stats.reason = "deadline"
         yield from ()
 
-    def _read(self, job_id: str, last_id: int, consistent: bool) -> Iterator[StoredEvent]:
+    def _read(
+        self, job_id: str, last_id: int, consistent: bool, live: LiveSlots | None
+    ) -> Iterator[StoredEvent]:
+        if live is not None and self._slots is not None:
+            return self._slots.events_after(job_id, last_id, consistent=consistent, live=live)
         if consistent:
             return self._store.events_after(job_id, last_id)
         return self._store.events_after(job_id, last_id, consistent=False)
