@@ -248,9 +248,10 @@ class EventLog(TableAccess):
     ) -> Iterator[StoredEvent]:
         """Exactly the stored events with id > last_id, in id order (lazy, page by page).
 
-        With ``live``, the same Query goes on past the events to the job's stream slots (their
-        keys sort right after the events'), noted in ``live`` once the events are all read: a
-        stream learns whether it was superseded without a request of its own (stream_slots.py).
+        With ``live``, the same Query goes on past the events to the job's stream slots up to
+        ``live.through`` (their keys sort right after the events'), noted in ``live`` once the
+        events are all read: a stream learns whether it was superseded without a request of its
+        own (stream_slots.py).
 
         The query starts at the item holding event last_id+1 (its sk, EV#<item's last id>, is the
         first >= EV#<last_id+1>), so a replay reads what was missed, never the log before it.
@@ -270,7 +271,11 @@ class EventLog(TableAccess):
             return
         expression = Expression()
         pk, sk = expression.name(schema.PK), expression.name(schema.SK)
-        upper = schema.LIVE_SK_END if live is not None else schema.event_sk(schema.MAX_EVENT_ID)
+        upper = (
+            schema.live_sk(live.through)
+            if live is not None
+            else schema.event_sk(schema.MAX_EVENT_ID)
+        )
         key_condition = (
             f"{pk} = {expression.value(av.s(schema.job_pk(job_id)))} AND {sk} BETWEEN "
             f"{expression.value(av.s(schema.event_sk(last_id + 1)))} AND "

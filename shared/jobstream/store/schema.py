@@ -74,8 +74,6 @@ CREATES: Final = "creates"
 # Query of the events after k reads the slots in the same request (events_after(live=...)): that is
 # how a stream notices that a newer stream of its viewer took its slot, at no extra request.
 LIVE_SK_PREFIX: Final = "LIVE#"
-# Above every slot's sk, below META: the upper bound of a Query that reads events and slots.
-LIVE_SK_END: Final = "LIVE#~"
 SLOT_DIGITS: Final = 4
 SLOT_STREAM: Final = "stream"  # the holding stream's id
 SLOT_VIEWER: Final = "viewer"  # absent for a stream that named no viewer

@@ -14,7 +14,8 @@ stream per viewer" are kept here, in the table, by the streams themselves:
 
 Cost: a claim is one consistent Query of the slots and one conditional put (more only when two
 claims race for one slot); the end is one conditional delete; noticing a newer stream costs no
-request at all (the slots ride along in the poll's Query; a few dozen bytes each).
+request at all: the slots up to the stream's own ride along in the poll's Query (about 90 bytes
+each, so at the default cap of 10 under 1 KB, inside the read unit the Query pays anyway).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ from jobstream.store.table_access import TableAccess
 
 # Claims racing for the same free slot: each loser reads the slots again and picks another.
 _CLAIM_ATTEMPTS = 4
+# A slot's lease outlives its stream's planned end by this much. A stream ends by itself and
+# deletes its slot then; the lease only frees the slot of a stream that crashed (or whose delete
+# failed), and must not free one whose stream is a moment late.
+LEASE_GRACE_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +65,14 @@ class _Held:
 
 
 class LiveSlots:
-    """What one read of a job's slots saw: each slot's generation (filled by events_after)."""
+    """What one read of a job's slots saw: each slot's generation (filled by events_after).
 
-    def __init__(self) -> None:
+    ``through``: the highest slot index the read needs (the reader's own): the Query's range
+    ends at that slot's key, so it reads at most ``through + 1`` slot items (~90 bytes each).
+    """
+
+    def __init__(self, through: int) -> None:
+        self.through = through
         self._generations: dict[int, int] = {}
 
     def note(self, item: Mapping[str, Any]) -> None:
@@ -81,7 +91,8 @@ class StreamSlots(TableAccess):
         self, job_id: str, *, cap: int, until: float, viewer: str | None = None
     ) -> StreamSlot:
         """Claim a slot of ``job_id`` for a stream that ends by ``until`` (epoch seconds): the
-        slot ``viewer``'s older stream holds, else a free one. Raises StreamsAtCap."""
+        slot ``viewer``'s older stream holds, else a free one. Raises StreamsAtCap, whose
+        ``retry_after_s`` is when the soonest-ending holder plans to end."""
         if cap < 1:
             raise ValueError("cap must be at least 1")
         stream_id = uuid.uuid4().hex
@@ -98,7 +109,7 @@ class StreamSlots(TableAccess):
             else:
                 free = [i for i in range(cap) if i not in live]
                 if not free:
-                    soonest = min(held.expires_at for held in live.values())
+                    soonest = min(held.expires_at for held in live.values()) - LEASE_GRACE_S
                     raise StreamsAtCap(job_id, cap, max(1, math.ceil(soonest - now)))
                 # At random: claims arriving together mostly pick different slots.
                 index = random.choice(free)
@@ -182,7 +193,7 @@ class StreamSlots(TableAccess):
             **write_items.key(schema.job_pk(job_id), schema.live_sk(index)),
             schema.SLOT_STREAM: av.s(stream_id),
             schema.SLOT_GENERATION: av.n(generation),
-            schema.EXPIRES_AT: av.n(until),
+            schema.EXPIRES_AT: av.n(until + LEASE_GRACE_S),
         }
         if viewer is not None:
             item[schema.SLOT_VIEWER] = av.s(viewer)

@@ -67,9 +67,6 @@ HEARTBEAT = encode_comment("heartbeat")
 _CHUNK_BYTES = 32 * 1024
 # How long the stream waits, at its end, for an inline driver to stop after being told to.
 _DRIVER_JOIN_SECONDS = 2.0
-# A stream slot's lease outlives the stream's own end by this much (a stream ends by itself, and its
-# slot is deleted then; the lease only frees the slot of a stream that crashed).
-_SLOT_GRACE_SECONDS = 10.0
 # A window may end early (at a predicted silence) from this share of its length on.
 _WINDOW_EARLIEST_SHARE = 2 / 3
 # A wait shorter than this is not worth a wake-up: a deadline or heartbeat this close counts as
@@ -215,7 +212,7 @@ class StreamService:
         if self._slots is None:
             return None
         # The slot's lease is on the store's wall clock; the bounds are on the stream's.
-        until = self._slots.now() + max(0.0, bounds.ends_at - self._clock()) + _SLOT_GRACE_SECONDS
+        until = self._slots.now() + max(0.0, bounds.ends_at - self._clock())
         slot = self._slots.claim_stream_slot(
             job.job_id, cap=self._settings.stream_max_per_job, until=until, viewer=viewer
         )
@@ -373,7 +370,7 @@ class StreamService:
             found = 0
             batch_bytes = 0
             created: list[float] = []
-            live = LiveSlots() if slot is not None else None
+            live = LiveSlots(through=slot.index) if slot is not None else None
             try:
                 source: Iterable[StoredEvent]
                 if handed:

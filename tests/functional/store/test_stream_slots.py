@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from jobstream.store import JobStore, StreamsAtCap
-from jobstream.store.stream_slots import LiveSlots
+from jobstream.store.stream_slots import LEASE_GRACE_S, LiveSlots
 from tests.clock import FakeClock
 
 
@@ -37,8 +37,9 @@ def test_a_released_slot_is_free_again_and_an_expired_one_too(
     store.release_stream_slot(first)
     again = store.claim_stream_slot(job_id, cap=2, until=clock.now + 60)
     assert again.index == first.index
-    # A crashed stream never releases: its lease ends and the slot is free.
-    clock.advance(61)
+    # A crashed stream never releases: its lease ends (a grace after its planned end) and the
+    # slot is free.
+    clock.advance(60 + LEASE_GRACE_S + 1)
     later = store.claim_stream_slot(job_id, cap=2, until=clock.now + 60)
     assert later.generation > 1
 
@@ -55,7 +56,7 @@ def test_a_viewers_newer_stream_takes_its_older_ones_slot(
     assert newer.generation == older.generation + 1
     assert newer.superseded == older.stream_id
     # The older stream's read of the log sees it, the newer one's does not.
-    live = LiveSlots()
+    live = LiveSlots(through=1)
     assert list(store.events_after(job_id, 0, live=live)) == []
     assert live.superseded(older)
     assert not live.superseded(newer)
@@ -77,7 +78,7 @@ def test_the_tail_query_reads_the_slots_with_the_events_in_one_request(
     calls: list[str] = []
     client = store.client
     client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
-    live = LiveSlots()
+    live = LiveSlots(through=slot.index)
     events = list(store.events_after(job_id, 1, consistent=False, live=live))
     assert [e.id for e in events] == [2, 3]
     assert calls == ["Query"]
