@@ -150,4 +150,8 @@ class Settings(EnvSettings):
     # Per caller (jwt, iam): jobs created and not yet finished, and jobs created per window.
     max_active_jobs_per_caller: int = setting(default=10, ge=1, le=1_000)
     max_creates_per_caller: int = setting(default=60, ge=1, le=100_000)
+    # Under "none" there is no caller, and anyone who can reach the API can create a job to get a
+    # fresh job token (and so streams beyond any one job's cap): creates are counted per source
+    # address instead, this many per create_rate_window_seconds (0: unbounded).
+    max_creates_per_address: int = setting(default=60, ge=0, le=100_000)
     create_rate_window_seconds: int = setting(default=60, ge=1, le=86_400)
