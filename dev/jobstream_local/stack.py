@@ -42,6 +42,7 @@ from jobstream.lazy import Lazy
 from jobstream.response_stream.delivery import Handler
 from jobstream.response_stream.response import StreamingResponse, streaming_handler
 from jobstream.settings import Settings
+from jobstream.tail.service import StreamStats
 from jobstream_local.database import DatabaseChoice, LocalDatabase
 from jobstream_local.durable import LocalDurableInvoker
 from jobstream_local.function_url import FunctionURLApp
@@ -79,7 +80,8 @@ class LocalStack:
     A stream whose client disconnects runs on until it ends by itself, as on Lambda, unless
     ``stop_streams_on_disconnect``. ``stream_concurrency`` is how many streams run at once (each
     holds a thread); more wait for one to end, a limit Lambda (1,000 a region by default) would not
-    put so low: raise it where the number of streams is what is measured.
+    put so low: raise it where the number of streams is what is measured. ``on_stream_close`` is
+    told what each stream did when it ends (as the Lambda handler's metrics are; the bench).
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class LocalStack:
         template_path: Path | None = None,
         stop_streams_on_disconnect: bool = False,
         stream_concurrency: int = 100,
+        on_stream_close: Callable[[StreamStats], None] | None = None,
     ) -> None:
         for name, value in (("function", function_timeout_s), ("stream", stream_timeout_s)):
             if not 0 < value <= MAX_TIMEOUT_S:
@@ -109,6 +112,7 @@ class LocalStack:
         self._template_path = template_path
         self._stop_streams_on_disconnect = stop_streams_on_disconnect
         self._stream_concurrency = stream_concurrency
+        self._on_stream_close = on_stream_close
         self._shutdown = Shutdown()
         self._database: LocalDatabase | None = None
         self._invoker: ThreadWorkerInvoker | None = None
@@ -290,6 +294,7 @@ class LocalStack:
                 jobs=lambda: jobs,
                 clock=self._shutdown.clock,
                 sleep=self._shutdown.sleep,
+                on_close=self._on_stream_close,
             )
         )
 
