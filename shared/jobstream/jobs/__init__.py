@@ -32,7 +32,13 @@ from jobstream.jobs.budget import ChunkBudget, remaining_from_context, remaining
 from jobstream.jobs.clock import SYSTEM_CLOCK, Clock, SystemClock
 from jobstream.jobs.context import JobContext
 from jobstream.jobs.driver import DriveOutcome, DriveResult, JobDriver
-from jobstream.jobs.errors import InvalidParams, JobError, StepContractError, UnknownJobType
+from jobstream.jobs.errors import (
+    InvalidParams,
+    JobError,
+    RegistryNotFound,
+    StepContractError,
+    UnknownJobType,
+)
 from jobstream.jobs.invokers import (
     LambdaDurableInvoker,
     LambdaWorkerInvoker,
@@ -64,6 +70,7 @@ __all__ = [
     "LambdaDurableInvoker",
     "LambdaWorkerInvoker",
     "RecordingInvoker",
+    "RegistryNotFound",
     "StepContractError",
     "SystemClock",
     "ThreadWorkerInvoker",
