@@ -18,9 +18,11 @@ from types import FrameType
 from typing import TextIO
 
 from jobstream.auth.jwt_verifier import JwtSettingsMissing
+from jobstream.jobs.errors import RegistryNotFound
 from jobstream.settings import Settings
 from jobstream_local.console_log import use_console_log
 from jobstream_local.database import DatabaseChoice, DatabaseUnavailable
+from jobstream_local.layer_path import put_layer_on_path
 from jobstream_local.options import LocalOptions, parse_options
 from jobstream_local.stack import LocalStack
 
@@ -34,6 +36,7 @@ def main(
 ) -> int:
     started = time.monotonic()
     options = parse_options(argv, os.environ)
+    put_layer_on_path(options.repo)
     use_console_log()
     stop = threading.Event()
 
@@ -75,7 +78,7 @@ def main(
         )
         try:
             stack.start()
-        except (DatabaseUnavailable, OSError, JwtSettingsMissing) as error:
+        except (DatabaseUnavailable, OSError, JwtSettingsMissing, RegistryNotFound) as error:
             return _fail(err, str(error))
         try:
             _banner(out, stack, options, ready_s=time.monotonic() - started)

@@ -33,7 +33,7 @@ from jobstream.jobs.budget import ChunkBudget, remaining_from_context, remaining
 from jobstream.jobs.clock import SYSTEM_CLOCK, Clock, SystemClock
 from jobstream.jobs.context import JobContext
 from jobstream.jobs.driver import DriveOutcome, DriveResult, JobDriver
-from jobstream.jobs.errors import JobError, StepContractError
+from jobstream.jobs.errors import JobError, RegistryNotFound, StepContractError
 from jobstream.jobs.invokers import (
     LambdaDurableInvoker,
     LambdaWorkerInvoker,
@@ -65,6 +65,7 @@ __all__ = [
     "LambdaDurableInvoker",
     "LambdaWorkerInvoker",
     "RecordingInvoker",
+    "RegistryNotFound",
     "StepContractError",
     "SystemClock",
     "ThreadWorkerInvoker",

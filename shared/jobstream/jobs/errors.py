@@ -33,3 +33,13 @@ class StepContractError(RuntimeError):
     A bug in the job, not in the data: the message names the rule for the developer's log, and the
     client gets the generic step-failure message like for any other exception.
     """
+
+
+class RegistryNotFound(LookupError):
+    """Settings.job_registry (JOBSTREAM_JOB_REGISTRY, the template's JobRegistry) names a module
+    or attribute that does not exist. One line that says what to fix: a traceback ending in
+    ModuleNotFoundError does not say where the module was expected to be."""
+
+    def __init__(self, spec: str, reason: str) -> None:
+        super().__init__(f"job registry {spec!r} (JOBSTREAM_JOB_REGISTRY): {reason}")
+        self.spec = spec
