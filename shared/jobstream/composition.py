@@ -36,7 +36,7 @@ from jobstream.tail.service import (
     InlineDriver,
     StreamService,
     StreamStats,
-    rejection_response,
+    error_response,
 )
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ def _serve_stream(
     try:
         request = parse_stream_request(event)
     except StreamRejected as rejected:
-        return rejection_response(rejected)
+        return error_response(rejected.answer)
     parts = dependencies()
     service = StreamService(
         store=parts.store,

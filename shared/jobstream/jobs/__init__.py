@@ -28,17 +28,12 @@ Reading order: registry.py (a job type) -> context.py (what a job sees, one step
 way of reporting progress.
 """
 
+from jobstream.errors import InvalidParams, UnknownJobType
 from jobstream.jobs.budget import ChunkBudget, remaining_from_context, remaining_until
 from jobstream.jobs.clock import SYSTEM_CLOCK, Clock, SystemClock
 from jobstream.jobs.context import JobContext
 from jobstream.jobs.driver import DriveOutcome, DriveResult, JobDriver
-from jobstream.jobs.errors import (
-    InvalidParams,
-    JobError,
-    RegistryNotFound,
-    StepContractError,
-    UnknownJobType,
-)
+from jobstream.jobs.errors import JobError, RegistryNotFound, StepContractError
 from jobstream.jobs.invokers import (
     LambdaDurableInvoker,
     LambdaWorkerInvoker,

@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from jobstream.errors import InvalidParams
 from jobstream.jobs.budget import remaining_until
 from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
 from jobstream.jobs.driver import INLINE_MARGIN_S, DriveResult, JobDriver, lease_abandoned
 from jobstream.jobs.durable_driver import DurableDriver, DurableOps, DurableRunResult
-from jobstream.jobs.errors import InvalidParams
 from jobstream.jobs.invokers import WorkerInvoker
 from jobstream.jobs.registry import JobRegistry, load_registry
 from jobstream.settings import Settings
