@@ -61,6 +61,9 @@ def clean_environment(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     for name in ("PORT", "HOST", "ARGS", "PYTHONPATH"):
         env.pop(name, None)
+    # Where the `jobstream` command keeps job tokens: the test's folder (tests/conftest.py).
+    if "JOBSTREAM_TOKEN_DIR" in os.environ:
+        env["JOBSTREAM_TOKEN_DIR"] = os.environ["JOBSTREAM_TOKEN_DIR"]
     env |= {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
