@@ -353,11 +353,12 @@ class DemoPage {
   /** Offer what GET /jobs/types lists; keep what the user typed unless it was our suggestion. */
   async refreshJobTypes() {
     const { ui } = this;
-    const before = ui.params.value;
-    const suggested = ui.params.value === this.suggestionFor(ui.type.value);
+    const suggestion = this.suggestionFor(ui.type.value);
     const problem = await this.loadJobTypes();
+    // Read after the wait: what the user typed (or chose) meanwhile is theirs and stays.
+    const untouched = ui.params.value === "" || ui.params.value === suggestion;
     this.fillTypeSelect([...this.knownTypes.keys()]);
-    if (suggested || before === "") this.showParamsFor(ui.type.value);
+    if (untouched) this.showParamsFor(ui.type.value);
     else this.showTypeHint(ui.type.value);
     if (problem) {
       ui.typeHint.textContent = problem;

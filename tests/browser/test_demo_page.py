@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.chromium import skip_without_chromium
 from tests.browser.demo_view import assert_continues, shown_view, wait_for_event
@@ -56,6 +56,26 @@ def test_the_page_offers_the_servers_types_with_their_suggested_params(
     assert json.loads(params.input_value()) == {"n": 12, "fail_every": 4}
     job_type.select_option("demo.fail")
     assert json.loads(params.input_value()) == {}
+
+
+def test_params_typed_while_the_types_load_are_kept(page: Page, stack: FakeStack) -> None:
+    held: list[Route] = []
+    page.route("**/jobs/types", lambda route: held.append(route))
+    page.goto(f"{stack.base_url}/")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page never asked for the job types"
+    params = page.get_by_label("Parameters (JSON)")
+    params.fill('{"n": 7}')
+    held[0].continue_()
+    job_type = page.get_by_label("Job type", exact=True)
+    expect(job_type.locator("option")).to_have_text(
+        ["demo.count", "demo.items", "demo.fail", "Other…"]
+    )
+    expect(page.locator("#type-hint")).to_have_text(re.compile("Counts to n"))
+    assert json.loads(params.input_value()) == {"n": 7}
 
 
 def test_required_params_are_prefilled_from_the_schema(page: Page, stack: FakeStack) -> None:
