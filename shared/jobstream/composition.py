@@ -89,17 +89,11 @@ def lambda_job_service(
     function = worker_function or settings.worker_function
     if not function:
         raise WorkerFunctionNotConfigured()
-    from jobstream.jobs.invokers import LambdaDurableInvoker, LambdaWorkerInvoker
+    from jobstream.jobs.drivers import chosen_driver
 
-    if settings.driver == "durable":
-        # Starts a durable execution per job and records its ARN on the job.
-        store = store if store is not None else JobStore(settings, client=dynamodb)
-        invoker: WorkerInvoker = LambdaDurableInvoker(
-            function, settings=settings, record=store.claim_execution
-        )
-    else:
-        invoker = LambdaWorkerInvoker(function, settings=settings)
-    return job_service(settings, invoker=invoker, store=store, dynamodb=dynamodb)
+    store = store if store is not None else JobStore(settings, client=dynamodb)
+    invoker = chosen_driver(settings).lambda_invoker(function, settings, store)
+    return job_service(settings, invoker=invoker, store=store)
 
 
 def run_worker_hop(
