@@ -32,3 +32,12 @@ class InvalidParams(JobstreamError, ValueError):
         super().__init__(f"invalid params for job type {type!r}: {len(errors)} error(s)")
         self.type = type
         self.errors = errors
+
+
+class WorkerFunctionNotConfigured(JobstreamError, RuntimeError):
+    """A JobService for Lambda needs the worker function to start jobs on."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "starting jobs on Lambda needs the worker function: set JOBSTREAM_WORKER_FUNCTION"
+        )
