@@ -145,7 +145,9 @@ bench: $(STAMP)
 #   make invoke FN=stream EVENT=events/stream_from_start.json [ARGS='--seed-params {"n": 50}']
 invoke: $(STAMP)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=api|stream|worker EVENT=events/<file>.json [ARGS=...]"; exit 2; }
-	$(BIN)/python -m jobstream_local.invoke --function $(FN) --event $(EVENT) $(ARGS)
+	@# ARGS reaches the command untouched, through the environment: pasted into the shell line,
+	@# a JSON object in it would lose its quotes (jobstream_local/invoke/extra_args.py splits it).
+	$(BIN)/python -m jobstream_local.invoke --function $(FN) --event $(EVENT) --args "$$ARGS"
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(LOCK_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

@@ -474,8 +474,8 @@ def _imports(results: ImportTimes) -> list[str]:
         "folder (its task root), and `import boto3` in an empty folder, alternating by round;",
         "bytecode caches written on a first run and used after (as pip leaves them for",
         f"dependencies); cumulative time of the import, {results.baseline.count} rounds. The ratio",
-        "is of the medians. On Lambda the layer as `sam build` makes it has no bytecode at all",
-        '(docs/deploy.md, "What ships"): there every cold start also compiles what it imports.',
+        "is of the medians. The built layer and functions ship hash-based bytecode, which",
+        'survives the zip (docs/deploy.md, "Bytecode"): on Lambda too the imports compile nothing.',
         "",
         *_table(["handler", "import", "/ boto3", "self time by package, ms (median run)"], rows),
     ]

@@ -18,9 +18,12 @@ from types import FrameType
 from typing import TextIO
 
 from jobstream.auth.jwt_verifier import JwtSettingsMissing
+from jobstream.jobs.drivers import DRIVERS, chosen_driver
+from jobstream.jobs.errors import RegistryNotFound
 from jobstream.settings import Settings
 from jobstream_local.console_log import use_console_log
 from jobstream_local.database import DatabaseChoice, DatabaseUnavailable
+from jobstream_local.layer_path import put_layer_on_path
 from jobstream_local.options import LocalOptions, parse_options
 from jobstream_local.stack import LocalStack
 
@@ -34,6 +37,7 @@ def main(
 ) -> int:
     started = time.monotonic()
     options = parse_options(argv, os.environ)
+    put_layer_on_path(options.repo)
     use_console_log()
     stop = threading.Event()
 
@@ -76,7 +80,7 @@ def main(
         )
         try:
             stack.start()
-        except (DatabaseUnavailable, OSError, JwtSettingsMissing) as error:
+        except (DatabaseUnavailable, OSError, JwtSettingsMissing, RegistryNotFound) as error:
             return _fail(err, str(error))
         try:
             _banner(out, stack, options, ready_s=time.monotonic() - started)
@@ -96,6 +100,7 @@ def main(
 def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: float) -> None:
     url = stack.url
     jobs = f"{url}/jobs"
+    driver = chosen_driver(stack.settings)
     pick = "python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'"
     lines = [
         "",
@@ -112,12 +117,7 @@ def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: f
             if options.stop_streams_on_disconnect
             else "run on after their client leaves, as on Lambda (until they end by themselves)"
         ),
-        "  worker      "
-        + (
-            "durable: one execution per job in AWS's local durable runner"
-            if stack.settings.driver == "durable"
-            else "chain: a chunk per invocation, then the next (JOBSTREAM_DRIVER=durable: durable)"
-        ),
+        f"  worker      {driver.name}: {driver.summary} (JOBSTREAM_DRIVER: {' | '.join(DRIVERS)})",
         "",
         f"  callers     {_callers(stack.settings)}",
         "",

@@ -30,7 +30,7 @@ from jobstream.tail.service import (
     InlineDriver,
     StreamService,
     StreamStats,
-    rejection_response,
+    error_response,
 )
 
 if TYPE_CHECKING:
@@ -41,13 +41,6 @@ if TYPE_CHECKING:
     from jobstream.store.models import Job
 
 logger = logging.getLogger(__name__)
-
-
-class WorkerFunctionNotConfigured(RuntimeError):
-    def __init__(self) -> None:
-        super().__init__(
-            "starting jobs on Lambda needs the worker function: set JOBSTREAM_WORKER_FUNCTION"
-        )
 
 
 # --- jobs -----------------------------------------------------------------------------------------
@@ -78,22 +71,12 @@ def lambda_job_service(
     store: JobStore | None = None,
     dynamodb: DynamoDBClient | None = None,
 ) -> JobService:
-    """On Lambda: chunks start as asynchronous invocations of ``worker_function`` (name or ARN;
-    default Settings.worker_function). Raises WorkerFunctionNotConfigured if there is none."""
-    function = worker_function or settings.worker_function
-    if not function:
-        raise WorkerFunctionNotConfigured()
-    from jobstream.jobs.invokers import LambdaDurableInvoker, LambdaWorkerInvoker
+    """On Lambda: see JobService.on_lambda (WorkerFunctionNotConfigured)."""
+    from jobstream.jobs.service import JobService
 
-    if settings.driver == "durable":
-        # Starts a durable execution per job and records its ARN on the job.
-        store = store if store is not None else JobStore(settings, client=dynamodb)
-        invoker: WorkerInvoker = LambdaDurableInvoker(
-            function, settings=settings, record=store.claim_execution
-        )
-    else:
-        invoker = LambdaWorkerInvoker(function, settings=settings)
-    return job_service(settings, invoker=invoker, store=store, dynamodb=dynamodb)
+    return JobService.on_lambda(
+        settings, worker_function=worker_function, store=store, dynamodb=dynamodb
+    )
 
 
 def run_worker_hop(
@@ -183,7 +166,7 @@ def open_stream(
         response = _serve_stream(incoming.request, context, dependencies())
     else:
         assert incoming.rejected is not None
-        response = rejection_response(incoming.rejected)
+        response = error_response(incoming.rejected.answer)
     if incoming.answers_cors:
         cors = StreamCors.of(dependencies().settings.cors_allowed_origins)
         response.headers.update(cors.response_headers(incoming.origin))

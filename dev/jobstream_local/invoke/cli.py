@@ -33,10 +33,12 @@ from botocore.exceptions import ClientError
 
 from jobstream.aws_clients import dynamodb_client
 from jobstream.invocation_context import InvocationContext
+from jobstream.jobs.errors import RegistryNotFound
 from jobstream.lambda_runtime.handler_loader import HandlerLoadError, load_handler
 from jobstream.response_stream.delivery import deliver
 from jobstream.settings import Settings
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
+from jobstream_local.invoke.extra_args import split_extra_args
 from jobstream_local.invoke.placeholders import (
     PlaceholderError,
     fill_placeholders,
@@ -50,6 +52,7 @@ from jobstream_local.invoke.seed import (
     seed_job,
     token_for,
 )
+from jobstream_local.layer_path import put_layer_on_path
 from jobstream_local.repo import RepoNotFound, find_repo_root
 from jobstream_local.template_table import (
     create_table_from_template,
@@ -78,10 +81,18 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(given)
+    if args.args:
+        try:
+            more = split_extra_args(args.args)
+        except ValueError as exc:
+            parser.error(f"--args: {exc}")
+        args = parser.parse_args([*given, *more])
     try:
         return _run(args)
-    except UsageError as exc:
+    except (UsageError, RegistryNotFound) as exc:
         _note(f"error: {exc}")
         return EXIT_USAGE
 
@@ -92,6 +103,7 @@ def _run(args: argparse.Namespace) -> int:
         functions_dir = Path(args.functions_dir or find_repo_root(args.repo) / "functions")
     except RepoNotFound as exc:
         raise UsageError(str(exc)) from None
+    put_layer_on_path(Path(template).parent)
     function_dir = functions_dir / args.function
     if not (function_dir / "app.py").is_file():
         raise UsageError(f"{function_dir / 'app.py'} does not exist")
@@ -151,15 +163,24 @@ def _parser() -> argparse.ArgumentParser:
         help="the jobstream repository (JOBSTREAM_REPO; default: the folder at or above the "
         "current one that holds template.yaml)",
     )
+    parser.add_argument(
+        "--args",
+        metavar="TEXT",
+        help="more of these options as one string, as `make invoke ARGS=...` passes them (a JSON "
+        "object in it is one word, quotes and all)",
+    )
     parser.add_argument("--functions-dir", help="default: functions/ of the repository")
     parser.add_argument("--template", help="default: template.yaml of the repository")
     return parser
 
 
 def _json_object(text: str) -> dict[str, Any]:
-    value = json.loads(text)
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON ({exc}): {text!r}") from None
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("expected a JSON object")
+        raise argparse.ArgumentTypeError(f"expected a JSON object, not {text!r}")
     return value
 
 

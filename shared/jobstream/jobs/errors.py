@@ -1,28 +1,11 @@
-"""Exceptions of the jobs layer. Messages of UnknownJobType, InvalidParams and JobError are safe to
-show a client; nothing here ever carries a stack trace or an internal exception's text."""
+"""Exceptions of the jobs layer (a job request's, UnknownJobType and InvalidParams, are in
+jobstream.errors). JobError's message is safe to show a client; nothing here ever carries a stack
+trace or an internal exception's text."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from jobstream.store.event_codec import utf8_len
 from jobstream.store.schema import ERROR_MAX_BYTES
-
-
-class UnknownJobType(LookupError):
-    def __init__(self, type: str, known: list[str]) -> None:
-        super().__init__(f"unknown job type {type!r}; known types: {', '.join(known) or 'none'}")
-        self.type = type
-        self.known = known
-
-
-class InvalidParams(ValueError):
-    """The params do not satisfy the job type's pydantic model; ``errors`` is JSON-serialisable."""
-
-    def __init__(self, type: str, errors: list[dict[str, Any]]) -> None:
-        super().__init__(f"invalid params for job type {type!r}: {len(errors)} error(s)")
-        self.type = type
-        self.errors = errors
 
 
 class JobError(Exception):
@@ -50,3 +33,13 @@ class StepContractError(RuntimeError):
     A bug in the job, not in the data: the message names the rule for the developer's log, and the
     client gets the generic step-failure message like for any other exception.
     """
+
+
+class RegistryNotFound(LookupError):
+    """Settings.job_registry (JOBSTREAM_JOB_REGISTRY, the template's JobRegistry) names a module
+    or attribute that does not exist. One line that says what to fix: a traceback ending in
+    ModuleNotFoundError does not say where the module was expected to be."""
+
+    def __init__(self, spec: str, reason: str) -> None:
+        super().__init__(f"job registry {spec!r} (JOBSTREAM_JOB_REGISTRY): {reason}")
+        self.spec = spec

@@ -27,8 +27,9 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from jobstream.errors import InvalidParams, UnknownJobType
 from jobstream.jobs.context import JobContext
-from jobstream.jobs.errors import InvalidParams, UnknownJobType
+from jobstream.jobs.errors import RegistryNotFound
 from jobstream.store.models import JobMode, JSONObject
 
 P = TypeVar("P", bound=BaseModel)
@@ -145,7 +146,22 @@ def load_registry(spec: str) -> JobRegistry:
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
         raise ValueError(f"job registry spec {spec!r} must look like 'package.module:attribute'")
-    target = getattr(importlib.import_module(module_name), attribute)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as missing:
+        # Only the registry's own module (or a package above it) is ours to explain; a module
+        # that it imports and lacks is its author's bug, and the traceback is the help.
+        if missing.name is None or not f"{module_name}.".startswith(f"{missing.name}."):
+            raise
+        raise RegistryNotFound(
+            spec,
+            f"no module named {missing.name!r} on the path: a registry's module belongs in the "
+            f"layer's root, shared/ (e.g. shared/{module_name.replace('.', '/')}.py), or in the "
+            "function's folder",
+        ) from None
+    target = getattr(module, attribute, None)
+    if target is None:
+        raise RegistryNotFound(spec, f"module {module_name!r} has no attribute {attribute!r}")
     registry = target() if inspect.isroutine(target) else target
     if not isinstance(registry, JobRegistry):
         raise TypeError(f"{spec!r} is not a JobRegistry (got {type(registry).__name__})")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from jobstream.errors import JobstreamError
 
-class StoreError(Exception):
+
+class StoreError(JobstreamError):
     """Base class for every error the store raises on purpose."""
 
 
@@ -92,7 +94,10 @@ class StreamsAtCap(StoreError):
     stream must wait about ``retry_after_s`` (until the soonest-ending holder's lease ends)."""
 
     def __init__(self, job_id: str, cap: int, retry_after_s: int) -> None:
-        super().__init__(f"job {job_id!r} already has {cap} live streams (the per-job cap)")
+        super().__init__(
+            f"this job already has {cap} live streams, the most a job may have; try again in "
+            f"{retry_after_s} s"
+        )
         self.job_id = job_id
         self.cap = cap
         self.retry_after_s = retry_after_s

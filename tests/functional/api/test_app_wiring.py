@@ -9,7 +9,7 @@ import pytest
 
 from jobstream.api import create_app
 from jobstream.auth.keys import SigningKeyNotConfigured
-from jobstream.composition import WorkerFunctionNotConfigured
+from jobstream.errors import WorkerFunctionNotConfigured
 from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from tests.functional.api.conftest import BASE_URL

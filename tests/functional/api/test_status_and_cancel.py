@@ -208,3 +208,20 @@ async def test_status_names_the_jobs_durable_execution_once_it_has_one(
     assert (await client.get(f"/jobs/{job_id}", headers=bearer(token))).json()[
         "execution_id"
     ] == arn
+
+
+async def test_without_caller_authentication_a_token_is_exchanged_for_a_fresh_one(
+    client: httpx.AsyncClient,
+) -> None:
+    job_id, token = await _create(client)
+
+    minted = await client.post(f"/jobs/{job_id}/token", headers=bearer(token))
+
+    assert minted.status_code == 200, minted.text
+    fresh = minted.json()["token"]
+    assert (await client.get(f"/jobs/{job_id}", headers=bearer(fresh))).status_code == 200
+    missing = await client.post(f"/jobs/{job_id}/token")
+    assert missing.status_code == 401
+    other_id, _ = await _create(client)
+    refused = await client.post(f"/jobs/{other_id}/token", headers=bearer(token))
+    assert refused.status_code == 403

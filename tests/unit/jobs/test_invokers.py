@@ -9,7 +9,8 @@ import pytest
 from botocore.stub import Stubber
 from pydantic import ValidationError
 
-from jobstream.composition import WorkerFunctionNotConfigured, lambda_job_service
+from jobstream.composition import lambda_job_service
+from jobstream.errors import WorkerFunctionNotConfigured
 from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import (
     LambdaDurableInvoker,

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, Field
 
 from jobstream.examples.demo import registry as demo_registry
-from jobstream.jobs import InvalidParams, JobContext, JobRegistry, UnknownJobType, load_registry
+from jobstream.jobs import (
+    InvalidParams,
+    JobContext,
+    JobRegistry,
+    RegistryNotFound,
+    UnknownJobType,
+    load_registry,
+)
 from jobstream.store import JobMode
 
 
@@ -112,3 +120,26 @@ def test_load_registry_from_a_settings_spec() -> None:
         load_registry("jobstream.examples.demo")
     with pytest.raises(TypeError, match="not a JobRegistry"):
         load_registry("jobstream.examples.demo:CountParams")
+
+
+def test_a_registry_that_cannot_be_found_is_one_clear_error() -> None:
+    with pytest.raises(RegistryNotFound) as missing:
+        load_registry("mymodule_that_is_nowhere:registry")
+    message = str(missing.value)
+    assert "no module named 'mymodule_that_is_nowhere'" in message
+    assert "shared/mymodule_that_is_nowhere.py" in message
+    assert "JOBSTREAM_JOB_REGISTRY" in message
+    with pytest.raises(RegistryNotFound, match="has no attribute 'nothing'"):
+        load_registry("jobstream.examples.demo:nothing")
+    # A package above the module that is missing is the same mistake.
+    with pytest.raises(RegistryNotFound, match="no module named 'nowhere_pkg'"):
+        load_registry("nowhere_pkg.jobs:registry")
+
+
+def test_a_module_the_registry_imports_and_lacks_keeps_its_own_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "registry_with_a_bad_import.py").write_text("import not_installed_anywhere\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ModuleNotFoundError, match="not_installed_anywhere"):
+        load_registry("registry_with_a_bad_import:registry")
