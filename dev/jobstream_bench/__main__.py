@@ -81,8 +81,12 @@ def _viewer_cost(repo: Path, *, quick: bool) -> viewer_cost.ViewerCost:
         chosen_mb=int(parameters["StreamMemorySize"]["Default"]),
         api_memory_mb=int(template["Globals"]["Function"]["MemorySize"]),
         api_billed_ms=cpu.api_status_ms,
-        # A stream lives until the function's timeout minus the deadline margin (Settings).
-        stream_max_seconds=stream_timeout - Settings().stream_deadline_margin_seconds,
+        # A connection lives one window (StreamWindowSeconds), or without windows until the
+        # function's timeout minus the deadline margin (Settings).
+        stream_max_seconds=min(
+            stream_timeout - Settings().stream_deadline_margin_seconds,
+            float(parameters["StreamWindowSeconds"]["Default"]) or stream_timeout,
+        ),
     )
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import statistics
 import threading
 import time
@@ -37,6 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -104,20 +106,44 @@ def _stack(closes: Closes, *, concurrency: int = 100, **settings: Any) -> Iterat
             logger.setLevel(level)
 
 
-def _drop_after(url: str, token: str, seconds: float, viewer: str | None = None) -> float:
-    """Read a stream for ``seconds``, then close the connection; the drop's monotonic time."""
-    headers = {"Authorization": f"Bearer {token}"}
+def open_stream(url: str, token: str, viewer: str | None = None) -> tuple[socket.socket, int]:
+    """Open a stream on a plain socket and read its status line; the socket stays open.
+
+    A socket, not httpx: a viewer that leaves must be able to go at any moment, also while nothing
+    arrives (an idle stream sends a byte only every 15 s), and without reading what it missed.
+    """
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    lines = [
+        f"GET {target} HTTP/1.1",
+        f"Host: {parts.netloc}",
+        f"Authorization: Bearer {token}",
+        "Accept: text/event-stream",
+    ]
     if viewer:
-        headers["Viewer-Id"] = viewer
-    with httpx.Client(timeout=httpx.Timeout(30.0)) as client:
-        with client.stream("GET", url, headers=headers) as response:
-            if response.status_code != 200:
-                raise AssertionError(f"stream answered {response.status_code}")
-            until = time.monotonic() + seconds
-            for _ in response.iter_raw():
-                if time.monotonic() >= until:
-                    break
-        return time.monotonic()
+        lines.append(f"Viewer-Id: {viewer}")
+    sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=60)
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+    head = b""
+    while b"\r\n" not in head:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        head += chunk
+    status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+    return sock, status
+
+
+def _drop_after(url: str, token: str, seconds: float, viewer: str | None = None) -> float:
+    """Watch a stream for ``seconds``, then leave (close the connection); when it left."""
+    sock, status = open_stream(url, token, viewer)
+    try:
+        if status != 200:
+            raise AssertionError(f"stream answered {status}")
+        time.sleep(seconds)
+    finally:
+        sock.close()
+    return time.monotonic()
 
 
 # --- after the viewer leaves ---------------------------------------------------------------------
@@ -310,17 +336,13 @@ def measure_attack(n: int, cap: int) -> Attack:
         lock = threading.Lock()
 
         def open_and_drop() -> None:
-            with (
-                httpx.Client(timeout=30) as one,
-                one.stream(
-                    "GET", job.events_url, headers={"Authorization": f"Bearer {job.token}"}
-                ) as response,
-                lock,
-            ):
-                statuses.append(response.status_code)
-                if response.status_code == 200:
+            sock, status = open_stream(job.events_url, job.token)
+            # Dropped as soon as the status is known.
+            sock.close()
+            with lock:
+                statuses.append(status)
+                if status == 200:
                     opened_at.append(time.monotonic())
-            # Leaving the block drops the connection at once.
 
         start = time.monotonic()
         threads = [threading.Thread(target=open_and_drop, daemon=True) for _ in range(n)]

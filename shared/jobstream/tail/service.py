@@ -23,7 +23,8 @@ default) and the client reconnects: an abandoned stream costs at most a window. 
 the window on, it ends right after a poll, at a point where the job's learned cadence predicts a
 silence of at least ``stream_window_quiet_ms`` (PollSchedule.quiet_ahead), with a ``retry:`` that
 brings the client back at once, so the reconnect falls between two events; a job too busy for such
-a silence ends at the window's full length. A window ends only between whole events that were
+a silence ends right after a poll that delivered its events, while the next is still at least half
+an interval away (or at the window's full length, whichever comes first). A window ends only between whole events that were
 sent, and the next connection resumes after the last one, so windows lose, repeat and reorder
 nothing (the same exactness as any resume).
 """
@@ -415,9 +416,10 @@ class StreamService:
             now = clock()
             delay = schedule.record(now, events=found, size=batch_bytes, created=created)
             consistent = schedule.consistent
-            if now >= bounds.quiet_end_from and schedule.quiet_ahead(now) >= quiet_s:
+            if now >= bounds.quiet_end_from and _quiet_enough(schedule, now, found, quiet_s):
                 # The window may end here: the job's next event is not due before a client that
-                # comes back at once is tailing again.
+                # comes back at once is tailing again (or, for a job too busy for that, as little
+                # before as its cadence allows).
                 yield from self._window_end(stats)
                 return
             if handover is not None and not (driver is not None and driver.is_alive()):
@@ -494,6 +496,18 @@ class StreamService:
         thread = threading.Thread(target=run, name=f"inline-driver-{job.job_id}", daemon=True)
         thread.start()
         return thread
+
+
+def _quiet_enough(schedule: PollSchedule, now: float, found: int, quiet_s: float) -> bool:
+    """Whether a window may end after the poll at ``now``: the next event is predicted at least
+    ``quiet_s`` away; or this poll just delivered events of a job whose cadence is shorter than
+    that, and the next one is still at least half an interval away (the best moment such a job
+    offers: right after an event)."""
+    quiet = schedule.quiet_ahead(now)
+    if quiet >= quiet_s:
+        return True
+    cadence = schedule.cadence
+    return found > 0 and cadence is not None and quiet >= cadence / 2
 
 
 def encode_stored_event(event: StoredEvent) -> bytes:

@@ -168,7 +168,7 @@ def test_an_abandoned_stream_of_an_idle_job_ends_within_its_window(
     assert closed[0].reason == "window"
 
 
-def test_a_busy_job_ends_its_window_at_the_full_length_not_later(
+def test_a_busy_job_ends_its_window_right_after_a_poll_that_delivered_events(
     ddb: object, settings: Settings, clock: FakeClock
 ) -> None:
     closed: list[StreamStats] = []
@@ -182,11 +182,17 @@ def test_a_busy_job_ends_its_window_at_the_full_length_not_later(
         last_event_id=None,
         remaining_ms=lambda: 900_000,
     )
-    for _ in response.body:
-        pass
-    # 10 events/s never leaves the 0.5 s a reconnect needs: the window runs its full length.
-    assert WINDOW - 0.5 <= clock.now - start <= WINDOW + 1e-6
+    parser = SSEParser()
+    last_event_at = start
+    for chunk in response.body:
+        if parser.feed(chunk):
+            last_event_at = clock.now
+    # 10 events/s never leaves the 0.5 s a reconnect needs: the window ends right after events
+    # were delivered, early in the 0.1 s before the next one, never past its full length.
     assert closed[0].reason == "window"
+    assert WINDOW * 2 / 3 <= clock.now - start <= WINDOW + 1e-6
+    assert clock.now - last_event_at < 0.05
+    assert parser.retry == 0
 
 
 def test_a_steady_job_ends_its_window_early_right_after_an_event(
