@@ -25,7 +25,7 @@ from jobstream.response_stream.response import StreamingResponse
 from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
 from jobstream.tail.cors import StreamCors
-from jobstream.tail.request import StreamRequest, read_stream_event
+from jobstream.tail.request import StreamEvent, StreamRequest, read_stream_event
 from jobstream.tail.service import (
     InlineDriver,
     StreamService,
@@ -151,14 +151,22 @@ def open_stream(
     *,
     dependencies: Callable[[], StreamDependencies],
 ) -> StreamingResponse:
-    """The stream function's work for one event: ``GET /jobs/{id}/events``.
+    """The stream function's work for one event: ``GET /jobs/{id}/events`` (serve_stream on the
+    event read by jobstream.tail.request.read_stream_event)."""
+    return serve_stream(read_stream_event(event), context, dependencies=dependencies)
 
-    The event is read once (jobstream.tail.request.read_stream_event); a malformed request is
-    refused before ``dependencies()`` is called, so a stray request builds nothing. A Function URL
-    answers CORS itself; behind the REST front (``StreamFront=RestApi``) the function answers
+
+def serve_stream(
+    incoming: StreamEvent,
+    context: RemainingTime,
+    *,
+    dependencies: Callable[[], StreamDependencies],
+) -> StreamingResponse:
+    """Answer one stream event, read once at the edge (``read_stream_event``): a malformed request
+    is refused before ``dependencies()`` is called, so a stray request builds nothing. A Function
+    URL answers CORS itself; behind the REST front (``StreamFront=RestApi``) the function answers
     preflights and every response carries the headers for its origin (jobstream.tail.cors).
     """
-    incoming = read_stream_event(event)
     if incoming.preflight is not None:
         cors = StreamCors.of(dependencies().settings.cors_allowed_origins)
         return cors.preflight(incoming.preflight)

@@ -66,6 +66,12 @@ class StreamEvent:
     preflight: Preflight | None = None
     rejected: StreamRejected | None = None
 
+    @property
+    def job_id(self) -> str | None:
+        """The job a stream request names (not yet authorised: only a well-formed id from the
+        path), for the handler's log lines; None for anything else."""
+        return self.request.job_id if self.request is not None else None
+
 
 def read_stream_event(event: Mapping[str, Any]) -> StreamEvent:
     """The whole event, read once (see StreamEvent)."""

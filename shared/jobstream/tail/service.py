@@ -24,9 +24,9 @@ the window on, it ends right after a poll, at a point where the job's learned ca
 silence of at least ``stream_window_quiet_ms`` (PollSchedule.quiet_ahead), with a ``retry:`` that
 brings the client back at once, so the reconnect falls between two events; a job too busy for such
 a silence ends right after a poll that delivered its events, while the next is still at least half
-an interval away (or at the window's full length, whichever comes first). A window ends only between whole events that were
-sent, and the next connection resumes after the last one, so windows lose, repeat and reorder
-nothing (the same exactness as any resume).
+an interval away (or at the window's full length, whichever comes first). A window ends only
+between whole events that were sent, and the next connection resumes after the last one, so
+windows lose, repeat and reorder nothing (the same exactness as any resume).
 """
 
 from __future__ import annotations
