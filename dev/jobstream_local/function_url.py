@@ -139,7 +139,11 @@ class _ThreadSink:
         try:
             anyio.from_thread.run(self._channel.send, message)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            return False  # the response is over (client gone, or timed out)
+            return False  # the response is over (timed out, or the server stopped it)
+        except RuntimeError:
+            # The event loop is gone (the server stopped while this handler still ran, as a
+            # stream whose client left does until it ends by itself): nobody reads any more.
+            return False
         return True
 
     def send_result(self, result: object) -> None:
@@ -166,7 +170,11 @@ class _ThreadSink:
         self._emit(_End())
 
     def close(self) -> None:
-        anyio.from_thread.run_sync(self._channel.close)
+        try:
+            anyio.from_thread.run_sync(self._channel.close)
+        except RuntimeError:
+            # No event loop any more (see _emit): nothing can wait on the channel, close it here.
+            self._channel.close()
 
 
 class _Exchange:
