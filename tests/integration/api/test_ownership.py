@@ -17,9 +17,10 @@ from mangum.types import LambdaContext
 from jobstream.api import create_app
 from jobstream.examples.demo import registry
 from jobstream.invocation_context import InvocationContext
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import BASE_URL, bearer
 from tests.functional.api.lambda_events import function_url_event
 from tests.oidc_issuer import Issuer
