@@ -9,9 +9,10 @@ from fastapi import FastAPI
 
 from jobstream.api import create_app
 from jobstream.examples.demo import registry
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.clock import START, FakeClock
 from tests.functional.api.conftest import BASE_URL
 
