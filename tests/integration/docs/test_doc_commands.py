@@ -186,7 +186,13 @@ def _serve(command: DocCommand, tmp_path: Path) -> None:
         served = Served.start(text, env, cwd=cwd)
         try:
             url = served.wait_for(BANNER).group(1)
-            types = _run_a_job(url, *job)
+            served.wait_for("Press Ctrl-C")
+            # Under JOBSTREAM_API_AUTH=jwt the banner prints the dev issuer's callers' tokens.
+            tokens = dict(re.findall(r"^\s+(\w+): export ACCESS_TOKEN=(\S+)$", served.text, re.M))
+            if "JOBSTREAM_API_AUTH=jwt" in text:
+                assert sorted(tokens) == ["alice", "bob"], served.text
+            caller = {"Authorization": f"Bearer {tokens['alice']}"} if tokens else None
+            types = _run_a_job(url, *job, headers=caller)
         finally:
             served.interrupt()
     if job[0] == "reports.export":
