@@ -47,6 +47,8 @@ const MAX_ROWS = 500;
  * @property {number} reconnects
  * @property {number} events       events received by this page load
  * @property {JobView} shown       the view last rendered
+ * @property {number | null} replayUntil  after a reload: the last event id the job had then (the
+ *   page says "live" once it has shown it); null when not replaying
  */
 
 /** @param {Document} doc */
@@ -365,6 +367,8 @@ class DemoPage {
     this.accessToken = "";
     /** @type {Map<string, string>} the dev issuer's callers: name -> access token */
     this.devCallers = new Map();
+    /** Settles once the first list of job types is in (a start pressed before waits for it). */
+    this.typesListed = Promise.resolve();
   }
 
   async run() {
@@ -378,8 +382,8 @@ class DemoPage {
 
     const saved = this.loadJob();
     if (saved) this.follow(saved, { resumed: true });
-    await this.loadDevCallers();
-    await this.refreshJobTypes();
+    this.typesListed = this.loadDevCallers().then(() => this.refreshJobTypes());
+    await this.typesListed;
   }
 
   // -------------------------------------------------------------- who is calling
@@ -634,6 +638,8 @@ class DemoPage {
   async onStart(event) {
     const { ui } = this;
     event.preventDefault();
+    // The select is empty until the API has listed its types: a start pressed sooner waits.
+    await this.typesListed;
     this.clearParamsError();
     this.clearTypeError();
     const type = this.chosenType();
@@ -772,16 +778,60 @@ class DemoPage {
       reconnects: 0,
       events: 0,
       shown: /** @type {JobView} */ ({}),
+      // Unknown until the job's status says how far the replay goes.
+      replayUntil: resumed ? Number.POSITIVE_INFINITY : null,
     };
     this.current = following;
     this.resetPanel(job);
     following.shown = following.stream.getView();
     this.announce(resumed ? "Replaying the job's events…" : "Job started.");
+    if (resumed) {
+      void this.lastEventIdOf(job).then((id) => {
+        following.replayUntil = id;
+        this.sayWhenCaughtUp(following);
+      });
+    }
     if (!resumed) this.ui.heading.focus();
     following.stream.listen((view) => {
       if (this.current === following) this.render(following, view);
     });
     following.stream.start();
+  }
+
+  /**
+   * The job's last event id now (GET /jobs/{id}); 0 if the API cannot say.
+   * @param {StoredJob} job
+   * @returns {Promise<number>}
+   */
+  async lastEventIdOf(job) {
+    try {
+      const url = job.status_url ?? `${this.apiBase}/jobs/${encodeURIComponent(job.job_id)}`;
+      const response = await fetch(url, {
+        headers: { Authorization: `Bearer ${job.token}`, Accept: "application/json" },
+      });
+      const body = response.ok ? await response.json() : null;
+      return Number(body?.last_event_id) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * After a reload: once the replay has shown every event the job had, the page is live.
+   * @param {Following} following
+   */
+  sayWhenCaughtUp(following) {
+    const until = following.replayUntil;
+    const view = following.shown;
+    if (until === null || this.current !== following) return;
+    if (isFinished(view) || view.end !== null) {
+      following.replayUntil = null; // the terminal event (or the end) says the rest
+      return;
+    }
+    if (view.connection === "open" && Number(view.lastEventId || 0) >= until) {
+      following.replayUntil = null;
+      this.announce("Following the job live.");
+    }
   }
 
   /**
@@ -878,6 +928,7 @@ class DemoPage {
       ui.cancel.textContent = "Cancel job";
     }
     if (view.end !== null && before.end === null) this.showEnd(view);
+    this.sayWhenCaughtUp(following);
   }
 
   /**
