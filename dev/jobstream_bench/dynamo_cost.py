@@ -29,12 +29,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Final
 
 from jobstream.auth.tokens import TokenSigner
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore, NewEvent
 from jobstream.tail.service import StreamService
 from jobstream_bench.jobs import TICK_EVENT, TICKS, registry
 from jobstream_local.cost.capacity import CapacityMeter
+from jobstream_sandbox.invokers import RecordingInvoker
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

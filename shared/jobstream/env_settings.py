@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar, dataclass_transform, overload
 
+from jobstream.errors import ConfigurationError
+
 T = TypeVar("T")
 Parse = Callable[[object], object]
 
@@ -31,7 +33,7 @@ _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 
 
-class SettingsError(ValueError):
+class SettingsError(ConfigurationError, ValueError):
     """Every field that could not be read, one line each (never the value: it may be a secret)."""
 
     def __init__(self, problems: list[str]) -> None:

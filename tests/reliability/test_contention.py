@@ -18,10 +18,11 @@ from collections.abc import Iterator
 import pytest
 from pydantic import BaseModel, Field
 
-from jobstream.jobs import DriveOutcome, JobContext, JobRegistry, JobService, RecordingInvoker
+from jobstream.jobs import DriveOutcome, JobContext, JobRegistry, JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.unit.jobs.fakes import assert_clean_log
 
 DRIVERS = 4

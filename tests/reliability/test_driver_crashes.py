@@ -33,13 +33,14 @@ import pytest
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.jobs.durable_driver import StepFunction
 from jobstream.jobs.durable_sdk import SdkDurableOps
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore, StoredEvent
 from jobstream.store.models import JSONObject
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.conftest import REPO_ROOT
 from tests.functional.jobs.drivers import each_driver
 from tests.integration.jobs.crash_child import JOB_TYPE, crash_registry

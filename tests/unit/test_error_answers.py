@@ -21,11 +21,12 @@ from jobstream.auth.tokens import TokenExpired, TokenMissing, TokenSigner
 from jobstream.composition import StreamDependencies, open_stream
 from jobstream.examples.demo import registry
 from jobstream.http_errors import ANSWERS, RULES, answer_for
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream.store.errors import JobNotFound, StoreRequestFailed
 from jobstream.store.models import Job
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.unit.tail.function_url import function_url_event
 
 KEY = "k" * 48

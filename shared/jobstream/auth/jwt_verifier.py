@@ -21,6 +21,7 @@ from jobstream.auth.callers import (
     IdentityProviderUnavailable,
     checked_caller_id,
 )
+from jobstream.errors import ConfigurationError
 from jobstream.settings import Settings
 
 # Asymmetric only: RS256 is what Cognito, Auth0 and Okta sign with by default; ES256 for issuers
@@ -31,7 +32,7 @@ MAX_TOKEN_CHARS = 16 * 1024
 JWKS_FETCH_TIMEOUT_SECONDS = 5.0
 
 
-class JwtSettingsMissing(RuntimeError):
+class JwtSettingsMissing(ConfigurationError):
     def __init__(self) -> None:
         super().__init__(
             "JOBSTREAM_API_AUTH=jwt needs JOBSTREAM_JWT_ISSUER and JOBSTREAM_JWT_AUDIENCE "

@@ -38,7 +38,6 @@ from jobstream.jobs.errors import JobError, RegistryNotFound, StepContractError
 from jobstream.jobs.invokers import (
     LambdaDurableInvoker,
     LambdaWorkerInvoker,
-    RecordingInvoker,
     ThreadWorkerInvoker,
     WorkerInvoker,
     WorkerRequest,
@@ -65,7 +64,6 @@ __all__ = [
     "JobType",
     "LambdaDurableInvoker",
     "LambdaWorkerInvoker",
-    "RecordingInvoker",
     "RegistryNotFound",
     "StepContractError",
     "SystemClock",

@@ -13,10 +13,11 @@ from fastapi import FastAPI
 from jobstream.api import create_app
 from jobstream.auth.tokens import TokenSigner
 from jobstream.examples.demo import registry
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream.store.models import JobStatus
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import BASE_URL
 
 if TYPE_CHECKING:

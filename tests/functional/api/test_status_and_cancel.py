@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from jobstream.auth.tokens import TokenSigner
-from jobstream.jobs import RecordingInvoker
 from jobstream.store import JobStore
 from jobstream.store.models import JobStatus, NewEvent
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import bearer
 
 pytestmark = pytest.mark.anyio

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from jobstream.examples.demo import registry as demo_registry
-from jobstream.jobs import JobRegistry, JobService, RecordingInvoker
+from jobstream.jobs import JobRegistry, JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore, StoredEvent
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.unit.jobs.fakes import FakeClock
 
 if TYPE_CHECKING:

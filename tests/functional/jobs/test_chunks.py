@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from jobstream.jobs import DriveOutcome, RecordingInvoker
+from jobstream.jobs import DriveOutcome
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore, StoreRequestFailed
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.functional.jobs.drivers import each_driver, run_jobs
 from tests.unit.jobs.fakes import (

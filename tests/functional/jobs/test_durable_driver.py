@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel
 
 from jobstream.examples.demo import registry as demo_registry
-from jobstream.jobs import JobContext, JobRegistry, RecordingInvoker
+from jobstream.jobs import JobContext, JobRegistry
 from jobstream.jobs.durable_driver import (
     DURABLE_TIMEOUT_GRACE_S,
     GAVE_UP_MESSAGE,
@@ -23,6 +23,7 @@ from jobstream.jobs.durable_driver import (
 )
 from jobstream.jobs.runner import SleepDeferred
 from jobstream.store import JobStatus, JobStore, StoredEvent, StoreRequestFailed
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.functional.jobs.drivers import each_driver, run_jobs
 from tests.functional.jobs.durable_runs import (

@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterator
 from pydantic import BaseModel
 
 from jobstream.examples.demo import registry as demo_registry
-from jobstream.jobs import DriveOutcome, DriveResult, JobContext, JobRegistry, RecordingInvoker
+from jobstream.jobs import DriveOutcome, DriveResult, JobContext, JobRegistry
 from jobstream.jobs.driver import hop_budget_message
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.conftest import SerializedClient
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import (

@@ -13,9 +13,10 @@ from jwt import jwks_client
 
 from jobstream.api import create_app
 from jobstream.examples.demo import registry
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import (  # noqa: F401 - fixtures, found by name
     BASE_URL,
     anyio_backend,

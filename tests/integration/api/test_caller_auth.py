@@ -11,9 +11,10 @@ import pytest
 from jobstream.api import create_app
 from jobstream.auth.jwt_verifier import JwtSettingsMissing
 from jobstream.examples.demo import registry
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import BASE_URL
 from tests.integration.api.conftest import FakeMonotonic
 from tests.oidc_issuer import (

@@ -17,11 +17,12 @@ from mangum.types import LambdaContext
 from jobstream.api import create_app
 from jobstream.examples.demo import registry
 from jobstream.invocation_context import InvocationContext
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream_local.function_url_event import request_event
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import BASE_URL, bearer
-from tests.functional.api.lambda_events import function_url_event
 from tests.oidc_issuer import Issuer
 
 if TYPE_CHECKING:
@@ -227,7 +228,7 @@ def event_loop_for_mangum() -> Iterator[asyncio.AbstractEventLoop]:
 
 
 def iam_event(method: str, path: str, arn: str | None, **kwargs: Any) -> dict[str, Any]:
-    event = function_url_event(method, path, **kwargs)
+    event = request_event(method, path, **kwargs)
     if arn is not None:
         event["requestContext"]["authorizer"] = {
             "iam": {

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.conftest import REPO_ROOT
 from tests.integration.jobs.crash_child import JOB_TYPE, crash_registry
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, progress_done, run_worker_chain

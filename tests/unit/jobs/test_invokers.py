@@ -15,11 +15,11 @@ from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import (
     LambdaDurableInvoker,
     LambdaWorkerInvoker,
-    RecordingInvoker,
     ThreadWorkerInvoker,
     WorkerRequest,
 )
 from jobstream.settings import Settings
+from jobstream_sandbox.invokers import RecordingInvoker
 
 
 def test_the_lambda_invoker_sends_an_asynchronous_invoke(settings: Settings) -> None:
