@@ -40,7 +40,7 @@ class JwtSettingsMissing(ConfigurationError):
         )
 
 
-class JwtKeysUnusable(RuntimeError):
+class JwtKeysUnusable(ConfigurationError):
     """The issuer's key set URL cannot serve keys (a scheme other than http(s), nothing there, no
     usable key in what is); the message names the URL and why, for the one starting the API."""
 
