@@ -48,7 +48,7 @@ _SIGNING_KEY: Final = b"bench-signing-key-not-a-secret-0123456789"
 
 
 class SimulatedClock:
-    """Wall and monotonic time in one; moves only through ``sleep``. Satisfies jobs.Clock.
+    """Wall and monotonic time in one; moves only through ``sleep``. A jobstream.clock.Clock.
 
     Not the tests' fake clock (tests/clock.py): dev tooling never imports the tests, and the bench
     needs none of their hooks (recorded sleeps, actions at a time).
@@ -148,7 +148,7 @@ def measure_emit(
     client: DynamoDBClient, settings: Settings, *, rate_per_s: float, events: int
 ) -> EmitCost:
     clock = SimulatedClock()
-    store = JobStore(settings, client=client, clock=clock.time, sleep=clock.sleep)
+    store = JobStore(settings, client=client, clock=clock)
     invoker = RecordingInvoker()
     service = JobService(
         store=store,

@@ -48,6 +48,12 @@ class _ScheduledClock:
     def __call__(self) -> float:
         return self.now
 
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
     def sleep(self, seconds: float) -> None:
         self.now += max(seconds, 0.0)
         while self._actions and self._actions[0][0] <= self.now:

@@ -38,7 +38,7 @@ def job_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def store(job_settings: Settings, ddb: DynamoDBClient, clock: FakeClock) -> JobStore:
-    return JobStore(job_settings, client=ddb, clock=clock.time, sleep=lambda _s: None)
+    return JobStore(job_settings, client=ddb, clock=clock.no_sleeps())
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def make_service(
         else:
             settings = job_settings.model_copy(update=settings_update)
         if settings_update:
-            store_ = JobStore(settings, client=store.client, clock=clock.time, sleep=lambda _: None)
+            store_ = JobStore(settings, client=store.client, clock=clock.no_sleeps())
         else:
             store_ = store
         parts: dict[str, Any] = {

@@ -161,8 +161,7 @@ def test_racing_invocations_of_one_hop_run_it_once(
     serial_store = JobStore(
         settings,
         client=SerializedClient(store.client, threading.Lock()),  # type: ignore[arg-type]
-        clock=clock.time,
-        sleep=lambda _s: None,
+        clock=clock.no_sleeps(),
     )
     service = make_service(settings=settings, store=serial_store)
     for _ in range(4):

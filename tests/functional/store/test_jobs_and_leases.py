@@ -92,7 +92,7 @@ def test_expired_job_is_not_found_although_its_item_remains(
 
 def test_retention_comes_from_settings(settings: Settings, ddb: DynamoDBClient) -> None:
     short = JobStore(
-        settings.model_copy(update={"retention_days": 0.5}), client=ddb, clock=lambda: START
+        settings.model_copy(update={"retention_days": 0.5}), client=ddb, clock=FakeClock(START)
     )
     assert short.create_job(job_id="j", type="demo", params={}).expires_at == START + DAY / 2
 

@@ -416,7 +416,7 @@ def test_bad_input_is_refused_before_streaming_with_a_reason(
     elif token_for == "other-job":
         token = signer.issue("job-other", ttl_seconds=60)
     elif token_for == "expired":
-        token = TokenSigner(SIGNING_KEY, clock=lambda: 0.0).issue(job_id, ttl_seconds=60)
+        token = TokenSigner(SIGNING_KEY, clock=FakeClock(0.0)).issue(job_id, ttl_seconds=60)
     elif token_for == "non-ascii-expiry":
         token = "v1.\u00b2.not-a-mac"
     else:
