@@ -136,7 +136,7 @@ def fresh_table(client: DynamoDBClient, base: Settings) -> Iterator[Settings]:
     """Settings naming a new table created from template.yaml, deleted afterwards."""
     from jobstream_local.template_table import create_table_from_template, default_template_path
 
-    settings = base.model_copy(update={"table": f"jobstream-bench-{uuid.uuid4().hex[:8]}"})
+    settings = base.with_changes({"table": f"jobstream-bench-{uuid.uuid4().hex[:8]}"})
     create_table_from_template(client, settings.table, default_template_path())
     try:
         yield settings

@@ -230,8 +230,8 @@ def killed_run(
     """Create a crash.count job of ``steps`` steps and drive it to its end while ``reaper`` kills
     the driver; returns a plain store on the table."""
     clock = FakeClock()
-    job_settings = settings.model_copy(
-        update={
+    job_settings = settings.with_changes(
+        {
             "cancel_check_seconds": 0.1,
             "chunk_safety_margin_seconds": 0.05,
             "driver": driver,

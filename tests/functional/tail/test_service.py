@@ -33,7 +33,7 @@ FIFTEEN_MINUTES_MS = 900_000
 
 
 def with_settings(settings: Settings, **changes: Any) -> Settings:
-    return settings.model_copy(update=changes)
+    return settings.with_changes(changes)
 
 
 def make_service(
