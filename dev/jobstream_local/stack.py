@@ -361,7 +361,7 @@ def local_settings(
     }
     if not base.token_key:
         update["token_key"] = secrets.token_hex(32)
-    explicit = base.model_fields_set
+    explicit = base.fields_given
     if "chunk_safety_margin_seconds" not in explicit:
         update["chunk_safety_margin_seconds"] = min(
             base.chunk_safety_margin_seconds, function_timeout_s * _MARGIN_SHARE
@@ -370,7 +370,7 @@ def local_settings(
         update["stream_deadline_margin_seconds"] = min(
             base.stream_deadline_margin_seconds, stream_timeout_s * _MARGIN_SHARE
         )
-    return base.model_copy(update=update)
+    return base.with_changes(update)
 
 
 class _Server(uvicorn.Server):
