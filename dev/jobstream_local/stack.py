@@ -235,8 +235,8 @@ class LocalStack:
         if self._use_dev_issuer:
             require_loopback(self._host)
             self._dev_issuer = DevIssuer(audience=base.jwt_audience or DEV_AUDIENCE)
-            base = base.model_copy(
-                update={
+            base = base.with_changes(
+                {
                     "api_auth": "jwt",
                     "jwt_issuer": self._dev_issuer.start(),
                     "jwt_audience": self._dev_issuer.audience,
