@@ -7,6 +7,7 @@ Options: ``--help`` (see jobstream_local.options).
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -109,6 +110,7 @@ def main(
 def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: float) -> None:
     url = stack.url
     jobs = f"{url}/jobs"
+    what, example = _example_job(stack)
     driver = chosen_driver(stack.settings)
     pick = "python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'"
     lines = [
@@ -125,7 +127,7 @@ def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: f
         f"  callers     {_callers(stack)}",
         *_dev_tokens(stack),
         "",
-        "Try it with curl (a job of 60 one-second steps, streamed live):",
+        f"Try it with curl ({what}, streamed live):",
         "",
         f"  JOB=$(curl -s -X POST {jobs} -H 'Content-Type: application/json' \\",
         *(
@@ -133,7 +135,7 @@ def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: f
             if stack.settings.api_auth == "jwt"
             else []
         ),
-        f"        -d {shlex.quote(_EXAMPLE_JOB)})",
+        f"        -d {shlex.quote(example)})",
         f'  TOKEN=$(echo "$JOB" | {pick} token)',
         f'  EVENTS_URL=$(echo "$JOB" | {pick} events_url)',
         '  curl -N -H "Authorization: Bearer $TOKEN" "$EVENTS_URL"',
@@ -143,6 +145,17 @@ def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: f
     ]
     out.write("\n".join(lines) + "\n")
     out.flush()
+
+
+def _example_job(stack: LocalStack) -> tuple[str, str]:
+    """The curl example's job: demo.count where it is served, else the first type listed (its
+    params are the user's to fill in: GET /jobs/types has their schema)."""
+    names = stack.jobs.registry.names()
+    if "demo.count" in names or not names:
+        return "a job of 60 one-second steps", _EXAMPLE_JOB
+    first = names[0]
+    body = json.dumps({"type": first, "params": {}})
+    return f"a {first} job: put its params in, GET {stack.url}/jobs/types lists them", body
 
 
 def _callers(stack: LocalStack) -> str:

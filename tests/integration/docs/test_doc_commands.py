@@ -236,6 +236,8 @@ def _serve(command: DocCommand, tmp_path: Path) -> None:
             served.interrupt()
     if job[0] == "reports.export":
         assert types == ["progress"] * 4 + ["complete"]
+        # The banner's curl example names a type this stack serves, not demo.count.
+        assert '"type": "reports.export"' in served.text, served.text
     assert "stopped" in served.text, served.text
     assert "Traceback" not in served.text, served.text
 
