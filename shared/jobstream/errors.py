@@ -6,6 +6,7 @@ from jobstream". The whole family, where each is defined and what it means::
     │   ├── SettingsError ............. env_settings.py: JOBSTREAM_* values that cannot be read
     │   ├── SigningKeyNotConfigured ... auth/keys.py: no token key anywhere
     │   ├── JwtSettingsMissing ........ auth/jwt_verifier.py: api_auth=jwt without issuer/audience
+    │   ├── JwtKeysUnusable ........... auth/jwt_verifier.py: the JWKS URL cannot serve keys
     │   ├── WorkerFunctionNotConfigured  here: no worker function to start jobs on
     │   ├── RegistryNotFound .......... jobs/errors.py: job_registry names nothing importable
     │   └── HandlerLoadError .......... lambda_runtime/handler_loader.py: _HANDLER cannot load

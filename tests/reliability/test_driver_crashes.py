@@ -175,7 +175,7 @@ def drive_chain_until_done(
     """Lambda's retries of a failed invocation (same hop), and ``JobService.status()`` restarting
     a job whose lease expired with its holder."""
     settings = fresh_service().settings
-    plain = JobStore(settings, client=fresh_service().store.client, clock=clock.time)
+    plain = JobStore(settings, client=fresh_service().store.client, clock=clock.no_sleeps())
     for _ in range(500):
         pending = invoker.take()
         for queued_job, hop in pending:
@@ -230,8 +230,8 @@ def killed_run(
     """Create a crash.count job of ``steps`` steps and drive it to its end while ``reaper`` kills
     the driver; returns a plain store on the table."""
     clock = FakeClock()
-    job_settings = settings.model_copy(
-        update={
+    job_settings = settings.with_changes(
+        {
             "cancel_check_seconds": 0.1,
             "chunk_safety_margin_seconds": 0.05,
             "driver": driver,
@@ -247,9 +247,7 @@ def killed_run(
 
     def fresh_service() -> JobService:
         """A new container: nothing in memory survives, only the table."""
-        store = KillingStore(
-            job_settings, client=ddb, clock=clock.time, sleep=lambda _s: None, reaper=reaper
-        )
+        store = KillingStore(job_settings, client=ddb, clock=clock.no_sleeps(), reaper=reaper)
         return JobService(
             store=store,
             registry=crash_registry(),
@@ -259,7 +257,7 @@ def killed_run(
             background_flush=False,
         )
 
-    plain = JobStore(job_settings, client=ddb, clock=clock.time)
+    plain = JobStore(job_settings, client=ddb, clock=clock.no_sleeps())
     plain.create_job(job_id=name, type=JOB_TYPE, params={"n": steps})
     if driver == "chain":
         invoker.invoke(name, hop=0)

@@ -21,8 +21,8 @@ import logging
 import threading
 from collections.abc import Sequence
 
+from jobstream.clock import Clock
 from jobstream.errors import JobstreamError
-from jobstream.jobs.clock import Clock
 from jobstream.jobs.context import StepRecord
 from jobstream.store import schema
 from jobstream.store.errors import JobFinished, LeaseLost

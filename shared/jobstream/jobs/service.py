@@ -8,9 +8,9 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.errors import InvalidParams, WorkerFunctionNotConfigured
 from jobstream.jobs.budget import remaining_until
-from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
 from jobstream.jobs.driver import INLINE_MARGIN_S, DriveResult, JobDriver
 from jobstream.jobs.drivers import chosen_driver
 from jobstream.jobs.durable_driver import DurableDriver, DurableOps, DurableRunResult
@@ -245,7 +245,7 @@ class JobService:
         if seconds_left is None:
             if deadline is None:
                 raise ValueError("give deadline or seconds_left")
-            seconds_left = remaining_until(deadline, self._clock.time)
+            seconds_left = remaining_until(deadline, self._clock)
         elif deadline is not None:
             raise ValueError("give deadline or seconds_left, not both")
         return self._chain.drive_inline(

@@ -30,5 +30,5 @@ from jobstream.store.stream_slots import StreamSlots
 
 class JobStore(Jobs, Leases, EventLog, StreamSlots):
     """The store: every part's methods on one object, built once per container with its
-    dependencies: ``JobStore(settings, client=..., clock=..., sleep=..., observer=...,
+    dependencies: ``JobStore(settings, client=..., clock=..., observer=...,
     commit_feed=...)`` (all but ``settings`` optional; see ``TableAccess``)."""

@@ -64,7 +64,7 @@ class Jobs(TableAccess):
             raise TypeError("params must be a JSON object")
         limit = min(self._settings.max_params_bytes, schema.PARAMS_MAX_BYTES)
         params_json = encode_limited("params", params, limit)
-        now = self._clock()
+        now = self._clock.time()
         item = new_job_item(
             job_id=job_id,
             job_type=type,
@@ -140,7 +140,7 @@ class Jobs(TableAccess):
         """Count a create from source ``address`` in its rate window (one conditional UpdateItem);
         QuotaExceeded("create_rate") when the window already holds ``max_creates``. What bounds job
         creation where there are no callers (ApiAuth=none) and anyone can get a fresh job token."""
-        now = self._clock()
+        now = self._clock.time()
         quota = CallerQuota(max_active=0, max_creates=max_creates, window_seconds=window_seconds)
         window = quotas.QuotaWindow.at(now, quota)
         update = quotas.count_create(
@@ -175,7 +175,7 @@ class Jobs(TableAccess):
         if cursor is not None:
             request["ExclusiveStartKey"] = start_key(cursor, owner)
         page = self._request("Query", partial(self.client.query, **request))
-        now = self._clock()
+        now = self._clock.time()
         jobs = [
             JobSummary(
                 job_id=av.require_s(item, schema.JOB_ID),
@@ -199,14 +199,14 @@ class Jobs(TableAccess):
             ),
         )
         item = reply.get("Item")
-        if not item or is_expired(item, self._clock()):
+        if not item or is_expired(item, self._clock.time()):
             raise JobNotFound(job_id)
         return job_from_item(item)
 
     def request_cancel(self, job_id: str, *, owner: str | None = None) -> Job:
         """Mark the job for cancellation (JobNotFound). With ``owner``, another owner's job is
         JobNotFound too, decided by the write's own condition."""
-        now = self._clock()
+        now = self._clock.time()
         expression = Expression()
         expression.set(schema.CANCEL_REQUESTED, av.boolean(True))
         expression.set(schema.UPDATED_AT, av.n(now))

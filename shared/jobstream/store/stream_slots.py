@@ -97,7 +97,7 @@ class StreamSlots(TableAccess):
             raise ValueError("cap must be at least 1")
         stream_id = uuid.uuid4().hex
         for _ in range(_CLAIM_ATTEMPTS):
-            now = self._clock()
+            now = self._clock.time()
             slots = self._read_slots(job_id)
             live = {i: held for i, held in slots.items() if held.expires_at > now and i < cap}
             own = next(

@@ -61,7 +61,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def api_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"token_key": TOKEN_KEY})
+    return settings.with_changes({"token_key": TOKEN_KEY})
 
 
 @pytest.fixture

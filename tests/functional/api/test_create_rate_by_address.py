@@ -21,7 +21,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 def app(api_settings: Settings, ddb: object) -> FastAPI:
-    settings = api_settings.model_copy(update={"max_creates_per_address": 3})
+    settings = api_settings.with_changes({"max_creates_per_address": 3})
     # The store's clock stands still: the four creates fall in one rate window, always.
     store = JobStore(settings, client=ddb, clock=FakeClock(START))  # type: ignore[arg-type]
     service = JobService(

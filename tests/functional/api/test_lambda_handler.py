@@ -53,7 +53,7 @@ def event_loop_for_mangum() -> Iterator[asyncio.AbstractEventLoop]:
 
 @pytest.fixture
 def adapter(api_settings: Settings, service: JobService, ddb: DynamoDBClient) -> Mangum:
-    settings = api_settings.model_copy(update={"stream_base_url": STREAM_URL})
+    settings = api_settings.with_changes({"stream_base_url": STREAM_URL})
     return Mangum(create_app(settings, service=service, dynamodb=ddb), lifespan="off")
 
 

@@ -9,6 +9,7 @@ from jobstream.auth.tokens import TokenSigner
 from jobstream.store import JobStore
 from jobstream.store.models import JobStatus, NewEvent
 from jobstream_sandbox.invokers import RecordingInvoker
+from tests.clock import FakeClock
 from tests.functional.api.conftest import bearer
 
 pytestmark = pytest.mark.anyio
@@ -138,7 +139,7 @@ async def test_expired_token_is_a_403(client: httpx.AsyncClient) -> None:
     job_id, _ = await _create(client)
     from tests.functional.api.conftest import TOKEN_KEY
 
-    expired = TokenSigner(TOKEN_KEY.encode(), clock=lambda: 1_000.0).issue(job_id, ttl_seconds=1)
+    expired = TokenSigner(TOKEN_KEY.encode(), clock=FakeClock(1_000.0)).issue(job_id, ttl_seconds=1)
 
     response = await client.get(f"/jobs/{job_id}", headers=bearer(expired))
 

@@ -221,10 +221,8 @@ class BrokenAppends(JobStore):
 def test_a_durable_step_that_keeps_failing_outside_the_job_fails_the_job_cleanly(
     make_service: ServiceFactory, invoker: RecordingInvoker, store: JobStore, clock: FakeClock
 ) -> None:
-    settings = store.settings.model_copy(
-        update={"driver": "durable", "durable_step_max_attempts": 3}
-    )
-    broken = BrokenAppends(settings, client=store.client, clock=clock.time, heal=3)
+    settings = store.settings.with_changes({"driver": "durable", "durable_step_max_attempts": 3})
+    broken = BrokenAppends(settings, client=store.client, clock=clock.no_sleeps(), heal=3)
     service = make_service(settings=settings, store=broken)
     job = service.create("demo.count", {"n": 3, "interval_ms": 0})
 

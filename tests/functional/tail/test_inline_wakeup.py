@@ -60,7 +60,7 @@ def client(ddb: DynamoDBClient) -> DynamoDBClient:
 
 @pytest.fixture
 def stream_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"stream_max_seconds": 60, "cancel_check_seconds": 0.0})
+    return settings.with_changes({"stream_max_seconds": 60, "cancel_check_seconds": 0.0})
 
 
 def read_stream(service: StreamService, signer: TokenSigner, job_id: str) -> list[int]:

@@ -31,7 +31,7 @@ def parts(
     service = StreamService(
         store=store,
         signer=signer,
-        settings=settings.model_copy(update={"stream_max_per_job": 2}),
+        settings=settings.with_changes({"stream_max_per_job": 2}),
         clock=clock,
         sleep=clock.sleep,
         on_close=closed.append,

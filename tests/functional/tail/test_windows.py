@@ -83,7 +83,7 @@ def make(
     service = StreamService(
         store=store,
         signer=signer,
-        settings=settings.model_copy(update=changes),
+        settings=settings.with_changes(changes),
         clock=clock,
         sleep=clock.sleep,
         slots=store,

@@ -71,8 +71,8 @@ def monotonic(monkeypatch: pytest.MonkeyPatch) -> FakeMonotonic:
 @pytest.fixture
 def jwt_settings(api_settings: Settings, issuer: Issuer) -> Settings:  # noqa: F811 - the fixture
     # JOBSTREAM_JWT_JWKS_URL left unset: the issuer's /.well-known/jwks.json is the default.
-    return api_settings.model_copy(
-        update={"api_auth": "jwt", "jwt_issuer": issuer.url, "jwt_audience": AUDIENCE}
+    return api_settings.with_changes(
+        {"api_auth": "jwt", "jwt_issuer": issuer.url, "jwt_audience": AUDIENCE}
     )
 
 

@@ -184,7 +184,7 @@ async def quota_client(settings: Settings, ddb: DynamoDBClient) -> httpx.AsyncCl
 async def test_the_active_jobs_limit_is_a_429_that_says_which_limit(
     jwt_settings: Settings, ddb: DynamoDBClient, issuer: Issuer
 ) -> None:
-    settings = jwt_settings.model_copy(update={"max_active_jobs_per_caller": 2})
+    settings = jwt_settings.with_changes({"max_active_jobs_per_caller": 2})
     async with await quota_client(settings, ddb) as client:
         for _ in range(2):
             await create(client, issuer, "alice")
@@ -203,8 +203,8 @@ async def test_the_active_jobs_limit_is_a_429_that_says_which_limit(
 async def test_the_create_rate_limit_is_a_429_with_the_window_left(
     jwt_settings: Settings, ddb: DynamoDBClient, issuer: Issuer
 ) -> None:
-    settings = jwt_settings.model_copy(
-        update={"max_creates_per_caller": 3, "create_rate_window_seconds": 60}
+    settings = jwt_settings.with_changes(
+        {"max_creates_per_caller": 3, "create_rate_window_seconds": 60}
     )
     async with await quota_client(settings, ddb) as client:
         for _ in range(3):
@@ -246,7 +246,7 @@ def iam_event(method: str, path: str, arn: str | None, **kwargs: Any) -> dict[st
 def test_under_iam_the_caller_is_the_principal_lambda_reports(
     api_settings: Settings, ddb: DynamoDBClient
 ) -> None:
-    settings = api_settings.model_copy(update={"api_auth": "iam"})
+    settings = api_settings.with_changes({"api_auth": "iam"})
     service = JobService(
         store=JobStore(settings, client=ddb),
         registry=registry(),

@@ -39,8 +39,11 @@ def stack() -> Iterator[LocalStack]:
 
 def _environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOBSTREAM_")}
-    # The token store the command keeps tokens in: this test's own (tests/conftest.py).
-    env["JOBSTREAM_TOKEN_DIR"] = os.environ["JOBSTREAM_TOKEN_DIR"]
+    # The token store the command keeps tokens in: this test's own (tests/conftest.py), and the
+    # caller's access token where a test set one.
+    for name in ("JOBSTREAM_TOKEN_DIR", "JOBSTREAM_ACCESS_TOKEN"):
+        if name in os.environ:
+            env[name] = os.environ[name]
     env["PATH"] = f"{JOBSTREAM.parent}{os.pathsep}{env.get('PATH', '')}"
     return env
 
@@ -126,3 +129,42 @@ def test_with_a_token_file_the_command_names_it(stack: LocalStack, tmp_path: Pat
     followed = _run(again)
 
     assert followed.returncode == 0, followed.stdout + followed.stderr
+
+
+@pytest.fixture(scope="module")
+def jwt_stack() -> Iterator[LocalStack]:
+    """`JOBSTREAM_API_AUTH=jwt make run`: the stack with its dev issuer."""
+    with LocalStack(
+        port=0,
+        function_timeout_s=3,
+        stream_timeout_s=4,
+        settings=Settings(
+            table=f"jobstream-reattach-{uuid.uuid4().hex[:8]}", stream_retry_ms=100, api_auth="jwt"
+        ),
+        database=DatabaseChoice(),
+        dev_issuer=True,
+    ) as running:
+        yield running
+
+
+def test_under_jwt_the_owner_attaches_by_job_id_alone(
+    jwt_stack: LocalStack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    issuer = jwt_stack.dev_issuer
+    assert issuer is not None
+    monkeypatch.setenv("JOBSTREAM_ACCESS_TOKEN", issuer.access_token("alice"))
+    job_id, again, _ = _start_then_interrupt(jwt_stack)
+
+    # The printed command, on another machine: no kept token, only alice's access token.
+    monkeypatch.setenv("JOBSTREAM_TOKEN_DIR", str(tmp_path / "elsewhere"))
+    followed = _run(again)
+
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    assert jwt_stack.jobs.store.get_job(job_id).status.value == "succeeded"
+    assert (tmp_path / "elsewhere" / f"{job_id}.token").is_file()  # the fresh token, kept
+
+    monkeypatch.setenv("JOBSTREAM_ACCESS_TOKEN", issuer.access_token("bob"))
+    monkeypatch.setenv("JOBSTREAM_TOKEN_DIR", str(tmp_path / "bobs"))
+    refused = _run(again)
+    assert refused.returncode == 4, refused.stdout
+    assert "HTTP 404 job_not_found" in refused.stdout

@@ -16,7 +16,8 @@ from pathlib import Path
 from tests.conftest import REPO_ROOT
 
 DOCS = ("README.md", "events/README.md")
-_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.S | re.M)
+# A block may be indented (inside a list item).
+_BLOCK = re.compile(r"^[ ]*```sh\n(.*?)^[ ]*```", re.S | re.M)
 # A trailing comment: `#` after whitespace (a `#` inside a word or a quoted JSON is kept).
 _COMMENT = re.compile(r"\s+#\s.*$")
 START_TIMEOUT_S = 90

@@ -108,7 +108,7 @@ def test_a_killed_driver_loses_and_repeats_nothing(
     assert len(before) < 2 * block_at
 
     # Another process, an hour later (its store's clock says so: the dead lease has expired).
-    later = JobStore(moto_settings, clock=lambda: time.time() + 3_600)
+    later = JobStore(moto_settings, clock=FakeClock(time.time() + 3_600))
     invoker = RecordingInvoker()
     service = JobService(
         store=later,
