@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from jobstream.settings import Settings
 from jobstream_bench import (
+    abandoned,
     dynamo_cost,
     end_to_end,
     imports,
@@ -29,7 +30,8 @@ T = TypeVar("T")
 # throughput, latency, reads: end to end on the local stack and a stream's reads; cold: the
 # handlers' cold imports against `import boto3`; cost: the stream function's CPU time, cold first
 # byte and viewer-hour cost at each memory size.
-SECTIONS = ("codec", "throughput", "latency", "reads", "dynamodb", "cold", "cost")
+# streams: what streams nobody watches cost (abandoned, reloaded, attacked) and windows' latency.
+SECTIONS = ("codec", "throughput", "latency", "reads", "dynamodb", "cold", "cost", "streams")
 # Other names still accepted by --only: "e2e" is throughput and latency together.
 ALIASES = {"e2e": ("throughput", "latency"), "imports": ("cold",)}
 
@@ -79,8 +81,12 @@ def _viewer_cost(repo: Path, *, quick: bool) -> viewer_cost.ViewerCost:
         chosen_mb=int(parameters["StreamMemorySize"]["Default"]),
         api_memory_mb=int(template["Globals"]["Function"]["MemorySize"]),
         api_billed_ms=cpu.api_status_ms,
-        # A stream lives until the function's timeout minus the deadline margin (Settings).
-        stream_max_seconds=stream_timeout - Settings().stream_deadline_margin_seconds,
+        # A connection lives one window (StreamWindowSeconds), or without windows until the
+        # function's timeout minus the deadline margin (Settings).
+        stream_max_seconds=min(
+            stream_timeout - Settings().stream_deadline_margin_seconds,
+            float(parameters["StreamWindowSeconds"]["Default"]) or stream_timeout,
+        ),
     )
 
 
@@ -181,6 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "cost" in sections
         else None
     )
+    streams = (
+        _timed("streams nobody watches", lambda: abandoned.run(quick=quick))
+        if "streams" in sections
+        else None
+    )
     run = Run(
         machine=Machine.describe(repo),
         command=_command(argv),
@@ -194,8 +205,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         imports=import_times,
         reads=reads,
         viewer=viewer,
+        streams=streams,
         verdicts=check(
-            end_to_end=e2e, dynamo=dynamo, imports=import_times, reads=reads, viewer=viewer
+            end_to_end=e2e,
+            dynamo=dynamo,
+            imports=import_times,
+            reads=reads,
+            viewer=viewer,
+            streams=streams,
         ),
     )
     output.parent.mkdir(parents=True, exist_ok=True)

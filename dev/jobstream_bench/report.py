@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from jobstream_bench.abandoned import StreamsResult
+from jobstream_bench.abandoned import render as render_streams
 from jobstream_bench.dynamo_cost import DynamoCostResult
 from jobstream_bench.end_to_end import EndToEndResult, LatencyResult, ThroughputResult
 from jobstream_bench.imports import ImportTimes
@@ -32,6 +34,7 @@ class Run:
     viewer: ViewerCost | None
     verdicts: list[Verdict]
     reads: StreamReadsResult | None = None
+    streams: StreamsResult | None = None
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -103,6 +106,8 @@ def render(run: Run) -> str:
         out += _imports(run.imports)
     if run.viewer is not None:
         out += _viewer(run.viewer)
+    if run.streams is not None:
+        out += render_streams(run.streams)
     return "\n".join(out).rstrip() + "\n"
 
 
