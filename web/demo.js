@@ -14,9 +14,6 @@ import { createJobStream, isFinished } from "./jobstream-client.js";
 
 const STORAGE_KEY = "jobstream.demo.job";
 const OTHER = "__other__";
-// Defaults for the job types this page knows; others start from the server's hints or {}.
-/** @type {Record<string, Record<string, unknown>>} */
-const DEFAULT_PARAMS = { "demo.count": { n: 50, interval_ms: 200 } };
 // The raw event list would grow the page without bound: keep the newest rows only (the view
 // caps its items and log the same way).
 const MAX_ROWS = 500;
@@ -63,6 +60,7 @@ function findElements(doc) {
     typeHint: $("type-hint"),
     customField: $("custom-type-field"),
     customType: /** @type {HTMLInputElement} */ ($("custom-type")),
+    typeError: $("type-error"),
     params: /** @type {HTMLTextAreaElement} */ ($("job-params")),
     paramsError: $("params-error"),
     start: /** @type {HTMLButtonElement} */ ($("start-button")),
@@ -121,16 +119,87 @@ function readJobTypes(body) {
       const example = entry?.example ?? entry?.defaults ?? entry?.default_params;
       const schema = entry?.params_schema ?? entry?.schema;
       let params = example && typeof example === "object" ? example : undefined;
-      if (!params && schema?.properties) {
-        params = Object.fromEntries(
-          Object.entries(schema.properties)
-            .filter(([, property]) => property && typeof property === "object" && "default" in property)
-            .map(([name, property]) => [name, /** @type {{ default: unknown }} */ (property).default]),
-        );
-      }
+      if (!params && schema?.properties) params = suggestedParams(schema, schema);
       return { type, params, description, mode };
     })
     .filter((entry) => typeof entry.type === "string" && entry.type !== "");
+}
+
+/**
+ * The params to suggest for a JSON Schema (a job type's pydantic model): each property's first
+ * example, else its default, and for a required property with neither a valid value made from
+ * its type and bounds. So the suggestion is accepted as it stands, required fields included.
+ * @param {any} schema  the object schema
+ * @param {any} root    the whole schema, where `$ref`s point
+ * @returns {Record<string, unknown>}
+ */
+function suggestedParams(schema, root) {
+  const required = new Set(Array.isArray(schema?.required) ? schema.required : []);
+  /** @type {Record<string, unknown>} */
+  const params = {};
+  for (const [name, raw] of Object.entries(schema?.properties ?? {})) {
+    const property = resolved(raw, root);
+    if (Array.isArray(property.examples) && property.examples.length > 0) {
+      params[name] = property.examples[0];
+    } else if ("default" in property) {
+      params[name] = property.default;
+    } else if (required.has(name)) {
+      params[name] = validValue(property, root);
+    }
+  }
+  return params;
+}
+
+/**
+ * A property's own schema: `$ref` followed (pydantic puts nested models in `$defs`), and of an
+ * `anyOf` (an optional field) the first branch that is not null.
+ * @param {any} property
+ * @param {any} root
+ * @returns {any}
+ */
+function resolved(property, root) {
+  let schema = property && typeof property === "object" ? property : {};
+  const ref = typeof schema.$ref === "string" ? schema.$ref.match(/^#\/\$defs\/(.+)$/) : null;
+  if (ref) schema = { ...root?.$defs?.[ref[1]], ...schema, $ref: undefined };
+  if (Array.isArray(schema.anyOf)) {
+    const branch = schema.anyOf.find((/** @type {any} */ b) => b?.type !== "null");
+    if (branch) schema = { ...resolved(branch, root), ...schema, anyOf: undefined };
+  }
+  return schema;
+}
+
+/**
+ * The smallest value a schema accepts, as far as its type and bounds say.
+ * @param {any} schema
+ * @param {any} root
+ * @returns {unknown}
+ */
+function validValue(schema, root) {
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  if ("const" in schema) return schema.const;
+  switch (schema.type) {
+    case "integer":
+    case "number": {
+      const step = schema.type === "integer" ? 1 : 0.5;
+      const low =
+        typeof schema.minimum === "number"
+          ? schema.minimum
+          : typeof schema.exclusiveMinimum === "number"
+            ? schema.exclusiveMinimum + step
+            : 1;
+      return typeof schema.maximum === "number" ? Math.min(low, schema.maximum) : low;
+    }
+    case "string":
+      return "x".repeat(Math.max(1, schema.minLength ?? 1));
+    case "boolean":
+      return false;
+    case "array":
+      return [];
+    case "object":
+      return suggestedParams(schema, root);
+    default:
+      return null;
+  }
 }
 
 /**
@@ -260,8 +329,9 @@ class DemoPage {
     this.ui = ui;
     this.apiBase = apiBase;
     this.storage = storage;
-    /** @type {Map<string, Record<string, unknown>>} job type -> default params */
-    this.knownTypes = new Map(Object.entries(DEFAULT_PARAMS));
+    /** @type {Map<string, Record<string, unknown>>} job type -> suggested params: exactly the
+     * types GET /jobs/types lists (the page offers no type of its own) */
+    this.knownTypes = new Map();
     /** @type {Map<string, { description?: string, mode?: string }>} what GET /jobs/types says */
     this.typeInfo = new Map();
     /** @type {Following | null} */
@@ -275,18 +345,30 @@ class DemoPage {
     ui.drop.addEventListener("click", () => this.onDrop());
     ui.cancel.addEventListener("click", () => this.onCancel());
 
-    this.fillTypeSelect([...this.knownTypes.keys()]);
-    this.showParamsFor(ui.type.value);
     const saved = this.loadJob();
     if (saved) this.follow(saved, { resumed: true });
+    await this.refreshJobTypes();
+  }
 
-    await this.loadJobTypes();
-    const before = ui.params.value;
+  /** Offer what GET /jobs/types lists; keep what the user typed unless it was our suggestion. */
+  async refreshJobTypes() {
+    const { ui } = this;
+    const suggestion = this.suggestionFor(ui.type.value);
+    const problem = await this.loadJobTypes();
+    // Read after the wait: what the user typed (or chose) meanwhile is theirs and stays.
+    const untouched = ui.params.value === "" || ui.params.value === suggestion;
     this.fillTypeSelect([...this.knownTypes.keys()]);
-    // Refresh the suggested params only if the user has not started editing them.
-    if (before === JSON.stringify(this.knownTypes.get(ui.type.value) ?? {}, null, 2)) {
-      this.showParamsFor(ui.type.value);
+    if (untouched) this.showParamsFor(ui.type.value);
+    else this.showTypeHint(ui.type.value);
+    if (problem) {
+      ui.typeHint.textContent = problem;
+      ui.typeHint.hidden = false;
     }
+  }
+
+  /** @param {string} type */
+  suggestionFor(type) {
+    return JSON.stringify(this.knownTypes.get(type) ?? {}, null, 2);
   }
 
   // -------------------------------------------------------------- job types and the form
@@ -296,30 +378,50 @@ class DemoPage {
     const { type } = this.ui;
     const selected = type.value;
     type.replaceChildren(...names.map((name) => new Option(name, name)), new Option("Other…", OTHER));
-    type.value = names.includes(selected) ? selected : (names[0] ?? OTHER);
+    type.value = names.includes(selected) || selected === OTHER ? selected : (names[0] ?? OTHER);
   }
 
+  /**
+   * Replace the known types with the API's list; a message when there is none to show.
+   * @returns {Promise<string | null>}
+   */
   async loadJobTypes() {
+    let response;
     try {
-      const response = await fetch(`${this.apiBase}/jobs/types`, {
-        headers: { Accept: "application/json" },
+      response = await fetch(`${this.apiBase}/jobs/types`, {
+        headers: { Accept: "application/json", ...this.callerHeaders() },
       });
-      if (!response.ok) return;
-      for (const { type, params, description, mode } of readJobTypes(await response.json())) {
-        if (!this.knownTypes.has(type)) this.knownTypes.set(type, params ?? {});
-        this.typeInfo.set(type, { description, mode });
-      }
-    } catch {
-      // The API may not list its types; the page still works with the defaults and "Other…".
+    } catch (error) {
+      return `Could not list the job types: ${messageOf(error)}. Name one under “Other…”.`;
     }
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      const why = body?.error?.message ?? `the API answered ${response.status}`;
+      return `Could not list the job types (${why}). Name one under “Other…”.`;
+    }
+    const types = readJobTypes(await response.json().catch(() => null));
+    this.knownTypes.clear();
+    this.typeInfo.clear();
+    for (const { type, params, description, mode } of types) {
+      this.knownTypes.set(type, params ?? {});
+      this.typeInfo.set(type, { description, mode });
+    }
+    return types.length === 0 ? "This API runs no job types (see its JobRegistry)." : null;
+  }
+
+  /**
+   * Headers that say who is calling: none here (the API runs without caller authentication).
+   * @returns {Record<string, string>}
+   */
+  callerHeaders() {
+    return {};
   }
 
   /** @param {string} type */
   showParamsFor(type) {
     const { ui } = this;
     ui.customField.hidden = type !== OTHER;
-    const params = this.knownTypes.get(type) ?? {};
-    ui.params.value = JSON.stringify(params, null, 2);
+    ui.params.value = this.suggestionFor(type);
     // Tall enough for the suggestion, without a wall of empty lines for a short one.
     const lines = ui.params.value.split("\n").length;
     ui.params.rows = Math.min(10, Math.max(4, lines + Math.ceil(ui.params.value.length / 90)));
@@ -351,6 +453,24 @@ class DemoPage {
     this.ui.typeHint.hidden = this.ui.typeHint.textContent === "";
   }
 
+  /** @param {string} message  said next to the job type: the type, not the params, is wrong */
+  showTypeError(message) {
+    const { ui } = this;
+    ui.typeError.textContent = message;
+    ui.typeError.hidden = false;
+    const field = ui.type.value === OTHER ? ui.customType : ui.type;
+    field.setAttribute("aria-invalid", "true");
+    field.focus();
+  }
+
+  clearTypeError() {
+    const { ui } = this;
+    ui.typeError.hidden = true;
+    ui.typeError.textContent = "";
+    ui.type.removeAttribute("aria-invalid");
+    ui.customType.removeAttribute("aria-invalid");
+  }
+
   clearParamsError() {
     this.ui.paramsError.hidden = true;
     this.ui.paramsError.textContent = "";
@@ -375,6 +495,7 @@ class DemoPage {
     const { ui } = this;
     event.preventDefault();
     this.clearParamsError();
+    this.clearTypeError();
     const type = this.chosenType();
     if (!type) {
       ui.customType.focus();
@@ -429,10 +550,10 @@ class DemoPage {
   showStartError(status, body) {
     const error = body?.error;
     const known = error?.details?.known_types;
-    if (error?.code === "unknown_job_type" && Array.isArray(known) && known.length) {
-      for (const name of known) if (!this.knownTypes.has(name)) this.knownTypes.set(name, {});
-      this.fillTypeSelect([...this.knownTypes.keys()]);
-      this.showParamsError(`${error.message}. Known types: ${known.join(", ")}.`);
+    if (error?.code === "unknown_job_type" && Array.isArray(known)) {
+      // The message names the known types already; the select is brought up to date with them.
+      this.showTypeError(error.message);
+      void this.refreshJobTypes();
       return;
     }
     const detail = Array.isArray(error?.details)

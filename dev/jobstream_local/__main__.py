@@ -18,6 +18,7 @@ from types import FrameType
 from typing import TextIO
 
 from jobstream.auth.jwt_verifier import JwtSettingsMissing
+from jobstream.jobs.drivers import DRIVERS, chosen_driver
 from jobstream.jobs.errors import RegistryNotFound
 from jobstream.settings import Settings
 from jobstream_local.console_log import use_console_log
@@ -98,6 +99,7 @@ def main(
 def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: float) -> None:
     url = stack.url
     jobs = f"{url}/jobs"
+    driver = chosen_driver(stack.settings)
     pick = "python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'"
     lines = [
         "",
@@ -108,12 +110,7 @@ def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: f
         f"  database    {stack.database_description}",
         f"  timeouts    worker {options.function_timeout_s:g} s per chunk, "
         f"stream {options.stream_timeout_s:g} s per connection",
-        "  worker      "
-        + (
-            "durable: one execution per job in AWS's local durable runner"
-            if stack.settings.driver == "durable"
-            else "chain: a chunk per invocation, then the next (JOBSTREAM_DRIVER=durable: durable)"
-        ),
+        f"  worker      {driver.name}: {driver.summary} (JOBSTREAM_DRIVER: {' | '.join(DRIVERS)})",
         "",
         f"  callers     {_callers(stack.settings)}",
         "",

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -37,6 +37,7 @@ from jobstream.composition import (
     stream_dependencies,
 )
 from jobstream.jobs import JobService, ThreadWorkerInvoker, WorkerRequest
+from jobstream.jobs.drivers import chosen_driver
 from jobstream.jobs.invokers import WorkerTarget
 from jobstream.lazy import Lazy
 from jobstream.response_stream.delivery import Handler
@@ -47,6 +48,9 @@ from jobstream_local.durable import LocalDurableInvoker
 from jobstream_local.function_url import FunctionURLApp
 from jobstream_local.shutdown import Shutdown
 from jobstream_local.site import default_web_root, one_origin_app
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 logger = logging.getLogger(__name__)
 
@@ -170,17 +174,7 @@ class LocalStack:
                 function_timeout_s=self.function_timeout_s,
                 stream_timeout_s=self.stream_timeout_s,
             )
-            if settings.driver == "durable":
-                self._durable = LocalDurableInvoker(
-                    timeout_s=self.function_timeout_s,
-                    remaining=self._shutdown.remaining(lambda: float("inf")),
-                )
-                jobs = job_service(settings, invoker=self._durable, dynamodb=dynamodb)
-                self._durable.bind(jobs)
-            else:
-                self._invoker = ThreadWorkerInvoker(timeout_s=self.function_timeout_s)
-                jobs = job_service(settings, invoker=self._invoker, dynamodb=dynamodb)
-                self._invoker.bind(self._worker_target(jobs))
+            jobs = _LOCAL_WORKERS[chosen_driver(settings).name](self, settings, dynamodb)
             app = one_origin_app(
                 api=create_app(settings, service=jobs, dynamodb=dynamodb),
                 stream=FunctionURLApp(
@@ -260,6 +254,23 @@ class LocalStack:
         self.stop()
 
     # --- the two functions, on local transports ---------------------------------------------------
+    def _chain_workers(self, settings: Settings, dynamodb: DynamoDBClient) -> JobService:
+        """The chain: each hop in a thread, as the worker function invoked asynchronously."""
+        self._invoker = ThreadWorkerInvoker(timeout_s=self.function_timeout_s)
+        jobs = job_service(settings, invoker=self._invoker, dynamodb=dynamodb)
+        self._invoker.bind(self._worker_target(jobs))
+        return jobs
+
+    def _durable_workers(self, settings: Settings, dynamodb: DynamoDBClient) -> JobService:
+        """Durable: each job's execution in AWS's local durable runner."""
+        self._durable = LocalDurableInvoker(
+            timeout_s=self.function_timeout_s,
+            remaining=self._shutdown.remaining(lambda: float("inf")),
+        )
+        jobs = job_service(settings, invoker=self._durable, dynamodb=dynamodb)
+        self._durable.bind(jobs)
+        return jobs
+
     def _worker_target(self, jobs: JobService) -> WorkerTarget:
         shutdown = self._shutdown
 
@@ -287,6 +298,14 @@ class LocalStack:
             return open_stream(event, context, dependencies=dependencies)
 
         return handler
+
+
+# How the local stack runs each worker driver (jobstream.jobs.drivers.DRIVERS): by the name
+# chosen once, like the Lambda worker function (functions/worker/app.py).
+_LOCAL_WORKERS: dict[str, Callable[[LocalStack, Settings, DynamoDBClient], JobService]] = {
+    "chain": LocalStack._chain_workers,
+    "durable": LocalStack._durable_workers,
+}
 
 
 def local_settings(

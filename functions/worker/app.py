@@ -11,6 +11,7 @@ durable one (jobstream.jobs.durable_sdk): one durable execution per job, started
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -20,6 +21,7 @@ from pydantic import ValidationError
 from jobstream import observability
 from jobstream.composition import lambda_job_service, run_worker_hop
 from jobstream.jobs import JobService, WorkerRequest, remaining_from_context
+from jobstream.jobs.drivers import chosen_driver
 from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 from jobstream.store import JobStore
@@ -70,10 +72,7 @@ def _build_durable_service() -> JobService:
 _durable_service = Lazy(_build_durable_service)
 
 
-def _handler() -> Any:
-    # Chosen when the container starts (the template sets JOBSTREAM_DRIVER from WorkerDriver).
-    if Settings().driver != "durable":
-        return chain_handler
+def _durable_worker() -> Any:
     # Imported only here: the chain never loads the durable SDK.
     from jobstream.jobs.durable_sdk import durable_handler
 
@@ -87,4 +86,10 @@ def _handler() -> Any:
     return durable_worker
 
 
-handler = _handler()
+# The worker's entry per driver (jobstream.jobs.drivers.DRIVERS), chosen when the container
+# starts: the template sets JOBSTREAM_DRIVER from WorkerDriver.
+_WORKERS: dict[str, Callable[[], Any]] = {
+    "chain": lambda: chain_handler,
+    "durable": _durable_worker,
+}
+handler = _WORKERS[chosen_driver(Settings()).name]()

@@ -36,7 +36,7 @@ from jobstream.tail.service import (
     InlineDriver,
     StreamService,
     StreamStats,
-    rejection_response,
+    error_response,
 )
 
 if TYPE_CHECKING:
@@ -89,17 +89,11 @@ def lambda_job_service(
     function = worker_function or settings.worker_function
     if not function:
         raise WorkerFunctionNotConfigured()
-    from jobstream.jobs.invokers import LambdaDurableInvoker, LambdaWorkerInvoker
+    from jobstream.jobs.drivers import chosen_driver
 
-    if settings.driver == "durable":
-        # Starts a durable execution per job and records its ARN on the job.
-        store = store if store is not None else JobStore(settings, client=dynamodb)
-        invoker: WorkerInvoker = LambdaDurableInvoker(
-            function, settings=settings, record=store.claim_execution
-        )
-    else:
-        invoker = LambdaWorkerInvoker(function, settings=settings)
-    return job_service(settings, invoker=invoker, store=store, dynamodb=dynamodb)
+    store = store if store is not None else JobStore(settings, client=dynamodb)
+    invoker = chosen_driver(settings).lambda_invoker(function, settings, store)
+    return job_service(settings, invoker=invoker, store=store)
 
 
 def run_worker_hop(
@@ -201,7 +195,7 @@ def _serve_stream(
     try:
         request = parse_stream_request(event)
     except StreamRejected as rejected:
-        return rejection_response(rejected)
+        return error_response(rejected.answer)
     parts = dependencies()
     service = StreamService(
         store=parts.store,

@@ -144,6 +144,37 @@ class UnknownJobType(Exception):
 KNOWN_TYPES = ("demo.count", "demo.items", "demo.fail")
 
 
+def listed_job_types() -> dict[str, Any]:
+    """GET /jobs/types as the real API answers it (jobstream.api.schemas.job_types): each type
+    with the JSON Schema of its params, a required field with an example among them."""
+    return {
+        "types": [
+            {
+                "type": "demo.count",
+                "mode": "background",
+                "description": "Counts to n.",
+                "params_schema": {
+                    "type": "object",
+                    "properties": {
+                        "n": {"type": "integer", "minimum": 1, "examples": [50]},
+                        "interval_ms": {"type": "integer", "default": 100, "examples": [200]},
+                    },
+                    "required": ["n"],
+                },
+            },
+            {
+                "type": "demo.items",
+                "mode": "background",
+                "params_schema": {
+                    "type": "object",
+                    "properties": {"n": {"default": 12}, "fail_every": {"default": 4}},
+                },
+            },
+            {"type": "demo.fail", "mode": "background", "params_schema": {"properties": {}}},
+        ]
+    }
+
+
 def demo_events(job_type: str, params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """Events shaped like jobstream.jobs.events for a few demo job types."""
     if job_type == "demo.count":
@@ -255,8 +286,8 @@ class FakeStack:
     def __init__(self) -> None:
         self.jobs: dict[str, ScriptedJob] = {}
         self.next_script: JobScript | None = None
-        # Body of GET /jobs/types; None answers 404 (the jobs API may not list its types).
-        self.job_types: Any = None
+        # Body of GET /jobs/types; None answers 404 (an API that does not list its types).
+        self.job_types: Any = listed_job_types()
         self.created: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.app = Starlette(

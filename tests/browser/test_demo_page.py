@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.chromium import skip_without_chromium
 from tests.browser.demo_view import assert_continues, shown_view, wait_for_event
-from tests.browser.fake_stack import FakeStack, ScriptedJob
+from tests.browser.fake_stack import FakeStack, ScriptedJob, listed_job_types
 
 skip_without_chromium()
 
@@ -38,42 +38,90 @@ def start_job(page: Page, stack: FakeStack, params: dict[str, object]) -> Script
     return stack.job_by_id(stack.created[-1]["job_id"])
 
 
-def test_defaults_offer_demo_count(page: Page, stack: FakeStack) -> None:
+def test_the_page_offers_the_servers_types_with_their_suggested_params(
+    page: Page, stack: FakeStack
+) -> None:
+    # The fake lists demo.count first, its required n with an example (the page has no type or
+    # default of its own: issue 19).
     page.goto(f"{stack.base_url}/")
-    expect(page.get_by_label("Job type", exact=True)).to_have_value("demo.count")
-    params = json.loads(page.get_by_label("Parameters (JSON)").input_value())
-    assert params == {"n": 50, "interval_ms": 200}
+    job_type = page.get_by_label("Job type", exact=True)
+    expect(job_type.locator("option")).to_have_text(
+        ["demo.count", "demo.items", "demo.fail", "Other…"]
+    )
+    expect(job_type).to_have_value("demo.count")
+    params = page.get_by_label("Parameters (JSON)")
+    assert json.loads(params.input_value()) == {"n": 50, "interval_ms": 200}
     expect(page.locator("#job-panel")).to_be_hidden()
+    job_type.select_option("demo.items")
+    assert json.loads(params.input_value()) == {"n": 12, "fail_every": 4}
+    job_type.select_option("demo.fail")
+    assert json.loads(params.input_value()) == {}
 
 
-def test_job_types_listed_by_the_api_fill_the_select(page: Page, stack: FakeStack) -> None:
+def test_params_typed_while_the_types_load_are_kept(page: Page, stack: FakeStack) -> None:
+    held: list[Route] = []
+    page.route("**/jobs/types", lambda route: held.append(route))
+    page.goto(f"{stack.base_url}/")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page never asked for the job types"
+    params = page.get_by_label("Parameters (JSON)")
+    params.fill('{"n": 7}')
+    held[0].continue_()
+    job_type = page.get_by_label("Job type", exact=True)
+    expect(job_type.locator("option")).to_have_text(
+        ["demo.count", "demo.items", "demo.fail", "Other…"]
+    )
+    expect(page.locator("#type-hint")).to_have_text(re.compile("Counts to n"))
+    assert json.loads(params.input_value()) == {"n": 7}
+
+
+def test_required_params_are_prefilled_from_the_schema(page: Page, stack: FakeStack) -> None:
+    # The README's reports.export: `rows` is required, with bounds and no default or example.
     stack.job_types = {
         "types": [
-            {"type": "demo.count", "params_schema": {"properties": {"n": {"default": 10}}}},
             {
-                "type": "demo.items",
+                "type": "reports.export",
                 "params_schema": {
-                    "properties": {"n": {"default": 12}, "fail_every": {"default": 4}, "x": {}}
+                    "$defs": {"Mode": {"enum": ["fast", "thorough"], "type": "string"}},
+                    "properties": {
+                        "rows": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                        "batch": {"type": "integer", "default": 500, "minimum": 1},
+                        "label": {"type": "string", "minLength": 3},
+                        "mode": {"$ref": "#/$defs/Mode"},
+                        "limit": {
+                            "anyOf": [{"type": "integer", "exclusiveMinimum": 0}, {"type": "null"}]
+                        },
+                        "note": {"type": "string"},
+                    },
+                    "required": ["rows", "label", "mode", "limit"],
                 },
-            },
-            "demo.fail",
+            }
         ]
     }
     try:
         page.goto(f"{stack.base_url}/")
         job_type = page.get_by_label("Job type", exact=True)
-        expect(job_type.locator("option")).to_have_text(
-            ["demo.count", "demo.items", "demo.fail", "Other…"]
-        )
+        expect(job_type.locator("option")).to_have_text(["reports.export", "Other…"])
     finally:
-        stack.job_types = None
-    # The page's own default for demo.count wins; others come from the schema's defaults.
-    params = page.get_by_label("Parameters (JSON)")
-    assert json.loads(params.input_value()) == {"n": 50, "interval_ms": 200}
-    job_type.select_option("demo.items")
-    assert json.loads(params.input_value()) == {"n": 12, "fail_every": 4}
-    job_type.select_option("demo.fail")
-    assert json.loads(params.input_value()) == {}
+        stack.job_types = listed_job_types()
+    params = json.loads(page.get_by_label("Parameters (JSON)").input_value())
+    # Optional `note` (no default) is left out; every required field has a value it accepts.
+    assert params == {"rows": 1, "batch": 500, "label": "xxx", "mode": "fast", "limit": 1}
+
+
+def test_an_api_that_lists_no_types_leaves_other_and_says_why(page: Page, stack: FakeStack) -> None:
+    stack.job_types = None
+    try:
+        page.goto(f"{stack.base_url}/")
+        job_type = page.get_by_label("Job type", exact=True)
+        expect(page.locator("#type-hint")).to_contain_text("Could not list the job types")
+    finally:
+        stack.job_types = listed_job_types()
+    expect(job_type.locator("option")).to_have_text(["Other…"])
+    expect(page.get_by_label("Job type name")).to_be_visible()
 
 
 def test_job_runs_to_100_percent_and_a_drop_loses_and_repeats_nothing(
@@ -239,7 +287,11 @@ def test_form_errors_are_shown_next_to_the_field(page: Page, stack: FakeStack) -
     page.get_by_label("Job type name").fill("demo.nope")
     params.fill("{}")
     page.get_by_role("button", name="Start job").click()
-    expect(page.locator("#params-error")).to_contain_text("Known types: demo.count, demo.items")
+    # Said once, next to the type (not the params), with the API's own list of known types.
+    type_error = page.locator("#type-error")
+    expect(type_error).to_have_text("unknown job type demo.nope")
+    expect(page.locator("#params-error")).to_be_hidden()
+    expect(page.get_by_label("Job type name")).to_have_attribute("aria-invalid", "true")
     options = page.locator("#job-type option").all_inner_texts()
     assert options == ["demo.count", "demo.items", "demo.fail", "Other…"]
     assert len(stack.created) == created

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobstream.api.errors import error_response
+from jobstream.http_errors import ErrorAnswer
 
 
 def _message(limit: int) -> str:
@@ -39,7 +40,7 @@ class BodySizeLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             # Answered without reading a byte of the body.
             response = error_response(
-                status_code=413, code="payload_too_large", message=_message(self.max_bytes)
+                ErrorAnswer(413, "payload_too_large", _message(self.max_bytes))
             )
             await response(scope, receive, send)
             return

@@ -14,13 +14,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
 from jobstream.api.callers import CallerAuth, JobAccess
-from jobstream.api.errors import ApiError
 from jobstream.api.idempotency import IdempotentCreate
 from jobstream.api.log import log_job_id
 from jobstream.api.schemas import JOB_ID_PATTERN
 from jobstream.auth.callers import CallerRefused
 from jobstream.auth.keys import load_signing_key
 from jobstream.auth.tokens import TokenError, TokenSigner, is_job_token
+from jobstream.http_errors import Refused
 from jobstream.jobs.registry import JobRegistry
 from jobstream.lazy import Lazy
 from jobstream.settings import Settings
@@ -120,7 +120,7 @@ Caller = Annotated[str | None, Depends(_caller)]
 def _checked_job_id(job_id: str) -> str:
     if _JOB_ID.fullmatch(job_id) is None:
         # Cannot name a job; same answer as the stream function gives.
-        raise ApiError(404, "job_not_found", "no job has this id")
+        raise Refused(404, "job_not_found", "no job has this id")
     log_job_id(job_id)
     return job_id
 

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from jobstream.api.dependencies import Caller, OwnerAccess, ReadAccess, Resources, Service, Signer
-from jobstream.api.errors import ApiError
 from jobstream.api.idempotency import MAX_KEY_CHARS
 from jobstream.api.invocation import request_remaining_time
 from jobstream.api.log import log_job_id, logger
@@ -29,6 +28,7 @@ from jobstream.api.schemas import (
     job_status,
     job_types,
 )
+from jobstream.http_errors import Refused
 from jobstream.settings import Settings
 from jobstream.store.list_cursor import MAX_CURSOR_CHARS
 from jobstream.store.models import JobStatus, JSONObject
@@ -148,7 +148,7 @@ async def list_jobs(
     ] = None,
 ) -> JobListResponse:
     if caller is None:
-        raise ApiError(
+        raise Refused(
             404,
             "listing_unavailable",
             "listing jobs needs caller authentication (JOBSTREAM_API_AUTH=jwt or iam); without "

@@ -7,11 +7,13 @@ Messages are safe to show a client: they never echo a credential.
 
 from __future__ import annotations
 
+from jobstream.errors import JobstreamError
+
 # A DynamoDB key attribute may hold 2048 bytes; no issuer's ``sub`` or IAM ARN comes close.
 MAX_CALLER_BYTES = 1024
 
 
-class CallerError(Exception):
+class CallerError(JobstreamError):
     """Base class; the message says what is wrong without echoing what was sent."""
 
 

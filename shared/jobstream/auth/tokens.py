@@ -13,12 +13,14 @@ import hmac
 import time
 from collections.abc import Callable
 
+from jobstream.errors import JobstreamError
+
 _VERSION = "v1"
 # Refuse absurd inputs before doing any work: a real token is ~60 characters.
 _MAX_TOKEN_CHARS = 512
 
 
-class TokenError(Exception):
+class TokenError(JobstreamError):
     """Base class; the message is safe to show a client (it never echoes the token)."""
 
 

@@ -15,7 +15,11 @@ from jobstream.store.models import JobMode
 
 DEMO_JOBS = JobRegistry()
 
-_INTERVAL = Field(default=100, ge=0, le=10_000, description="Pause per step, milliseconds")
+# `examples` are what the demo page (and the API docs) suggest: one step a second, so a job runs
+# long enough to press "Drop connection", reload or cancel while it runs. The defaults stay quick.
+_INTERVAL = Field(
+    default=100, ge=0, le=10_000, examples=[1000], description="Pause per step, milliseconds"
+)
 
 
 class _Params(BaseModel):
@@ -24,7 +28,11 @@ class _Params(BaseModel):
 
 # --- percentage ---
 class CountParams(_Params):
-    n: int = Field(ge=1, le=10_000, description="How many steps (one progress event each)")
+    # 80 one-second steps (the page's suggestion): under `make run` a worker chunk ends every
+    # 20 s and hands the job to the next, and the stream reaches its 60 s deadline and resumes.
+    n: int = Field(
+        ge=1, le=10_000, examples=[80], description="How many steps (one progress event each)"
+    )
     interval_ms: int = _INTERVAL
 
 
@@ -89,7 +97,7 @@ def logs(ctx: JobContext[LogsParams]) -> Iterator[None]:
 
 # --- per-item results ---
 class BatchParams(_Params):
-    items: int = Field(default=20, ge=1, le=10_000)
+    items: int = Field(default=20, ge=1, le=10_000, examples=[60])
     batch_size: int = Field(default=5, ge=1, le=100, description="Items per step")
     fail_every: int = Field(
         default=4, ge=0, le=10_000, description="Every k-th item fails; 0: none"
@@ -163,7 +171,7 @@ _DEFAULT_TEXT = (
 class TypewriterParams(_Params):
     text: str = Field(default=_DEFAULT_TEXT, min_length=1, max_length=4_000)
     chunk_chars: int = Field(default=8, ge=1, le=200)
-    interval_ms: int = Field(default=50, ge=0, le=10_000)
+    interval_ms: int = Field(default=50, ge=0, le=10_000, examples=[150])
 
 
 @DEMO_JOBS.job("demo.typewriter", params=TypewriterParams, mode=JobMode.INLINE)

@@ -23,22 +23,18 @@ loop. A step's events reach the log together with its checkpoint, so a step may 
 crash (keep its side effects idempotent) but its events are never stored twice.
 
 Reading order: registry.py (a job type) -> context.py (what a job sees, one step) -> commit.py
-(steps + checkpoint, atomically) -> runner.py (one chunk) -> driver.py (worker hops, inline drives)
--> service.py (what the handlers call). ``jobstream.examples.demo`` has one example job type per
-way of reporting progress.
+(steps + checkpoint, atomically) -> runner.py (one chunk) -> driver.py (the chain: worker hops,
+inline drives) -> durable_driver.py (one durable execution per job) -> drivers.py (the two by
+name, chosen once) -> service.py (what the handlers call). ``jobstream.examples.demo`` has one
+example job type per way of reporting progress.
 """
 
+from jobstream.errors import InvalidParams, UnknownJobType
 from jobstream.jobs.budget import ChunkBudget, remaining_from_context, remaining_until
 from jobstream.jobs.clock import SYSTEM_CLOCK, Clock, SystemClock
 from jobstream.jobs.context import JobContext
 from jobstream.jobs.driver import DriveOutcome, DriveResult, JobDriver
-from jobstream.jobs.errors import (
-    InvalidParams,
-    JobError,
-    RegistryNotFound,
-    StepContractError,
-    UnknownJobType,
-)
+from jobstream.jobs.errors import JobError, RegistryNotFound, StepContractError
 from jobstream.jobs.invokers import (
     LambdaDurableInvoker,
     LambdaWorkerInvoker,

@@ -34,6 +34,7 @@ from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
 from jobstream.jobs.invokers import WorkerInvoker
 from jobstream.jobs.registry import JobRegistry
 from jobstream.jobs.runner import ChunkEnd, ChunkResult, ChunkRunner
+from jobstream.jobs.unattended import kick, lease_abandoned, stalled
 from jobstream.settings import Settings
 from jobstream.store.errors import JobFinished, JobNotFound, LeaseHeld, LeaseLost
 from jobstream.store.job_store import JobStore
@@ -65,15 +66,6 @@ class DriveResult:
     reason: str = ""
     steps: int = 0
     status: JobStatus | None = None
-
-
-def lease_abandoned(job: Job, now: float) -> bool:
-    """Held by a driver whose lease ran out: it died (or hung) without releasing it."""
-    return (
-        job.lease_owner is not None
-        and job.lease_expires_at is not None
-        and job.lease_expires_at <= now
-    )
 
 
 class JobDriver:
@@ -172,6 +164,17 @@ class JobDriver:
             self._hand_off_after_failure(lease, job)
             raise
         return self._after_chunk(lease, job, chunk)
+
+    # --- WorkerDriver (jobs/drivers.py): a job nobody drives ----------------------------------
+    def look_after(self, job: Job) -> Job:
+        if stalled(job, now=self._store.now(), stall_after_s=self._settings.stall_after_seconds):
+            kick(self._invoker, job, "restart stalled")
+        return job
+
+    def cancel_unattended(self, job: Job) -> Job:
+        # A worker hop finds the request at its first step boundary and writes the event.
+        kick(self._invoker, job, "apply cancel")
+        return job
 
     # --- shared ---
     def _take(self, job_id: str) -> tuple[Lease, Job] | DriveResult:

@@ -39,8 +39,10 @@ from typing import Any, Protocol
 from jobstream.jobs import events
 from jobstream.jobs.budget import ChunkBudget
 from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
+from jobstream.jobs.invokers import WorkerInvoker
 from jobstream.jobs.registry import JobRegistry
 from jobstream.jobs.runner import ChunkEnd, ChunkResult, ChunkRunner, SleepDeferred
+from jobstream.jobs.unattended import kick, leased, stalled
 from jobstream.settings import Settings
 from jobstream.store.errors import JobFinished, JobNotFound, LeaseHeld
 from jobstream.store.job_store import JobStore
@@ -58,6 +60,9 @@ GAVE_UP_MESSAGE = (
 TIMED_OUT_MESSAGE = (
     "The job failed: it ran longer than its durable execution may (DurableExecutionTimeout)."
 )
+# How long after DurableExecutionTimeout (counted from the job's creation) a job still unfinished
+# is taken for stopped by Lambda.
+DURABLE_TIMEOUT_GRACE_S = 300
 # A durable wait is whole seconds, at least one.
 MIN_WAIT_S = 1
 
@@ -152,12 +157,15 @@ class DurableDriver:
         *,
         store: JobStore,
         registry: JobRegistry,
+        invoker: WorkerInvoker,
         settings: Settings,
         clock: Clock = SYSTEM_CLOCK,
         background_flush: bool = True,
     ) -> None:
         self._store = store
         self._registry = registry
+        # Starts a job's execution (LambdaDurableInvoker): for a job whose start was lost.
+        self._invoker = invoker
         self._settings = settings
         self._clock = clock
         self._background_flush = background_flush
@@ -320,7 +328,39 @@ class DurableDriver:
         status = None if chunk.status is None else chunk.status.value
         return {"end": chunk.end.value, "status": status}
 
-    # --- outside of any execution -----------------------------------------------------------------
+    # --- WorkerDriver (jobs/drivers.py): outside of any execution --------------------------------
+    def look_after(self, job: Job) -> Job:
+        now = self._store.now()
+        if job.execution_id is None:
+            # Its start was lost (or is on its way): start it, as the chain restarts a hop.
+            if stalled(job, now=now, stall_after_s=self._settings.stall_after_seconds):
+                kick(self._invoker, job, "restart stalled")
+            return job
+        # Its execution exists: Lambda resumes it (after a wait, a retry, a crash) by itself,
+        # unless it outlived DurableExecutionTimeout. The execution may have started a little
+        # after the job (a start retried by status()): the grace covers that, and a live
+        # execution holding the lease is never ended.
+        timed_out = (
+            not job.status.is_terminal
+            and not leased(job, now)
+            and now - job.created_at
+            >= self._settings.durable_execution_timeout_seconds + DURABLE_TIMEOUT_GRACE_S
+        )
+        if timed_out and self.end_timed_out(job.job_id):
+            logger.warning(
+                "job %s: its durable execution outlived DurableExecutionTimeout; failed it",
+                job.job_id,
+                extra={"job_id": job.job_id},
+            )
+            return self._store.get_job(job.job_id)
+        return job
+
+    def cancel_unattended(self, job: Job) -> Job:
+        # Its execution may sit in a long durable wait: write the cancel now instead.
+        if self.apply_cancel(job.job_id):
+            return self._store.get_job(job.job_id)
+        return job
+
     def apply_cancel(self, job_id: str) -> bool:
         """Write a cancel request's ``cancelled`` event now, if nobody drives the job.
 

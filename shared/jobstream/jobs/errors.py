@@ -1,28 +1,11 @@
-"""Exceptions of the jobs layer. Messages of UnknownJobType, InvalidParams and JobError are safe to
-show a client; nothing here ever carries a stack trace or an internal exception's text."""
+"""Exceptions of the jobs layer (a job request's, UnknownJobType and InvalidParams, are in
+jobstream.errors). JobError's message is safe to show a client; nothing here ever carries a stack
+trace or an internal exception's text."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from jobstream.store.event_codec import utf8_len
 from jobstream.store.schema import ERROR_MAX_BYTES
-
-
-class UnknownJobType(LookupError):
-    def __init__(self, type: str, known: list[str]) -> None:
-        super().__init__(f"unknown job type {type!r}; known types: {', '.join(known) or 'none'}")
-        self.type = type
-        self.known = known
-
-
-class InvalidParams(ValueError):
-    """The params do not satisfy the job type's pydantic model; ``errors`` is JSON-serialisable."""
-
-    def __init__(self, type: str, errors: list[dict[str, Any]]) -> None:
-        super().__init__(f"invalid params for job type {type!r}: {len(errors)} error(s)")
-        self.type = type
-        self.errors = errors
 
 
 class JobError(Exception):

@@ -72,7 +72,7 @@ class LambdaWorkerInvoker:
 
 
 class LambdaDurableInvoker:
-    """Starts a job's durable execution (Settings.driver == "durable"): an asynchronous invoke of
+    """Starts a job's durable execution (the durable driver): an asynchronous invoke of
     the durable worker named by the job id, with the payload ``{"job_id"}`` only. Lambda returns
     the existing execution for a repeated start with the same name and payload, so a retried or
     duplicate start (status() restarting, cancel) never starts a second one. The execution's ARN

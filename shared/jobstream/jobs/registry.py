@@ -27,8 +27,9 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from jobstream.errors import InvalidParams, UnknownJobType
 from jobstream.jobs.context import JobContext
-from jobstream.jobs.errors import InvalidParams, RegistryNotFound, UnknownJobType
+from jobstream.jobs.errors import RegistryNotFound
 from jobstream.store.models import JobMode, JSONObject
 
 P = TypeVar("P", bound=BaseModel)

@@ -8,13 +8,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from jobstream.errors import InvalidParams
 from jobstream.jobs.budget import remaining_until
 from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
-from jobstream.jobs.driver import INLINE_MARGIN_S, DriveResult, JobDriver, lease_abandoned
+from jobstream.jobs.driver import INLINE_MARGIN_S, DriveResult, JobDriver
+from jobstream.jobs.drivers import chosen_driver
 from jobstream.jobs.durable_driver import DurableDriver, DurableOps, DurableRunResult
-from jobstream.jobs.errors import InvalidParams
 from jobstream.jobs.invokers import WorkerInvoker
 from jobstream.jobs.registry import JobRegistry, load_registry
+from jobstream.jobs.unattended import kick, leased
 from jobstream.settings import Settings
 from jobstream.store.errors import JobNotFound, PayloadTooLarge
 from jobstream.store.event_codec import dump_json, utf8_len
@@ -22,11 +24,6 @@ from jobstream.store.job_store import JobStore
 from jobstream.store.models import CallerQuota, Job, JobMode, JobPage, JSONObject
 
 logger = logging.getLogger(__name__)
-
-# How long after DurableExecutionTimeout (counted from the job's creation) a job still unfinished
-# is taken for stopped by Lambda.
-DURABLE_TIMEOUT_GRACE_S = 300
-
 
 _NOT_JSON: dict[str, Any] = {
     "loc": [],
@@ -61,7 +58,9 @@ class JobService:
         self._settings = settings
         self._clock = clock
         self._id_factory = id_factory
-        self._driver = JobDriver(
+        # The chain's JobDriver drives inline jobs under every worker driver, and background
+        # jobs under "chain"; the driver chosen by Settings.driver drives background jobs.
+        self._chain = JobDriver(
             store=store,
             registry=registry,
             invoker=invoker,
@@ -69,11 +68,11 @@ class JobService:
             clock=clock,
             background_flush=background_flush,
         )
-        # Settings.driver == "durable": background jobs run as durable executions (the invoker
-        # starts them); inline drives still use JobDriver and hand over to an execution.
-        self._durable = DurableDriver(
+        self._driver = chosen_driver(settings).background(
+            chain=self._chain,
             store=store,
             registry=registry,
+            invoker=invoker,
             settings=settings,
             clock=clock,
             background_flush=background_flush,
@@ -145,7 +144,7 @@ class JobService:
             quota=None if owner is None else self._quota(),
         )
         if mode is JobMode.BACKGROUND:
-            self._kick(job, "start")
+            kick(self._invoker, job, "start")
         return job
 
     def status(self, job_id: str, *, owner: str | None = None) -> Job:
@@ -154,18 +153,9 @@ class JobService:
         job = self._store.get_job(job_id)
         if owner is not None and job.owner != owner:
             raise JobNotFound(job_id)
-        if self._timed_out(job):
-            if self._durable.end_timed_out(job_id):
-                logger.warning(
-                    "job %s: its durable execution outlived DurableExecutionTimeout; failed it",
-                    job_id,
-                    extra={"job_id": job_id},
-                )
-                return self._store.get_job(job_id)
+        if job.status.is_terminal:
             return job
-        if self._stalled(job):
-            self._kick(job, "restart stalled")
-        return job
+        return self._driver.look_after(job)
 
     def cancel(self, job_id: str, *, owner: str | None = None) -> Job:
         """Ask the job to stop at its next step boundary (JobNotFound; idempotent).
@@ -175,13 +165,8 @@ class JobService:
         ``owner``, another owner's job is JobNotFound.
         """
         job = self._store.request_cancel(job_id, owner=owner)
-        if not job.status.is_terminal and not self._leased(job):
-            if self._settings.driver == "durable":
-                # Its execution may sit in a long durable wait: write the cancel now instead.
-                if self._durable.apply_cancel(job_id):
-                    return self._store.get_job(job_id)
-                return job
-            self._kick(job, "apply cancel")
+        if not job.status.is_terminal and not leased(job, self._store.now()):
+            return self._driver.cancel_unattended(job)
         return job
 
     def list_jobs(self, owner: str, *, limit: int, cursor: str | None = None) -> JobPage:
@@ -197,12 +182,14 @@ class JobService:
 
     # --- entry points of the worker and stream functions ------------------------------------------
     def run_hop(self, job_id: str, *, hop: int, remaining_s: Callable[[], float]) -> DriveResult:
-        """The worker function's whole job: see JobDriver.run_hop."""
-        return self._driver.run_hop(job_id, hop=hop, remaining_s=remaining_s)
+        """The chain's worker function's whole job: see JobDriver.run_hop."""
+        return self._chain.run_hop(job_id, hop=hop, remaining_s=remaining_s)
 
     def run_durable(self, job_id: str, ops: DurableOps) -> DurableRunResult:
         """The durable worker's whole job (one durable execution): see DurableDriver.run."""
-        return self._durable.run(job_id, ops)
+        if not isinstance(self._driver, DurableDriver):
+            raise RuntimeError("a durable execution needs the durable driver: JOBSTREAM_DRIVER")
+        return self._driver.run(job_id, ops)
 
     def drive_inline(
         self,
@@ -222,7 +209,7 @@ class JobService:
             seconds_left = remaining_until(deadline, self._clock.time)
         elif deadline is not None:
             raise ValueError("give deadline or seconds_left, not both")
-        return self._driver.drive_inline(
+        return self._chain.drive_inline(
             job_id, remaining_s=seconds_left, stop=stop, margin_s=margin_s
         )
 
@@ -238,44 +225,4 @@ class JobService:
         except Exception:
             logger.exception(
                 "job %s: inline drive failed", job.job_id, extra={"job_id": job.job_id}
-            )
-
-    # --- internals ---
-    def _leased(self, job: Job) -> bool:
-        return job.lease_owner is not None and not lease_abandoned(job, self._store.now())
-
-    def _timed_out(self, job: Job) -> bool:
-        # The execution may have started a little after the job (a start retried by status()):
-        # the grace period covers that, and a live execution holding the lease is never ended.
-        return (
-            self._settings.driver == "durable"
-            and job.execution_id is not None
-            and not job.status.is_terminal
-            and not self._leased(job)
-            and self._store.now() - job.created_at
-            >= self._settings.durable_execution_timeout_seconds + DURABLE_TIMEOUT_GRACE_S
-        )
-
-    def _stalled(self, job: Job) -> bool:
-        if job.status.is_terminal or self._leased(job):
-            return False
-        if self._settings.driver == "durable" and job.execution_id is not None:
-            # Its execution exists: Lambda resumes it (after a wait, a retry, a crash) by itself.
-            return False
-        if lease_abandoned(job, self._store.now()):
-            return True
-        # Unleased and unfinished is normal for a moment between two hops; only a long pause means
-        # the continuation was lost. A needless kick is harmless (same hop number: a duplicate).
-        return self._store.now() - job.updated_at >= self._settings.stall_after_seconds
-
-    def _kick(self, job: Job, why: str) -> None:
-        try:
-            self._invoker.invoke(job.job_id, hop=job.hops)
-        except Exception:
-            # The job exists; status() will try again once it counts as stalled.
-            logger.exception(
-                "job %s: could not invoke the worker (%s)",
-                job.job_id,
-                why,
-                extra={"job_id": job.job_id},
             )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from jobstream.errors import JobstreamError
 
-class StoreError(Exception):
+
+class StoreError(JobstreamError):
     """Base class for every error the store raises on purpose."""
 
 

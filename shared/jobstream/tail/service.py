@@ -29,7 +29,9 @@ from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jobstream.auth.tokens import TokenError, TokenMissing, TokenSigner
+from jobstream.auth.tokens import TokenSigner
+from jobstream.errors import JobstreamError
+from jobstream.http_errors import ErrorAnswer, answer_for
 from jobstream.response_stream.response import (
     StreamingResponse,
     empty_response,
@@ -39,7 +41,7 @@ from jobstream.response_stream.response import (
 from jobstream.settings import Settings
 from jobstream.sse.encode import encode_comment, encode_event
 from jobstream.store.commit_feed import CommitFeed, Subscription
-from jobstream.store.errors import JobNotFound, StoreError
+from jobstream.store.errors import StoreError
 from jobstream.store.models import TERMINAL_EVENT_TYPES, Job, JobMode, StoredEvent
 from jobstream.tail.errors import StreamRejected
 from jobstream.tail.polling import PollSchedule
@@ -139,8 +141,11 @@ class StreamService:
         """
         try:
             job, start_id = self._admit(job_id, token, last_event_id)
-        except StreamRejected as rejected:
-            return rejection_response(rejected)
+        except JobstreamError as refused:
+            answer = answer_for(refused)
+            if answer is None:
+                raise
+            return error_response(answer)
         if job.status.is_terminal and start_id >= job.last_event_id:
             # Nothing left to send; 204 is how an SSE client is told to stop reconnecting.
             return empty_response(204)
@@ -149,24 +154,10 @@ class StreamService:
 
     def _admit(self, job_id: str, token: str | None, raw_last_id: str | None) -> tuple[Job, int]:
         # Token first: it is checked without I/O, and an unauthenticated caller learns nothing,
-        # not even whether the job exists.
-        try:
-            self._signer.verify(token, job_id)
-        except TokenMissing as missing:
-            raise StreamRejected(
-                401, "token_missing", str(missing), headers={"WWW-Authenticate": "Bearer"}
-            ) from None
-        except TokenError as invalid:
-            raise _token_invalid(str(invalid)) from None
-        except ValueError:
-            # TokenSigner.verify lets int() fail on an expiry of non-ASCII digits ("v1.\u00b2.x"
-            # passes str.isdigit); still a malformed token, never a 500.
-            raise _token_invalid("the token is malformed") from None
+        # not even whether the job exists. Every refusal is answered by jobstream.http_errors.
+        self._signer.verify(token, job_id)
         last_id = parse_last_event_id(raw_last_id)
-        try:
-            job = self._store.get_job(job_id)
-        except JobNotFound:
-            raise StreamRejected(404, "job_not_found", "no such job (or it has expired)") from None
+        job = self._store.get_job(job_id)
         if last_id is not None and last_id > job.last_event_id:
             raise StreamRejected(
                 400,
@@ -372,12 +363,6 @@ class StreamService:
         return thread
 
 
-def _token_invalid(reason: str) -> StreamRejected:
-    return StreamRejected(
-        403, "token_invalid", reason, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-    )
-
-
 def encode_stored_event(event: StoredEvent) -> bytes:
     """One stored event as an SSE frame: ``id`` the sequence number, ``event`` its type, compact
     JSON ``data`` (json.dumps escapes line breaks, so data is always a single line)."""
@@ -385,5 +370,6 @@ def encode_stored_event(event: StoredEvent) -> bytes:
     return encode_event(id=event.id, event=event.type, data=data)
 
 
-def rejection_response(rejected: StreamRejected) -> StreamingResponse:
-    return json_response(rejected.status_code, rejected.payload(), headers=rejected.headers)
+def error_response(answer: ErrorAnswer) -> StreamingResponse:
+    """A refusal before the first byte: the table's answer as a JSON response."""
+    return json_response(answer.status, answer.body(), headers=dict(answer.headers))

@@ -15,9 +15,13 @@ from pydantic import BaseModel
 
 from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import JobContext, JobRegistry, RecordingInvoker
-from jobstream.jobs.durable_driver import GAVE_UP_MESSAGE, TIMED_OUT_MESSAGE, DeferringClock
+from jobstream.jobs.durable_driver import (
+    DURABLE_TIMEOUT_GRACE_S,
+    GAVE_UP_MESSAGE,
+    TIMED_OUT_MESSAGE,
+    DeferringClock,
+)
 from jobstream.jobs.runner import SleepDeferred
-from jobstream.jobs.service import DURABLE_TIMEOUT_GRACE_S
 from jobstream.store import JobStatus, JobStore, StoredEvent, StoreRequestFailed
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.functional.jobs.drivers import each_driver, run_jobs

@@ -48,7 +48,35 @@ RUN_TIMEOUT_S = 180
 BANNER = r"jobstream is running at (http://127\.0\.0\.1:\d+)"
 
 
-def _runner(command: DocCommand) -> Callable[[DocCommand], None] | None:
+def readme_checkout(tmp_path: Path) -> Path:
+    """A checkout as a newcomer has it after saving the README's job type as shared/mymodule.py:
+    the repository's files (linked, so `make` finds .venv up to date) plus that one module. A
+    copy, so the test never writes into the repository's own shared/ (the layer sam builds)."""
+    checkout = tmp_path / "checkout"
+    (checkout / "shared").mkdir(parents=True)
+    for name in (
+        "Makefile",
+        ".venv",
+        "pyproject.toml",
+        "clients",
+        "functions",
+        "template.yaml",
+        "web",
+    ):
+        (checkout / name).symlink_to(REPO_ROOT / name)
+    (checkout / "shared" / "requirements.txt").symlink_to(REPO_ROOT / "shared/requirements.txt")
+    (checkout / "shared" / "mymodule.py").write_text(readme_job_type(), encoding="utf-8")
+    return checkout
+
+
+def readme_job_type() -> str:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- readme-example: job-type .*?-->\n```python\n(.*?)```", readme, re.S)
+    assert found, "the README lost its job-type example (or its marker comment)"
+    return found.group(1)
+
+
+def _runner(command: DocCommand) -> Callable[[DocCommand, Path], None] | None:
     text = command.text
     if re.fullmatch(r"make (check|test)", text):
         return _gate
@@ -76,10 +104,10 @@ def test_every_documented_command_has_a_runner() -> None:
     [c for c in COMMANDS if c.text not in NOT_RUN_HERE],
     ids=lambda c: c.id,
 )
-def test_documented_command_works_as_written(command: DocCommand) -> None:
+def test_documented_command_works_as_written(command: DocCommand, tmp_path: Path) -> None:
     runner = _runner(command)
     assert runner is not None
-    runner(command)
+    runner(command, tmp_path)
 
 
 # --- runners --------------------------------------------------------------------------------------
@@ -100,14 +128,14 @@ def _run(
     return done
 
 
-def _gate(command: DocCommand) -> None:
+def _gate(command: DocCommand, tmp_path: Path) -> None:
     # `make test` is the gate this test runs under (.ci/run calls it) and `make check` is its
     # fast part; running them from inside themselves would recurse. Both must resolve.
     _run(f"make -n {command.text.split()[1]} >/dev/null", clean_environment())
     assert (REPO_ROOT / ".ci/run").read_text(encoding="utf-8").rstrip().endswith("make test")
 
 
-def _invoke(command: DocCommand) -> None:
+def _invoke(command: DocCommand, tmp_path: Path) -> None:
     fn = re.search(r"FN=(\w+)", command.text)
     assert fn is not None
     # An API event's create logs (ERROR, with its traceback) that no worker function answers
@@ -132,7 +160,7 @@ def _invoke(command: DocCommand) -> None:
         assert '"outcome": "finished"' in done.stdout, done.stdout
 
 
-def _client(command: DocCommand) -> None:
+def _client(command: DocCommand, tmp_path: Path) -> None:
     with LocalStack(
         port=0,
         function_timeout_s=20,
@@ -145,16 +173,24 @@ def _client(command: DocCommand) -> None:
     assert "started job" in done.stdout, done.stdout
 
 
-def _serve(command: DocCommand) -> None:
+def _serve(command: DocCommand, tmp_path: Path) -> None:
     text = command.text
     env = clean_environment(PORT=str(free_port()))
+    cwd = REPO_ROOT
+    job: tuple[str, dict[str, object]] = ("demo.count", {"n": 3, "interval_ms": 10})
+    if "JOBSTREAM_JOB_REGISTRY=mymodule:registry" in text:
+        # The README's own job type, saved where it says, in a checkout of its own.
+        cwd = readme_checkout(tmp_path)
+        job = ("reports.export", {"rows": 2_000, "batch": 500})
     with _stand_ins(text, env) as text:
-        served = Served.start(text, env)
+        served = Served.start(text, env, cwd=cwd)
         try:
             url = served.wait_for(BANNER).group(1)
-            _run_a_job(url, "demo.count", {"n": 3, "interval_ms": 10})
+            types = _run_a_job(url, *job)
         finally:
             served.interrupt()
+    if job[0] == "reports.export":
+        assert types == ["progress"] * 4 + ["complete"]
     assert "stopped" in served.text, served.text
     assert "Traceback" not in served.text, served.text
 

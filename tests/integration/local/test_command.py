@@ -159,3 +159,20 @@ def test_a_bad_option_is_named_and_nothing_starts() -> None:
     assert process.stdout is not None
     process.stdout.close()
     assert "LOCAL_FUNCTION_TIMEOUT must be a number, not 'soon'" in "".join(output)
+
+
+def test_a_registry_that_cannot_be_imported_is_one_line() -> None:
+    env = _environment(_free_port()) | {"JOBSTREAM_JOB_REGISTRY": "mymodule_not_saved:registry"}
+    process, lines, output = _start([], env)
+
+    assert process.wait(START_TIMEOUT_S) == 1
+    while lines.get(timeout=5) is not None:
+        pass  # all output read
+    assert process.stdout is not None
+    process.stdout.close()
+    text = "".join(output)
+    assert "Traceback" not in text
+    errors = [line for line in output if line.startswith("error:")]
+    assert len(errors) == 1, text
+    assert "no module named 'mymodule_not_saved'" in errors[0]
+    assert "shared/mymodule_not_saved.py" in errors[0]
