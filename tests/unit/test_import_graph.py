@@ -19,6 +19,7 @@ ENTRY_POINTS = {
     "jobstream.lambda_runtime.__main__",
     "jobstream.jobs.durable_sdk",  # functions/worker/app.py, WorkerDriver=durable
     "jobstream.examples.demo",  # JOBSTREAM_JOB_REGISTRY=jobstream.examples.demo:registry
+    "jobstream.init_phase",  # functions/*/app.py: what each builds during Lambda's init
 }
 
 

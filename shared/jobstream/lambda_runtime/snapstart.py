@@ -8,17 +8,21 @@ environment (random state, connections, credentials, a key that may have rotated
 to be made again after restore (AWS DG, "Handling uniqueness with Lambda SnapStart").
 
 The managed Python runtime's client (``awslambdaric``, ``bootstrap.on_init_complete``) runs the
-hooks registered with AWS's ``snapshot_restore_py``; our exec-wrapper loop replaces that client,
-so it runs them itself (``loop.py``): the hooks registered here and, when that library is
-importable (the managed runtime ships it), the ones registered with it, so code written for the
-managed runtime keeps working. Order as ``awslambdaric``'s: before-snapshot hooks in the reverse
-order of registration, after-restore hooks in the order of registration.
+hooks registered with AWS's ``snapshot_restore_py``, which that runtime ships; our exec-wrapper
+loop replaces that client, so it runs them itself (``loop.py``). The register functions here hand
+a hook to ``snapshot_restore_py`` whenever it is importable, so one registration serves both: the
+API and worker functions run under the managed runtime, the stream function under our loop. Where
+it is not importable (tests, a runtime without it) they keep the hook here, and our loop runs
+both lists. Order as ``awslambdaric``'s: before-snapshot hooks in the reverse order of
+registration, after-restore hooks in the order of registration.
 """
 
 from __future__ import annotations
 
+import importlib
 import random
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 Hook = tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]
@@ -36,7 +40,11 @@ def register_before_snapshot(
     func: Callable[..., object], *args: Any, **kwargs: Any
 ) -> Callable[..., object]:
     """Run ``func(*args, **kwargs)`` just before the snapshot; usable as a decorator."""
-    _before_snapshot.append((func, args, kwargs))
+    aws = _aws_registry()
+    if aws is None:
+        _before_snapshot.append((func, args, kwargs))
+    else:
+        aws.register_before_snapshot(func, *args, **kwargs)
     return func
 
 
@@ -45,7 +53,11 @@ def register_after_restore(
 ) -> Callable[..., object]:
     """Run ``func(*args, **kwargs)`` in every restored environment, before its first invocation;
     usable as a decorator."""
-    _after_restore.append((func, args, kwargs))
+    aws = _aws_registry()
+    if aws is None:
+        _after_restore.append((func, args, kwargs))
+    else:
+        aws.register_after_restore(func, *args, **kwargs)
     return func
 
 
@@ -55,18 +67,18 @@ def _reseed_random() -> None:
     random.seed()
 
 
-register_after_restore(_reseed_random)
+def _aws_registry() -> ModuleType | None:
+    try:
+        return importlib.import_module("snapshot_restore_py")
+    except ImportError:
+        return None
 
 
 def _aws_hooks() -> tuple[list[Hook], list[Hook]]:
-    try:
-        from snapshot_restore_py import (  # type: ignore[import-not-found,unused-ignore]
-            get_after_restore,
-            get_before_snapshot,
-        )
-    except ImportError:
+    aws = _aws_registry()
+    if aws is None:
         return [], []
-    return list(get_before_snapshot()), list(get_after_restore())
+    return list(aws.get_before_snapshot()), list(aws.get_after_restore())
 
 
 def run_before_snapshot() -> None:
@@ -81,3 +93,7 @@ def run_after_restore() -> None:
     _, theirs = _aws_hooks()
     for func, args, kwargs in [*_after_restore, *theirs]:
         func(*args, **kwargs)
+
+
+# First of the after-restore hooks: before any other draws from `random`.
+register_after_restore(_reseed_random)
