@@ -200,12 +200,12 @@ def _breakdown(lab: ColdLabResult) -> list[str]:
         f"In all about {total_cpu:.2f} s of CPU from process start to the first byte. At "
         f"{STREAM_MB} MB ({share:.3f} of a core) a first byte within 1.0 s with init throttled "
         f"needs at most {share:.2f} s of CPU in all: {total_cpu / share:.1f}x less work than "
-        "now. The imports are most of it (the cold import section above splits them by "
-        "package: boto3 and botocore alone are about the whole budget). It would take a stream "
-        "read path without boto3 (a signed DynamoDB Query over `http.client`, a few hundred "
-        "lines to own), no Powertools at import, and settings read lazily; or SnapStart "
-        "(template parameter `SnapStart`, python3.12+), which restores the initialised "
-        "process instead of running init at all.",
+        "now. Init is most of it, and the imports most of init (the cold import section above "
+        "splits them by package: boto3 and botocore alone are about the whole budget). It "
+        "would take a stream read path without boto3 (a signed DynamoDB GetItem and Query over "
+        "`http.client`, a few hundred lines of signing and parsing to own) and without "
+        "Powertools at import; or SnapStart (template parameter `SnapStart`, python3.12 and "
+        "later), which restores the initialised process instead of running init at all.",
         "",
     ]
 
