@@ -33,7 +33,7 @@ WEB_TEST_PAGE := $(WEB)/test-app/dist/index.html
 WEB_SOURCES := $(WEB)/jobstream-client.js $(wildcard $(WEB)/src/*.js) $(WEB)/test-app/index.html \
 	$(WEB)/test-app/main.jsx $(WEB)/test-app/vite.config.js
 
-.PHONY: run check test lint typecheck deadcode template-check web web-typecheck bench invoke lock clean
+.PHONY: sam run check test lint typecheck deadcode template-check web web-typecheck bench invoke lock clean
 
 # Two distributions, both editable: the root one (the layer's package in shared/, the dev tooling in
 # dev/) and the Python client (clients/python, its own distribution, which the tooling uses).
@@ -48,6 +48,10 @@ $(SAM_STAMP):
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q aws-sam-cli==$(SAM_CLI_VERSION) cfn-lint==$(CFN_LINT_VERSION)
 	@touch $(SAM_STAMP)
+
+# SAM CLI alone, for a deploy (README, "Deploy"): .venv-sam/bin/sam.
+sam: $(SAM_STAMP)
+	@$(SAM_VENV)/bin/sam --version
 
 $(LOCK_STAMP):
 	@test -x $(LOCK_VENV)/bin/python || $(PYTHON) -m venv $(LOCK_VENV)

@@ -1,9 +1,9 @@
 """The tests' one fake clock: time moves only when the code under test sleeps or a test says so.
 
-Every clock the code takes is one of two shapes, and this class is both: ``jobs.Clock`` (``time``,
-``monotonic``, ``sleep``: the job engine) and a plain ``() -> float`` (the store's wall clock, the
-token signer's, the stream's, the chunk metrics'). Wall and monotonic time are the same number:
-nothing under test compares one with the other.
+Every clock the code takes has one shape, ``jobstream.clock.Clock`` (``time``, ``monotonic``,
+``sleep``), and this class is one. Wall and monotonic time are the same number: nothing under test
+compares one with the other. ``no_sleeps()`` shares its time but not its sleeps: for a store whose
+conflict retries must not move a test's time.
 
 The bench has a simulated clock of its own (jobstream_bench/dynamo_cost.py): dev tooling may not
 import the tests, and this one carries what only tests need (recorded sleeps, actions at a time).
@@ -62,3 +62,22 @@ class FakeClock:
     def at(self, when: float, action: Callable[[], None]) -> None:
         """Run ``action`` once a sleep carries the clock to ``when`` or past it."""
         heapq.heappush(self._actions, (when, next(self._order), action))
+
+    def no_sleeps(self) -> WallTime:
+        return WallTime(self)
+
+
+class WallTime:
+    """A clock's time without its sleeps (they return at once and move nothing)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+
+    def time(self) -> float:
+        return self._clock.now
+
+    def monotonic(self) -> float:
+        return self._clock.now
+
+    def sleep(self, seconds: float) -> None:
+        return None

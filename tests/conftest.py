@@ -72,6 +72,13 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _job_tokens_kept_per_test(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The `jobstream` command keeps job tokens (jobstream_client.token_store): in the test's own
+    folder, never the user's home, and never shared between tests."""
+    monkeypatch.setenv("JOBSTREAM_TOKEN_DIR", str(tmp_path / "job-tokens"))
+
+
+@pytest.fixture(autouse=True)
 def _handler_log_keys_do_not_outlive_their_test() -> Iterator[None]:
     """A handler's ``logger.append_keys(job_id=...)`` stays on the process's "jobstream" Powertools
     logger until its next invocation clears it (each Lambda container runs one function, so that

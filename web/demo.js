@@ -13,6 +13,9 @@ import { createJobStream, isFinished } from "./jobstream-client.js";
 /** @typedef {import("./jobstream-client.js").JobStream} JobStream */
 
 const STORAGE_KEY = "jobstream.demo.job";
+// Who the page is signed in as: {"caller": name} (a dev issuer caller) or {"token": jwt} (pasted).
+const CALLER_KEY = "jobstream.demo.caller";
+const NOBODY = "";
 const OTHER = "__other__";
 // The raw event list would grow the page without bound: keep the newest rows only (the view
 // caps its items and log the same way).
@@ -44,6 +47,8 @@ const MAX_ROWS = 500;
  * @property {number} reconnects
  * @property {number} events       events received by this page load
  * @property {JobView} shown       the view last rendered
+ * @property {number | null} replayUntil  after a reload: the last event id the job had then (the
+ *   page says "live" once it has shown it); null when not replaying
  */
 
 /** @param {Document} doc */
@@ -55,6 +60,12 @@ function findElements(doc) {
     return element;
   };
   return {
+    signin: $("signin"),
+    devCallerField: $("dev-caller-field"),
+    devCaller: /** @type {HTMLSelectElement} */ ($("dev-caller")),
+    accessToken: /** @type {HTMLInputElement} */ ($("access-token")),
+    signinStatus: $("signin-status"),
+    signinError: $("signin-error"),
     form: /** @type {HTMLFormElement} */ ($("start-form")),
     type: /** @type {HTMLSelectElement} */ ($("job-type")),
     typeHint: $("type-hint"),
@@ -123,6 +134,22 @@ function readJobTypes(body) {
       return { type, params, description, mode };
     })
     .filter((entry) => typeof entry.type === "string" && entry.type !== "");
+}
+
+/**
+ * The `sub` claim of a JWT, read without checking it (the API checks it): to say who the page is
+ * signed in as. Null when the text is not a JWT.
+ * @param {string} token
+ * @returns {string | null}
+ */
+function subjectOf(token) {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(atob(payload));
+    return typeof claims?.sub === "string" ? claims.sub : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -336,6 +363,12 @@ class DemoPage {
     this.typeInfo = new Map();
     /** @type {Following | null} */
     this.current = null;
+    /** The caller's access token (a JWT) sent to the jobs API, or "" when signed out. */
+    this.accessToken = "";
+    /** @type {Map<string, string>} the dev issuer's callers: name -> access token */
+    this.devCallers = new Map();
+    /** Settles once the first list of job types is in (a start pressed before waits for it). */
+    this.typesListed = Promise.resolve();
   }
 
   async run() {
@@ -344,10 +377,114 @@ class DemoPage {
     ui.type.addEventListener("change", () => this.showParamsFor(ui.type.value));
     ui.drop.addEventListener("click", () => this.onDrop());
     ui.cancel.addEventListener("click", () => this.onCancel());
+    ui.devCaller.addEventListener("change", () => this.signInAs(ui.devCaller.value));
+    ui.accessToken.addEventListener("change", () => this.useToken(ui.accessToken.value.trim()));
 
     const saved = this.loadJob();
     if (saved) this.follow(saved, { resumed: true });
-    await this.refreshJobTypes();
+    this.typesListed = this.loadDevCallers().then(() => this.refreshJobTypes());
+    await this.typesListed;
+  }
+
+  // -------------------------------------------------------------- who is calling
+
+  /** `make run` with its dev issuer offers example callers; anywhere else this is a 404. */
+  async loadDevCallers() {
+    const { ui } = this;
+    /** @type {{ caller?: string, token?: string }} */
+    let saved = {};
+    try {
+      saved = JSON.parse(this.storage.getItem(CALLER_KEY) ?? "{}") ?? {};
+    } catch {
+      // A damaged entry: signed out.
+    }
+    try {
+      const response = await fetch(`${this.apiBase}/dev/callers`, {
+        headers: { Accept: "application/json" },
+      });
+      const body = response.ok ? await response.json() : null;
+      for (const caller of Array.isArray(body?.callers) ? body.callers : []) {
+        if (typeof caller?.name === "string" && typeof caller?.access_token === "string") {
+          this.devCallers.set(caller.name, caller.access_token);
+        }
+      }
+    } catch {
+      // No dev issuer here: a deployed API, or one without caller authentication.
+    }
+    if (this.devCallers.size > 0) {
+      ui.devCaller.replaceChildren(
+        ...[...this.devCallers.keys()].map((name) => new Option(name, name)),
+        new Option("nobody (no token)", NOBODY),
+      );
+      ui.devCallerField.hidden = false;
+      ui.signin.hidden = false;
+      const name = saved.caller ?? [...this.devCallers.keys()][0];
+      if (saved.token) this.useToken(saved.token, { refresh: false });
+      else this.signInAs(this.devCallers.has(name) ? name : NOBODY, { refresh: false });
+    } else if (saved.token) {
+      ui.signin.hidden = false;
+      this.useToken(saved.token, { refresh: false });
+    }
+  }
+
+  /**
+   * @param {string} name  one of the dev issuer's callers, or NOBODY
+   * @param {{ refresh?: boolean }} [options]
+   */
+  signInAs(name, { refresh = true } = {}) {
+    this.ui.devCaller.value = name;
+    this.ui.accessToken.value = this.devCallers.get(name) ?? "";
+    this.setAccessToken(this.ui.accessToken.value, { caller: name }, refresh);
+  }
+
+  /**
+   * A token pasted (or restored): the dev caller select, if any, then says whose it is.
+   * @param {string} token
+   * @param {{ refresh?: boolean }} [options]
+   */
+  useToken(token, { refresh = true } = {}) {
+    this.ui.accessToken.value = token;
+    const caller = [...this.devCallers].find(([, known]) => known === token)?.[0];
+    if (this.devCallers.size > 0) this.ui.devCaller.value = caller ?? NOBODY;
+    this.setAccessToken(token, caller ? { caller } : { token }, refresh);
+  }
+
+  /**
+   * @param {string} token
+   * @param {{ caller?: string, token?: string }} saved  what a reload restores
+   * @param {boolean} refresh  list the job types again, as this caller
+   */
+  setAccessToken(token, saved, refresh) {
+    const { ui } = this;
+    this.accessToken = token;
+    ui.signinError.hidden = true;
+    ui.accessToken.removeAttribute("aria-invalid");
+    const who = token ? subjectOf(token) : null;
+    ui.signinStatus.textContent = !token
+      ? "Signed out: the API will refuse to start jobs."
+      : who
+        ? `Signed in as ${who}.`
+        : "Using the access token above (it does not look like a JWT).";
+    try {
+      this.storage.setItem(CALLER_KEY, JSON.stringify(token ? saved : {}));
+    } catch {
+      // Storage full or disabled: a reload signs out.
+    }
+    if (refresh) void this.refreshJobTypes();
+  }
+
+  /**
+   * The API refused the caller (401): said in the sign-in card, which is shown if it was not.
+   * @param {string} message
+   */
+  showSigninError(message) {
+    const { ui } = this;
+    ui.signin.hidden = false;
+    ui.signinError.textContent = message;
+    ui.signinError.hidden = false;
+    const field = ui.devCallerField.hidden ? ui.accessToken : ui.devCaller;
+    field.setAttribute("aria-invalid", "true");
+    field.focus();
   }
 
   /** Offer what GET /jobs/types lists; keep what the user typed unless it was our suggestion. */
@@ -378,7 +515,9 @@ class DemoPage {
     const { type } = this.ui;
     const selected = type.value;
     type.replaceChildren(...names.map((name) => new Option(name, name)), new Option("Other…", OTHER));
-    type.value = names.includes(selected) || selected === OTHER ? selected : (names[0] ?? OTHER);
+    // "Other…" stays chosen only while it holds a name of the user's.
+    const keepOther = selected === OTHER && this.ui.customType.value.trim() !== "";
+    type.value = names.includes(selected) || keepOther ? selected : (names[0] ?? OTHER);
   }
 
   /**
@@ -397,6 +536,11 @@ class DemoPage {
     if (!response.ok) {
       const body = await response.json().catch(() => null);
       const why = body?.error?.message ?? `the API answered ${response.status}`;
+      if (response.status === 401) {
+        this.showSigninError(`Sign in to use this API: ${why}.`);
+        this.knownTypes.clear();
+        return "Sign in (above) to see the job types this API runs.";
+      }
       return `Could not list the job types (${why}). Name one under “Other…”.`;
     }
     const types = readJobTypes(await response.json().catch(() => null));
@@ -410,11 +554,11 @@ class DemoPage {
   }
 
   /**
-   * Headers that say who is calling: none here (the API runs without caller authentication).
+   * Headers that say who is calling: the access token, when signed in.
    * @returns {Record<string, string>}
    */
   callerHeaders() {
-    return {};
+    return this.accessToken ? { Authorization: `Bearer ${this.accessToken}` } : {};
   }
 
   /** @param {string} type */
@@ -494,6 +638,8 @@ class DemoPage {
   async onStart(event) {
     const { ui } = this;
     event.preventDefault();
+    // The select is empty until the API has listed its types: a start pressed sooner waits.
+    await this.typesListed;
     this.clearParamsError();
     this.clearTypeError();
     const type = this.chosenType();
@@ -517,7 +663,11 @@ class DemoPage {
     try {
       const response = await fetch(`${this.apiBase}/jobs`, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          ...this.callerHeaders(),
+        },
         body: JSON.stringify({ type, params }),
       });
       const body = await response.json().catch(() => null);
@@ -549,6 +699,11 @@ class DemoPage {
    */
   showStartError(status, body) {
     const error = body?.error;
+    if (status === 401) {
+      // Who is calling is wrong, not the form: said where the caller is chosen.
+      this.showSigninError(`The API refused the caller: ${error?.message ?? status}.`);
+      return;
+    }
     const known = error?.details?.known_types;
     if (error?.code === "unknown_job_type" && Array.isArray(known)) {
       // The message names the known types already; the select is brought up to date with them.
@@ -623,16 +778,60 @@ class DemoPage {
       reconnects: 0,
       events: 0,
       shown: /** @type {JobView} */ ({}),
+      // Unknown until the job's status says how far the replay goes.
+      replayUntil: resumed ? Number.POSITIVE_INFINITY : null,
     };
     this.current = following;
     this.resetPanel(job);
     following.shown = following.stream.getView();
     this.announce(resumed ? "Replaying the job's events…" : "Job started.");
+    if (resumed) {
+      void this.lastEventIdOf(job).then((id) => {
+        following.replayUntil = id;
+        this.sayWhenCaughtUp(following);
+      });
+    }
     if (!resumed) this.ui.heading.focus();
     following.stream.listen((view) => {
       if (this.current === following) this.render(following, view);
     });
     following.stream.start();
+  }
+
+  /**
+   * The job's last event id now (GET /jobs/{id}); 0 if the API cannot say.
+   * @param {StoredJob} job
+   * @returns {Promise<number>}
+   */
+  async lastEventIdOf(job) {
+    try {
+      const url = job.status_url ?? `${this.apiBase}/jobs/${encodeURIComponent(job.job_id)}`;
+      const response = await fetch(url, {
+        headers: { Authorization: `Bearer ${job.token}`, Accept: "application/json" },
+      });
+      const body = response.ok ? await response.json() : null;
+      return Number(body?.last_event_id) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * After a reload: once the replay has shown every event the job had, the page is live.
+   * @param {Following} following
+   */
+  sayWhenCaughtUp(following) {
+    const until = following.replayUntil;
+    const view = following.shown;
+    if (until === null || this.current !== following) return;
+    if (isFinished(view) || view.end !== null) {
+      following.replayUntil = null; // the terminal event (or the end) says the rest
+      return;
+    }
+    if (view.connection === "open" && Number(view.lastEventId || 0) >= until) {
+      following.replayUntil = null;
+      this.announce("Following the job live.");
+    }
   }
 
   /**
@@ -729,6 +928,7 @@ class DemoPage {
       ui.cancel.textContent = "Cancel job";
     }
     if (view.end !== null && before.end === null) this.showEnd(view);
+    this.sayWhenCaughtUp(following);
   }
 
   /**
@@ -861,7 +1061,12 @@ class DemoPage {
         `${this.apiBase}/jobs/${encodeURIComponent(job.job_id)}/cancel`,
         {
           method: "POST",
-          headers: { Authorization: `Bearer ${job.token}`, Accept: "application/json" },
+          // Under caller authentication only the job's owner may cancel it, with their token;
+          // without, the job's own token opens it.
+          headers: {
+            Authorization: `Bearer ${this.accessToken || job.token}`,
+            Accept: "application/json",
+          },
         },
       );
       if (response.status === 202 || response.ok) {

@@ -29,12 +29,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Final
 
 from jobstream.auth.tokens import TokenSigner
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore, NewEvent
 from jobstream.tail.service import StreamService
 from jobstream_bench.jobs import TICK_EVENT, TICKS, registry
 from jobstream_local.cost.capacity import CapacityMeter
+from jobstream_sandbox.invokers import RecordingInvoker
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -47,7 +48,7 @@ _SIGNING_KEY: Final = b"bench-signing-key-not-a-secret-0123456789"
 
 
 class SimulatedClock:
-    """Wall and monotonic time in one; moves only through ``sleep``. Satisfies jobs.Clock.
+    """Wall and monotonic time in one; moves only through ``sleep``. A jobstream.clock.Clock.
 
     Not the tests' fake clock (tests/clock.py): dev tooling never imports the tests, and the bench
     needs none of their hooks (recorded sleeps, actions at a time).
@@ -135,7 +136,7 @@ def fresh_table(client: DynamoDBClient, base: Settings) -> Iterator[Settings]:
     """Settings naming a new table created from template.yaml, deleted afterwards."""
     from jobstream_local.template_table import create_table_from_template, default_template_path
 
-    settings = base.model_copy(update={"table": f"jobstream-bench-{uuid.uuid4().hex[:8]}"})
+    settings = base.with_changes({"table": f"jobstream-bench-{uuid.uuid4().hex[:8]}"})
     create_table_from_template(client, settings.table, default_template_path())
     try:
         yield settings
@@ -147,7 +148,7 @@ def measure_emit(
     client: DynamoDBClient, settings: Settings, *, rate_per_s: float, events: int
 ) -> EmitCost:
     clock = SimulatedClock()
-    store = JobStore(settings, client=client, clock=clock.time, sleep=clock.sleep)
+    store = JobStore(settings, client=client, clock=clock)
     invoker = RecordingInvoker()
     service = JobService(
         store=store,

@@ -48,6 +48,12 @@ class _ScheduledClock:
     def __call__(self) -> float:
         return self.now
 
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
     def sleep(self, seconds: float) -> None:
         self.now += max(seconds, 0.0)
         while self._actions and self._actions[0][0] <= self.now:
@@ -125,7 +131,7 @@ def measure_busy(
     service = StreamService(
         store=store,
         signer=signer,
-        settings=settings.model_copy(update={"stream_max_seconds": total + 1}),
+        settings=settings.with_changes({"stream_max_seconds": total + 1}),
         clock=clock,
         sleep=clock.sleep,
         on_close=closed.append,
@@ -172,8 +178,8 @@ def run(
     # which is what polling "as fast as events come" would read.
     schedules = {
         f"busy interval {base.stream_poll_busy_ms} ms (default)": base,
-        f"no busy bound ({base.stream_poll_min_ms} ms)": base.model_copy(
-            update={"stream_poll_busy_ms": base.stream_poll_min_ms}
+        f"no busy bound ({base.stream_poll_min_ms} ms)": base.with_changes(
+            {"stream_poll_busy_ms": base.stream_poll_min_ms}
         ),
     }
     busy: list[BusyReads] = []

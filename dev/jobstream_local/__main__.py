@@ -7,6 +7,7 @@ Options: ``--help`` (see jobstream_local.options).
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -17,12 +18,13 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TextIO
 
-from jobstream.auth.jwt_verifier import JwtSettingsMissing
+from jobstream.auth.jwt_verifier import JwtKeysUnusable, JwtSettingsMissing
 from jobstream.jobs.drivers import DRIVERS, chosen_driver
 from jobstream.jobs.errors import RegistryNotFound
 from jobstream.settings import Settings
 from jobstream_local.console_log import use_console_log
 from jobstream_local.database import DatabaseChoice, DatabaseUnavailable
+from jobstream_local.dev_issuer import EXAMPLE_CALLERS, NotLoopback
 from jobstream_local.layer_path import put_layer_on_path
 from jobstream_local.options import LocalOptions, parse_options
 from jobstream_local.stack import LocalStack
@@ -76,10 +78,19 @@ def main(
             database=database,
             web_root=options.repo / "web",
             template_path=options.repo / "template.yaml",
+            # Caller authentication with no issuer of your own: the dev one, on loopback.
+            dev_issuer=settings.api_auth == "jwt" and not settings.jwt_issuer,
         )
         try:
             stack.start()
-        except (DatabaseUnavailable, OSError, JwtSettingsMissing, RegistryNotFound) as error:
+        except (
+            DatabaseUnavailable,
+            OSError,
+            JwtSettingsMissing,
+            JwtKeysUnusable,
+            NotLoopback,
+            RegistryNotFound,
+        ) as error:
             return _fail(err, str(error))
         try:
             _banner(out, stack, options, ready_s=time.monotonic() - started)
@@ -99,6 +110,7 @@ def main(
 def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: float) -> None:
     url = stack.url
     jobs = f"{url}/jobs"
+    what, example = _example_job(stack)
     driver = chosen_driver(stack.settings)
     pick = "python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'"
     lines = [
@@ -112,9 +124,10 @@ def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: f
         f"stream {options.stream_timeout_s:g} s per connection",
         f"  worker      {driver.name}: {driver.summary} (JOBSTREAM_DRIVER: {' | '.join(DRIVERS)})",
         "",
-        f"  callers     {_callers(stack.settings)}",
+        f"  callers     {_callers(stack)}",
+        *_dev_tokens(stack),
         "",
-        "Try it with curl (a job of 60 one-second steps, streamed live):",
+        f"Try it with curl ({what}, streamed live):",
         "",
         f"  JOB=$(curl -s -X POST {jobs} -H 'Content-Type: application/json' \\",
         *(
@@ -122,7 +135,7 @@ def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: f
             if stack.settings.api_auth == "jwt"
             else []
         ),
-        f"        -d {shlex.quote(_EXAMPLE_JOB)})",
+        f"        -d {shlex.quote(example)})",
         f'  TOKEN=$(echo "$JOB" | {pick} token)',
         f'  EVENTS_URL=$(echo "$JOB" | {pick} events_url)',
         '  curl -N -H "Authorization: Bearer $TOKEN" "$EVENTS_URL"',
@@ -134,13 +147,43 @@ def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: f
     out.flush()
 
 
-def _callers(settings: Settings) -> str:
+def _example_job(stack: LocalStack) -> tuple[str, str]:
+    """The curl example's job: demo.count where it is served, else the first type listed (its
+    params are the user's to fill in: GET /jobs/types has their schema)."""
+    names = stack.jobs.registry.names()
+    if "demo.count" in names or not names:
+        return "a job of 60 one-second steps", _EXAMPLE_JOB
+    first = names[0]
+    body = json.dumps({"type": first, "params": {}})
+    return f"a {first} job: put its params in, GET {stack.url}/jobs/types lists them", body
+
+
+def _callers(stack: LocalStack) -> str:
+    settings = stack.settings
+    if stack.dev_issuer is not None:
+        return f"JWT on every API request, from the DEV issuer at {settings.jwt_issuer}"
     if settings.api_auth == "jwt":
         return (
             f"JWT from {settings.jwt_issuer} (audience {settings.jwt_audience}) on every API "
-            "request; set ACCESS_TOKEN below"
+            "request: set ACCESS_TOKEN to one of yours for the curl below"
         )
     return "anyone may start jobs (JOBSTREAM_API_AUTH=none); a job opens with its token"
+
+
+def _dev_tokens(stack: LocalStack) -> list[str]:
+    issuer = stack.dev_issuer
+    if issuer is None:
+        return []
+    indent = " " * 14
+    return [
+        f"{indent}(dev only: it signs for anyone who asks, and listens on loopback only)",
+        f"{indent}the demo page signs in as {' or '.join(EXAMPLE_CALLERS)}; in a shell "
+        '(curl below, or jobstream --access-token "$ACCESS_TOKEN"):',
+        *(
+            f"{indent}{name}: export ACCESS_TOKEN={issuer.access_token(name)}"
+            for name in EXAMPLE_CALLERS
+        ),
+    ]
 
 
 def _fail(out: TextIO, message: str) -> int:

@@ -68,7 +68,7 @@ class LocalDatabase:
         """Start (or reach) the database; return a client for it with the table in place."""
         settings = self._settings
         if self._choice.use_aws:
-            client = dynamodb_client(settings.model_copy(update={"dynamodb_endpoint_url": None}))
+            client = dynamodb_client(settings.with_changes({"dynamodb_endpoint_url": None}))
             self.description = f"AWS DynamoDB, table {settings.table} in {settings.region}"
             self._ensure_table(client, create=self._choice.create_table)
             return client

@@ -27,7 +27,6 @@ import base64
 import functools
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,7 @@ import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from starlette.types import Message, Receive, Scope, Send
 
+from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.invocation_context import InvocationContext
 from jobstream.response_stream.delivery import Handler, deliver
 from jobstream.response_stream.response import StreamingResponse
@@ -86,7 +86,7 @@ class FunctionURLApp:
         timeout_s: float,
         function_name: str = "local",
         max_concurrent: int = 100,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -111,7 +111,7 @@ class FunctionURLApp:
             self._timeout_s, function_name=self._function_name, clock=self._clock
         )
         event = event_from_asgi_scope(
-            scope, body, request_id=context.aws_request_id, now=self._clock()
+            scope, body, request_id=context.aws_request_id, now=self._clock.time()
         )
         exchange = _Exchange(receive, send)
         await exchange.run(

@@ -7,6 +7,8 @@ locally they share one server, routed by path:
   rules template.yaml gives the stream's Function URL (on AWS the Function URL itself answers
   preflights and adds the headers; the function never sees them);
 - ``/jobs`` and below, ``/docs``, ``/openapi.json``: the jobs API (its own CORS middleware);
+- ``/dev/callers``: access tokens of the dev issuer's example callers, when the stack runs one
+  (``JOBSTREAM_API_AUTH=jwt`` without an issuer of your own), else 404;
 - everything else: the static files of ``web/`` (``index.html`` at ``/``).
 """
 
@@ -28,6 +30,8 @@ from jobstream_local.repo import find_repo_root
 STREAM_PATH = re.compile(r"/jobs/[^/]+/events")
 API_PATHS = frozenset({"/jobs", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
 API_PREFIX = "/jobs/"
+# The dev issuer's example callers (jobstream_local.dev_issuer), when the stack runs one.
+DEV_CALLERS_PATH = "/dev/callers"
 # web/ is also an npm package: its installed dependencies and build tooling are not the site.
 NOT_SERVED_PREFIXES = ("/node_modules/", "/test-app/node_modules/")
 
@@ -39,7 +43,12 @@ def default_web_root() -> Path:
 
 
 def one_origin_app(
-    *, api: ASGIApp, stream: ASGIApp, web_root: Path, allowed_origins: Sequence[str]
+    *,
+    api: ASGIApp,
+    stream: ASGIApp,
+    web_root: Path,
+    allowed_origins: Sequence[str],
+    dev_callers: ASGIApp | None = None,
 ) -> ASGIApp:
     if not (web_root / "index.html").is_file():
         raise FileNotFoundError(f"no index.html in {web_root}: the demo page cannot be served")
@@ -53,7 +62,9 @@ def one_origin_app(
     )
     # StaticFiles raises HTTPException for a missing file and leaves the 404 response to this.
     static = ExceptionMiddleware(StaticFiles(directory=web_root, html=True))
-    return _PathDispatch(api=api, stream=stream_with_cors, static=static)
+    return _PathDispatch(
+        api=api, stream=stream_with_cors, static=static, dev_callers=dev_callers or _not_found
+    )
 
 
 class _PathDispatch:
@@ -64,10 +75,13 @@ class _PathDispatch:
     then not be found (its status_url is built with url_for).
     """
 
-    def __init__(self, *, api: ASGIApp, stream: ASGIApp, static: ASGIApp) -> None:
+    def __init__(
+        self, *, api: ASGIApp, stream: ASGIApp, static: ASGIApp, dev_callers: ASGIApp
+    ) -> None:
         self._api = api
         self._stream = stream
         self._static = static
+        self._dev_callers = dev_callers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -80,6 +94,8 @@ class _PathDispatch:
             app = self._stream
         elif path in API_PATHS or path.startswith(API_PREFIX):
             app = self._api
+        elif path == DEV_CALLERS_PATH:
+            app = self._dev_callers
         elif path.startswith(NOT_SERVED_PREFIXES):
             app = _not_found
         else:

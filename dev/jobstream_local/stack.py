@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from jobstream.api import create_app
+from jobstream.auth.jwt_verifier import JwtVerifier
 from jobstream.composition import (
     StreamDependencies,
     job_service,
@@ -44,6 +45,7 @@ from jobstream.response_stream.delivery import Handler
 from jobstream.response_stream.response import StreamingResponse, streaming_handler
 from jobstream.settings import Settings
 from jobstream_local.database import DatabaseChoice, LocalDatabase
+from jobstream_local.dev_issuer import DEV_AUDIENCE, DevIssuer, callers_app, require_loopback
 from jobstream_local.durable import LocalDurableInvoker
 from jobstream_local.function_url import FunctionURLApp
 from jobstream_local.shutdown import Shutdown
@@ -78,7 +80,9 @@ class LocalStack:
     stack adapts it for local use (see ``local_settings``). ``database`` defaults to the embedded
     DynamoDB, or to the endpoint in ``settings.dynamodb_endpoint_url`` when that is set.
     ``web_root`` and ``template_path`` default to web/ and template.yaml of the repository
-    ``jobstream_local.repo.find_repo_root`` finds.
+    ``jobstream_local.repo.find_repo_root`` finds. ``dev_issuer``: run the dev-only loopback OIDC
+    issuer (jobstream_local.dev_issuer) and authenticate API callers against it
+    (``dev_issuer`` the property; its callers' tokens at ``GET /dev/callers``).
     """
 
     def __init__(
@@ -92,6 +96,7 @@ class LocalStack:
         database: DatabaseChoice | None = None,
         web_root: Path | None = None,
         template_path: Path | None = None,
+        dev_issuer: bool = False,
     ) -> None:
         for name, value in (("function", function_timeout_s), ("stream", stream_timeout_s)):
             if not 0 < value <= MAX_TIMEOUT_S:
@@ -104,6 +109,8 @@ class LocalStack:
         self._database_choice = database
         self._web_root = web_root or default_web_root()
         self._template_path = template_path
+        self._use_dev_issuer = dev_issuer
+        self._dev_issuer: DevIssuer | None = None
         self._shutdown = Shutdown()
         self._database: LocalDatabase | None = None
         self._invoker: ThreadWorkerInvoker | None = None
@@ -137,6 +144,11 @@ class LocalStack:
         return self._jobs
 
     @property
+    def dev_issuer(self) -> DevIssuer | None:
+        """The loopback OIDC issuer the API trusts, when the stack runs one (``dev_issuer``)."""
+        return self._dev_issuer
+
+    @property
     def database_description(self) -> str:
         return self._database.description if self._database is not None else ""
 
@@ -157,7 +169,7 @@ class LocalStack:
         return self.url
 
     def _start(self) -> None:
-        base = self._base_settings or Settings()
+        base = self._caller_settings(self._base_settings or Settings())
         choice = self._database_choice or DatabaseChoice(endpoint_url=base.dynamodb_endpoint_url)
         # Bound first: the origin (for CORS and the banner) must be known before the app exists,
         # and connecting clients wait in the backlog instead of being refused.
@@ -184,6 +196,7 @@ class LocalStack:
                 ),
                 web_root=self._web_root,
                 allowed_origins=settings.cors_allowed_origins,
+                dev_callers=callers_app(self._dev_issuer) if self._dev_issuer else None,
             )
             self._server = _Server(
                 uvicorn.Config(
@@ -215,6 +228,25 @@ class LocalStack:
             extra={"url": origin},
         )
 
+    def _caller_settings(self, base: Settings) -> Settings:
+        """With ``dev_issuer``: start it and trust it (jwt, its URL and audience). Then, under
+        jwt, fetch the issuer's keys once, so a wrong issuer or key set URL fails the start with
+        one message (JwtKeysUnusable) rather than every request after it."""
+        if self._use_dev_issuer:
+            require_loopback(self._host)
+            self._dev_issuer = DevIssuer(audience=base.jwt_audience or DEV_AUDIENCE)
+            base = base.with_changes(
+                {
+                    "api_auth": "jwt",
+                    "jwt_issuer": self._dev_issuer.start(),
+                    "jwt_audience": self._dev_issuer.audience,
+                    "jwt_jwks_url": None,
+                }
+            )
+        if base.api_auth == "jwt":
+            JwtVerifier.from_settings(base).check_keys()
+        return base
+
     def stop(self) -> None:
         """Stop everything, each phase bounded: open streams end as at their deadline, worker
         chunks checkpoint at their next step, then the server, the workers and the database stop.
@@ -239,6 +271,8 @@ class LocalStack:
             self._durable = None
         if self._database is not None:
             self._database.stop()
+        if self._dev_issuer is not None:
+            self._dev_issuer.stop()
         self._url = None
 
     def __enter__(self) -> LocalStack:
@@ -327,7 +361,7 @@ def local_settings(
     }
     if not base.token_key:
         update["token_key"] = secrets.token_hex(32)
-    explicit = base.model_fields_set
+    explicit = base.fields_given
     if "chunk_safety_margin_seconds" not in explicit:
         update["chunk_safety_margin_seconds"] = min(
             base.chunk_safety_margin_seconds, function_timeout_s * _MARGIN_SHARE
@@ -336,7 +370,7 @@ def local_settings(
         update["stream_deadline_margin_seconds"] = min(
             base.stream_deadline_margin_seconds, stream_timeout_s * _MARGIN_SHARE
         )
-    return base.model_copy(update=update)
+    return base.with_changes(update)
 
 
 class _Server(uvicorn.Server):

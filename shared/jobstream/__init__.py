@@ -6,4 +6,10 @@ checkpoint, batched) -> store (DynamoDB) -> stream service -> SSE bytes -> strea
 (Lambda) or local Function URL server -> client.
 """
 
+from jobstream.errors import JobstreamError
+
 __version__ = "0.1.0"
+
+# Each room has its own face (its __all__): jobstream.jobs (job types, the JobService),
+# jobstream.store (JobStore), jobstream.tail (streams), jobstream.api (create_app), ...
+__all__ = ["JobstreamError", "__version__"]

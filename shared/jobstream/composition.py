@@ -49,13 +49,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class WorkerFunctionNotConfigured(RuntimeError):
-    def __init__(self) -> None:
-        super().__init__(
-            "starting jobs on Lambda needs the worker function: set JOBSTREAM_WORKER_FUNCTION"
-        )
-
-
 # --- jobs -----------------------------------------------------------------------------------------
 def job_service(
     settings: Settings,
@@ -84,16 +77,12 @@ def lambda_job_service(
     store: JobStore | None = None,
     dynamodb: DynamoDBClient | None = None,
 ) -> JobService:
-    """On Lambda: chunks start as asynchronous invocations of ``worker_function`` (name or ARN;
-    default Settings.worker_function). Raises WorkerFunctionNotConfigured if there is none."""
-    function = worker_function or settings.worker_function
-    if not function:
-        raise WorkerFunctionNotConfigured()
-    from jobstream.jobs.drivers import chosen_driver
+    """On Lambda: see JobService.on_lambda (WorkerFunctionNotConfigured)."""
+    from jobstream.jobs.service import JobService
 
-    store = store if store is not None else JobStore(settings, client=dynamodb)
-    invoker = chosen_driver(settings).lambda_invoker(function, settings, store)
-    return job_service(settings, invoker=invoker, store=store)
+    return JobService.on_lambda(
+        settings, worker_function=worker_function, store=store, dynamodb=dynamodb
+    )
 
 
 def run_worker_hop(

@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar, dataclass_transform, overload
 
+from jobstream.errors import ConfigurationError
+
 T = TypeVar("T")
 Parse = Callable[[object], object]
 
@@ -31,7 +33,7 @@ _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 
 
-class SettingsError(ValueError):
+class SettingsError(ConfigurationError, ValueError):
     """Every field that could not be read, one line each (never the value: it may be a secret)."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -153,17 +155,16 @@ class EnvSettings:
         object.__setattr__(self, "_given", frozenset(given))
 
     @property
-    def model_fields_set(self) -> frozenset[str]:
-        """The fields given as keywords or found in the environment (not defaulted). Named as
-        pydantic names it, so the call sites written against pydantic-settings read the same."""
+    def fields_given(self) -> frozenset[str]:
+        """The fields given as keywords or found in the environment (not defaulted)."""
         given: frozenset[str] = self.__dict__["_given"]
         return given
 
-    def model_copy(self, *, update: Mapping[str, object] | None = None) -> typing.Self:
-        """A copy with ``update`` applied and checked; the environment is not read again."""
+    def with_changes(self, changes: Mapping[str, object]) -> typing.Self:
+        """A copy with ``changes`` applied and checked; the environment is not read again."""
         copy = object.__new__(type(self))
         object.__setattr__(copy, "__dict__", dict(self.__dict__))
-        changes = dict(update or {})
+        changes = dict(changes)
         unknown = sorted(set(changes) - set(self._fields))
         if unknown:
             raise TypeError(f"{type(self).__name__} has no field(s) {', '.join(unknown)}")
@@ -179,7 +180,7 @@ class EnvSettings:
             copy.__dict__[name] = value
         if problems:
             raise SettingsError(problems)
-        copy.__dict__["_given"] = self.model_fields_set | changes.keys()
+        copy.__dict__["_given"] = self.fields_given | changes.keys()
         return copy
 
     def __setattr__(self, name: str, value: object) -> None:

@@ -13,11 +13,12 @@ import json
 import logging
 import os
 import sys
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from jobstream.clock import SYSTEM_CLOCK, Clock
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class InvocationContext:
         identity: CognitoIdentity | None = None,
         client_context: ClientContext | None = None,
         tenant_id: str | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.aws_request_id = aws_request_id
         self.invoked_function_arn = invoked_function_arn
@@ -108,7 +109,7 @@ class InvocationContext:
         return self._deadline_ms
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, self._deadline_ms - int(self._clock() * 1000))
+        return max(0, self._deadline_ms - int(self._clock.time() * 1000))
 
     def log(self, message: str) -> None:
         """Lambda's ``context.log``: write to the function's log stream (stdout)."""
@@ -128,7 +129,7 @@ class InvocationContext:
         headers: Mapping[str, str],
         env: Mapping[str, str],
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> InvocationContext:
         """Build the context from a next-invocation response's headers and the function's env."""
         headers = {name.lower(): value for name, value in headers.items()}
@@ -153,13 +154,13 @@ class InvocationContext:
         seconds: float,
         *,
         function_name: str = "local",
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> InvocationContext:
         """A context whose deadline is ``seconds`` from now: for the local server and tests."""
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         return cls(
             aws_request_id=str(uuid.uuid4()),
-            deadline_ms=int((clock() + seconds) * 1000),
+            deadline_ms=int((clock.time() + seconds) * 1000),
             invoked_function_arn=f"arn:aws:lambda:{region}:000000000000:function:{function_name}",
             function_name=function_name,
             log_group_name=f"/aws/lambda/{function_name}",

@@ -78,6 +78,27 @@ def test_params_typed_while_the_types_load_are_kept(page: Page, stack: FakeStack
     assert json.loads(params.input_value()) == {"n": 7}
 
 
+def test_a_start_pressed_before_the_types_are_listed_waits_for_them(
+    page: Page, stack: FakeStack
+) -> None:
+    held: list[Route] = []
+    page.route("**/jobs/types", lambda route: held.append(route))
+    page.goto(f"{stack.base_url}/")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    created = len(stack.created)
+    page.get_by_role("button", name="Start job").click()
+    page.wait_for_timeout(200)
+    assert len(stack.created) == created  # nothing to start yet
+    held[0].continue_()
+
+    expect(page.locator("#job-id")).not_to_be_empty()
+    assert stack.created[-1]["job_id"] == page.locator("#job-id").inner_text()
+    assert stack.job_by_id(stack.created[-1]["job_id"]).type == "demo.count"
+
+
 def test_required_params_are_prefilled_from_the_schema(page: Page, stack: FakeStack) -> None:
     # The README's reports.export: `rows` is required, with bounds and no default or example.
     stack.job_types = {
@@ -174,6 +195,18 @@ def test_cancel_posts_with_the_token_and_the_job_stops(page: Page, stack: FakeSt
     assert percent is not None
     assert int(percent) < 100
     expect(page.get_by_role("button", name="Cancel job")).to_be_disabled()
+
+
+def test_after_a_reload_the_page_says_when_it_is_live_again(page: Page, stack: FakeStack) -> None:
+    page.goto(f"{stack.base_url}/")
+    start_job(page, stack, {"n": 100, "interval_ms": 100})
+    progress_at_least(page, 10)
+    page.reload()
+
+    # Once the replay has shown what the job had, the status stops saying "Replaying" (issue 19).
+    expect(page.get_by_role("status")).to_have_text("Following the job live.")
+    expect(page.locator("#job-badge")).to_have_text("running")
+    expect(page.get_by_role("button", name="Drop connection")).to_be_enabled()
 
 
 def test_reload_mid_job_replays_the_log_and_shows_the_whole_view(

@@ -18,10 +18,11 @@ from collections.abc import Iterator
 import pytest
 from pydantic import BaseModel, Field
 
-from jobstream.jobs import DriveOutcome, JobContext, JobRegistry, JobService, RecordingInvoker
+from jobstream.jobs import DriveOutcome, JobContext, JobRegistry, JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.unit.jobs.fakes import assert_clean_log
 
 DRIVERS = 4
@@ -169,7 +170,7 @@ def test_four_drivers_take_turns_and_never_run_a_step_at_the_same_time(
 def test_a_driver_that_stalls_past_its_lease_is_taken_over_and_fenced(
     moto_settings: Settings,
 ) -> None:
-    settings = moto_settings.model_copy(update={"lease_seconds": 0.4})
+    settings = moto_settings.with_changes({"lease_seconds": 0.4})
     n = 120
     job_id, tracker, outcomes = contend(settings, {"n": n, "stall_every": 40, "stall_s": 0.7})
 

@@ -33,13 +33,14 @@ import pytest
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.jobs.durable_driver import StepFunction
 from jobstream.jobs.durable_sdk import SdkDurableOps
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore, StoredEvent
 from jobstream.store.models import JSONObject
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.conftest import REPO_ROOT
 from tests.functional.jobs.drivers import each_driver
 from tests.integration.jobs.crash_child import JOB_TYPE, crash_registry
@@ -174,7 +175,7 @@ def drive_chain_until_done(
     """Lambda's retries of a failed invocation (same hop), and ``JobService.status()`` restarting
     a job whose lease expired with its holder."""
     settings = fresh_service().settings
-    plain = JobStore(settings, client=fresh_service().store.client, clock=clock.time)
+    plain = JobStore(settings, client=fresh_service().store.client, clock=clock.no_sleeps())
     for _ in range(500):
         pending = invoker.take()
         for queued_job, hop in pending:
@@ -229,8 +230,8 @@ def killed_run(
     """Create a crash.count job of ``steps`` steps and drive it to its end while ``reaper`` kills
     the driver; returns a plain store on the table."""
     clock = FakeClock()
-    job_settings = settings.model_copy(
-        update={
+    job_settings = settings.with_changes(
+        {
             "cancel_check_seconds": 0.1,
             "chunk_safety_margin_seconds": 0.05,
             "driver": driver,
@@ -246,9 +247,7 @@ def killed_run(
 
     def fresh_service() -> JobService:
         """A new container: nothing in memory survives, only the table."""
-        store = KillingStore(
-            job_settings, client=ddb, clock=clock.time, sleep=lambda _s: None, reaper=reaper
-        )
+        store = KillingStore(job_settings, client=ddb, clock=clock.no_sleeps(), reaper=reaper)
         return JobService(
             store=store,
             registry=crash_registry(),
@@ -258,7 +257,7 @@ def killed_run(
             background_flush=False,
         )
 
-    plain = JobStore(job_settings, client=ddb, clock=clock.time)
+    plain = JobStore(job_settings, client=ddb, clock=clock.no_sleeps())
     plain.create_job(job_id=name, type=JOB_TYPE, params={"n": steps})
     if driver == "chain":
         invoker.invoke(name, hop=0)

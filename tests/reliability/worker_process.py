@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import sys
 
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.integration.jobs.crash_child import crash_registry
 
 

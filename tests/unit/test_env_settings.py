@@ -47,7 +47,7 @@ def test_defaults_when_nothing_is_set() -> None:
     sample = Sample()
     assert (sample.name, sample.count, sample.enabled, sample.limit) == ("default", 3, True, None)
     assert sample.origins == []
-    assert sample.model_fields_set == frozenset()
+    assert sample.fields_given == frozenset()
 
 
 def test_the_environment_is_read_by_prefix_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,7 +57,7 @@ def test_the_environment_is_read_by_prefix_in_any_case(monkeypatch: pytest.Monke
     monkeypatch.setenv("SAMPLE_MODE", "b")
     sample = Sample()
     assert (sample.count, sample.ratio, sample.enabled, sample.mode) == (7, 2.5, False, "b")
-    assert sample.model_fields_set == {"count", "ratio", "enabled", "mode"}
+    assert sample.fields_given == {"count", "ratio", "enabled", "mode"}
 
 
 def test_keywords_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,16 +132,16 @@ def test_repr_hides_secret_fields() -> None:
     assert "name='default'" in shown
 
 
-def test_model_copy_checks_the_update_and_does_not_read_the_environment_again(
+def test_with_changes_checks_the_changes_and_does_not_read_the_environment_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sample = Sample(name="kept")
     monkeypatch.setenv("SAMPLE_NAME", "later")
-    copy = sample.model_copy(update={"count": 5})
+    copy = sample.with_changes({"count": 5})
     assert (copy.name, copy.count, sample.count) == ("kept", 5, 3)
-    assert copy.model_fields_set == {"name", "count"}
+    assert copy.fields_given == {"name", "count"}
     with pytest.raises(SettingsError):
-        sample.model_copy(update={"count": 0})
+        sample.with_changes({"count": 0})
 
 
 def test_settings_reads_the_templates_comma_separated_origins(

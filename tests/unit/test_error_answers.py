@@ -21,11 +21,13 @@ from jobstream.auth.tokens import TokenExpired, TokenMissing, TokenSigner
 from jobstream.composition import StreamDependencies, open_stream
 from jobstream.examples.demo import registry
 from jobstream.http_errors import ANSWERS, RULES, answer_for
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream.store.errors import JobNotFound, StoreRequestFailed
 from jobstream.store.models import Job
+from jobstream_sandbox.invokers import RecordingInvoker
+from tests.clock import FakeClock
 from tests.unit.tail.function_url import function_url_event
 
 KEY = "k" * 48
@@ -40,7 +42,7 @@ class RefusingStore(JobStore):
     other read)."""
 
     def __init__(self, settings: Settings, error: Exception) -> None:
-        super().__init__(settings, clock=lambda: NOW)
+        super().__init__(settings, clock=FakeClock(NOW))
         self.error = error
 
     def get_job(self, job_id: str) -> Job:
@@ -93,7 +95,7 @@ def token(kind: str) -> str | None:
         "garbage": "not-a-token",
         "malformed": "v1.soon.not-a-mac",
         "other job": signer.issue("job-2", ttl_seconds=60),
-        "expired": TokenSigner(KEY.encode(), clock=lambda: past).issue(JOB_ID, ttl_seconds=60),
+        "expired": TokenSigner(KEY.encode(), clock=FakeClock(past)).issue(JOB_ID, ttl_seconds=60),
         "valid": signer.issue(JOB_ID, ttl_seconds=60),
     }[kind]
 

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import grimp
 import pytest
+from importlinter.cli import lint_imports
+
+from tests.conftest import REPO_ROOT
 
 PACKAGE = "jobstream"
+PYPROJECT = REPO_ROOT / "pyproject.toml"
 
 # Modules that nothing inside the package imports, because something outside it runs them: the
 # Runtime API loop (`python -m jobstream.lambda_runtime`, started by the exec wrapper), and the
 # modules the handlers in functions/ and the template name directly.
 ENTRY_POINTS = {
     "jobstream.lambda_runtime.__main__",
+    "jobstream.composition",  # the composition root: functions/*/app.py and the local stack
     "jobstream.jobs.durable_sdk",  # functions/worker/app.py, WorkerDriver=durable
     "jobstream.examples.demo",  # JOBSTREAM_JOB_REGISTRY=jobstream.examples.demo:registry
     "jobstream.init_phase",  # functions/*/app.py: what each builds during Lambda's init
@@ -67,3 +72,12 @@ def test_no_two_rooms_import_each_other(graph: grimp.ImportGraph) -> None:
         and graph.chain_exists(importer=second, imported=first, as_packages=True)
     ]
     assert both_ways == []
+
+
+def test_the_import_contracts_hold(capsys: pytest.CaptureFixture[str]) -> None:
+    """pyproject.toml's [tool.importlinter] contracts: the layers of docs/architecture.md's
+    one-way flow, the stream's read path without the job engine, no dev tooling in the layer."""
+    code = lint_imports(config_filename=str(PYPROJECT), no_cache=True, no_logo=True)
+    report = capsys.readouterr().out
+    assert code == 0, report
+    assert "0 broken" in report

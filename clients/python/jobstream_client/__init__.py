@@ -17,7 +17,14 @@ from jobstream_client.errors import (
     TooManyRequests,
     Unauthorized,
 )
-from jobstream_client.jobs_api import AccessToken, CreatedJob, JobList, JobsAPI, ListedJob
+from jobstream_client.jobs_api import (
+    AccessToken,
+    CreatedJob,
+    JobList,
+    JobsAPI,
+    JobToken,
+    ListedJob,
+)
 from jobstream_client.stream import (
     TERMINAL_EVENT_TYPES,
     EventStream,
@@ -37,6 +44,7 @@ __all__ = [
     "Forbidden",
     "GaveUp",
     "JobList",
+    "JobToken",
     "JobsAPI",
     "ListedJob",
     "NotFound",

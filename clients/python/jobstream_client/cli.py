@@ -1,13 +1,17 @@
 """``jobstream``: start a job or attach to one, and follow it with a progress bar until it ends.
 
     jobstream --api http://127.0.0.1:8000 start demo.count --param n=50 --param interval_ms=100
+    jobstream --api http://127.0.0.1:8000 attach --job-id <id> --last-event-id 42
+    jobstream --api http://127.0.0.1:8000 cancel --job-id <id>
     jobstream attach --events-url https://.../jobs/<id>/events --token-file job.token
-    jobstream --api http://127.0.0.1:8000 attach --job-id <id> --token ... --last-event-id 42
     jobstream --api https://... --access-token "$JWT" list --limit 50
 
 The exit status says how it ended (``ExitCode``). Ctrl-C leaves the job running (exit 130) unless
-``--cancel-on-interrupt`` is given. The token is never printed: ``start --token-file`` saves it
-(mode 0600) for a later ``attach --token-file``; ``JOBSTREAM_TOKEN`` is read too.
+``--cancel-on-interrupt`` is given, and prints the command that follows it again. The token is
+never printed: ``start`` keeps it in the token store (token_store.py; also in ``--token-file``
+if given), where ``attach --job-id`` and ``cancel --job-id`` find it. Without a kept token,
+``--token``, ``--token-file`` or ``$JOBSTREAM_TOKEN``, the job's owner gets a fresh one from the
+API with the access token (``POST /jobs/{id}/token``), so ``list`` then ``attach`` works.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,6 +52,7 @@ from jobstream_client.stream import (
     StreamEnd,
     default_timeout,
 )
+from jobstream_client.token_store import TokenStore
 
 __all__ = ["ExitCode", "build_parser", "main"]
 
@@ -87,6 +93,8 @@ class _Target:
     title: str
     # False when only an events URL was given: the API (for status and cancel) is then unknown.
     api_known: bool = True
+    # Where the token can be read again (--token-file), for the command printed after Ctrl-C.
+    token_file: Path | None = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,7 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--params", metavar="JSON", help="parameters as one JSON object")
     start.add_argument("--idempotency-key", help="sent as Idempotency-Key: a retry starts no twin")
     start.add_argument(
-        "--token-file", type=Path, help="save the job's token here (mode 0600) to attach later"
+        "--token-file",
+        type=Path,
+        help="also save the job's token here (mode 0600); it is always kept in the token store "
+        "($JOBSTREAM_TOKEN_DIR, default ~/.local/state/jobstream/tokens)",
     )
 
     attach = commands.add_parser("attach", help="follow an existing job")
@@ -117,11 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     where = attach.add_mutually_exclusive_group(required=True)
     where.add_argument("--events-url", help="the job's events_url")
     where.add_argument("--job-id", help="the job id (its events_url is asked from --api)")
-    attach.add_argument("--token", help="the job's token (default: $JOBSTREAM_TOKEN)")
-    attach.add_argument("--token-file", type=Path, help="read the job's token from this file")
+    _add_token_options(attach)
     attach.add_argument(
         "--last-event-id", type=_event_id, help="resume after this event id instead of replaying"
     )
+    cancel = commands.add_parser("cancel", help="ask a job to stop (it ends with 'cancelled')")
+    _add_common(cancel, defaults=False)
+    cancel.add_argument("--job-id", required=True, help="the job id")
+    _add_token_options(cancel)
     listing = commands.add_parser(
         "list", help="the caller's jobs, newest first (an API with caller authentication)"
     )
@@ -130,6 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=_page_size, default=20, help="how many jobs (1-100, default 20)"
     )
     return parser
+
+
+def _add_token_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--token",
+        help="the job's token (default: $JOBSTREAM_TOKEN, else the one `start` kept, else a "
+        "fresh one for the job's owner with --access-token)",
+    )
+    parser.add_argument("--token-file", type=Path, help="read the job's token from this file")
 
 
 def _page_size(text: str) -> int:
@@ -191,24 +214,30 @@ def main(
     parser = build_parser()
     args = parser.parse_args(argv)
     params = _params(parser, args) if args.command == "start" else {}
-    token = _token(parser, args) if args.command == "attach" else None
+    token = _token(parser, args) if args.command in ("attach", "cancel") else None
     out = console or Console()
+    store = TokenStore.default()
     # One client (one connection pool, one TLS context) for the API calls and the stream.
     client = http_client or httpx.Client()
     api = JobsAPI(args.api or DEFAULT_API, client=client, access_token=args.access_token or None)
     try:
         if args.command == "list":
             return _list(api, args.limit, out)
+        if args.command == "cancel":
+            return _cancel(api, args.job_id, _job_token(api, args.job_id, token, store), out)
         if args.command == "start":
-            target = _start(api, args, params, out)
+            target = _start(api, args, params, out, store)
         else:
-            target = _attach(api, args, token)
+            target = _attach(api, args, token, store)
         return _follow(target, api, args, out, http_client=client, sleep=sleep, backoff=backoff)
     except KeyboardInterrupt:
         # Before the stream started (e.g. during POST /jobs): nothing to leave running we know of.
         return ExitCode.INTERRUPTED
     except ClientError as exc:
-        out.print(Text(f"error: {exc}", style="bold red"))
+        # soft_wrap: piped output is 80 columns wide, and a wrapped line is harder to read or use.
+        out.print(Text(f"error: {exc}", style="bold red"), soft_wrap=True)
+        for line in getattr(exc, "details", ()):
+            out.print(Text(f"  {line}", style="red"), soft_wrap=True)
         return _exit_for(exc)
     finally:
         if http_client is None:
@@ -247,25 +276,62 @@ def _list(api: JobsAPI, limit: int, out: Console) -> int:
     return ExitCode.OK
 
 
-def _start(api: JobsAPI, args: argparse.Namespace, params: dict[str, Any], out: Console) -> _Target:
+def _start(
+    api: JobsAPI,
+    args: argparse.Namespace,
+    params: dict[str, Any],
+    out: Console,
+    store: TokenStore,
+) -> _Target:
     job = api.create(args.type, params, idempotency_key=args.idempotency_key)
     if args.token_file is not None:
         _save_token(args.token_file, job.token)
+    kept = store.save(job.job_id, job.token)
     out.print(Text(f"started job {printable(job.job_id)} ({printable(args.type)})", style="bold"))
-    return _Target(job.events_url, job.token, job.job_id, args.type)
+    if kept is None and args.token_file is None:
+        out.print(
+            Text(f"(could not keep its token in {store.folder}: use --token-file)", style="yellow")
+        )
+    return _Target(job.events_url, job.token, job.job_id, args.type, token_file=args.token_file)
 
 
-def _attach(api: JobsAPI, args: argparse.Namespace, token: str | None) -> _Target:
+def _job_token(api: JobsAPI, job_id: str, given: str | None, store: TokenStore) -> str | None:
+    """The token to use for a job named by id: the one given, else the one kept when it was
+    started, else (with an access token, as the job's owner) a fresh one from the API, kept."""
+    token = given or store.load(job_id)
+    if token is None and api.has_access_token:
+        token = api.job_token(job_id).token
+        store.save(job_id, token)
+    return token
+
+
+def _cancel(api: JobsAPI, job_id: str, token: str | None, out: Console) -> int:
+    status = api.cancel(job_id, token=token)
+    state = printable(str(status.get("status", "")))
+    out.print(Text(f"cancel requested for job {printable(job_id)} (status: {state})"))
+    return ExitCode.OK
+
+
+def _attach(
+    api: JobsAPI, args: argparse.Namespace, token: str | None, store: TokenStore
+) -> _Target:
     if args.events_url:
         match = _EVENTS_PATH.search(httpx.URL(args.events_url).path)
         job_id = match.group(1) if match else None
         return _Target(args.events_url, token, job_id, job_id or "job", api_known=bool(args.api))
+    token = _job_token(api, args.job_id, token, store)
     status = api.status(args.job_id, token=token)
     events_url = status.get("events_url")
     if not isinstance(events_url, str) or not events_url:
         events_url = api.job_url(args.job_id, "/events")
     title = status.get("type")
-    return _Target(events_url, token, args.job_id, title if isinstance(title, str) else "job")
+    return _Target(
+        events_url,
+        token,
+        args.job_id,
+        title if isinstance(title, str) else "job",
+        token_file=args.token_file,
+    )
 
 
 def _follow(
@@ -328,18 +394,20 @@ def _interrupted(
             out.print(Text(f"interrupted; cancel requested for job {job}", style="yellow"))
         return ExitCode.INTERRUPTED
     resume = f" --last-event-id {last_event_id}" if last_event_id else ""
-    if target.job_id is not None:
-        again = f"jobstream --api {redact_url(api.base_url)} attach --job-id {job}{resume}"
+    token_file = f" --token-file {shlex.quote(str(target.token_file))}" if target.token_file else ""
+    api_option = f"--api {shlex.quote(redact_url(api.base_url))}"
+    if target.job_id is not None and target.api_known:
+        job_option = f"--job-id {shlex.quote(target.job_id)}"
+        again = f"jobstream {api_option} attach {job_option}{token_file}{resume}"
+        stop = f"jobstream {api_option} cancel {job_option}{token_file}"
     else:
-        again = f"jobstream attach --events-url {redact_url(target.events_url)}{resume}"
-    out.print(
-        Text(
-            f"interrupted; {job} keeps running on the server.\n"
-            f"  follow it again:  {again}  (token via --token-file or $JOBSTREAM_TOKEN)\n"
-            "  or stop it:       add --cancel-on-interrupt and press Ctrl-C",
-            style="yellow",
-        )
-    )
+        url = shlex.quote(redact_url(target.events_url))
+        again = f"jobstream attach --events-url {url}{token_file or ' --token-file FILE'}{resume}"
+        stop = "add --cancel-on-interrupt (with --api) and press Ctrl-C"
+    # soft_wrap: a command split over two lines (piped output is 80 columns) cannot be pasted.
+    out.print(Text(f"interrupted; {job} keeps running on the server.", style="yellow"))
+    out.print(Text(f"  follow it again:  {again}", style="yellow"), soft_wrap=True)
+    out.print(Text(f"  or stop it:       {stop}", style="yellow"), soft_wrap=True)
     return ExitCode.INTERRUPTED
 
 

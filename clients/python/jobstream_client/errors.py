@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 _MAX_SERVER_TEXT = 300
+_MAX_DETAILS = 20
 # C0 controls (except tab and newline), DEL and C1 controls: an ESC from a server must not be able
 # to move the cursor or recolour the user's terminal.
 _CONTROL_TRANSLATION = {
@@ -89,7 +90,13 @@ class ServerRejected(ClientError):
     """The server refused the request with a 4xx; retrying the same request will not help."""
 
     def __init__(
-        self, status_code: int, *, url: str, code: str | None = None, message: str | None = None
+        self,
+        status_code: int,
+        *,
+        url: str,
+        code: str | None = None,
+        message: str | None = None,
+        details: tuple[str, ...] = (),
     ) -> None:
         detail = f": {message}" if message else ""
         label = f" {code}" if code else ""
@@ -98,6 +105,8 @@ class ServerRejected(ClientError):
         self.code = code
         self.server_message = message
         self.url = redact_url(url)
+        # One line per field the server refused ("params.n: Input should be ..."), made safe.
+        self.details = details
 
 
 class BadRequest(ServerRejected):
@@ -141,8 +150,32 @@ def rejection(
         code = printable(scrub(code, secrets), limit=60)
     if message is not None:
         message = printable(scrub(message, secrets), limit=_MAX_SERVER_TEXT)
+    details = tuple(
+        printable(scrub(line, secrets), limit=_MAX_SERVER_TEXT)
+        for line in _field_details(body)[:_MAX_DETAILS]
+    )
     cls = _REJECTIONS.get(status_code, ServerRejected)
-    return cls(status_code, url=url, code=code, message=message)
+    return cls(status_code, url=url, code=code, message=message, details=details)
+
+
+def _field_details(body: bytes) -> list[str]:
+    """``error.details`` when it lists refused fields (``[{"loc": [...], "msg": ...}]``, the
+    API's shape for invalid params and requests), as ``"params.n: <msg>"`` lines."""
+    try:
+        details = json.loads(body)["error"]["details"]
+    except (ValueError, KeyError, TypeError):
+        return []
+    if not isinstance(details, list):
+        return []
+    lines = []
+    for item in details:
+        if not isinstance(item, dict) or not isinstance(item.get("msg"), str):
+            continue
+        loc = item.get("loc")
+        # "body" is where FastAPI found it, not part of the field's name.
+        parts = [str(p) for p in loc if p != "body"] if isinstance(loc, list) else []
+        lines.append(f"{'.'.join(parts)}: {item['msg']}" if parts else item["msg"])
+    return lines
 
 
 def _error_fields(body: bytes) -> tuple[str | None, str | None]:

@@ -1,4 +1,5 @@
-"""The jobs API's one-shot calls: create a job, read its status, ask it to cancel, list jobs.
+"""The jobs API's one-shot calls: create a job, read its status, ask it to cancel, get a fresh
+token for it, list jobs.
 
 These are not retried: ``POST /jobs`` repeated after a lost answer would start a second job unless
 the caller sent an ``Idempotency-Key`` (then the caller may retry; the server answers the same).
@@ -26,7 +27,7 @@ from jobstream_client.errors import (
     rejection,
 )
 
-__all__ = ["AccessToken", "CreatedJob", "JobList", "JobsAPI", "ListedJob"]
+__all__ = ["AccessToken", "CreatedJob", "JobList", "JobToken", "JobsAPI", "ListedJob"]
 
 # The caller's credential for an API with caller authentication: the token, or a function that
 # returns a fresh one.
@@ -40,6 +41,16 @@ class CreatedJob:
     events_url: str
     status_url: str
     # Kept out of repr so that logging or printing the object never shows it.
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class JobToken:
+    """A fresh token for a job (``POST /jobs/{id}/token``), valid for ``expires_in`` seconds."""
+
+    job_id: str
+    events_url: str
+    expires_in: float
     token: str = field(repr=False)
 
 
@@ -80,6 +91,11 @@ class JobsAPI:
         self._owns_client = client is None
         self._timeout = httpx.Timeout(timeout_s)
         self._access_token = access_token
+
+    @property
+    def has_access_token(self) -> bool:
+        """True when calls carry the caller's credential (an API with caller authentication)."""
+        return self._access_token is not None
 
     def _access(self) -> str | None:
         token = self._access_token
@@ -124,6 +140,21 @@ class JobsAPI:
         """Ask the job to stop. With caller authentication only its owner may (the access token
         is what counts); without, its token."""
         return self._job_call("POST", self.job_url(job_id, "/cancel"), token)
+
+    def job_token(self, job_id: str, *, token: str | None = None) -> JobToken:
+        """A fresh token for the job. With caller authentication its owner gets one with the
+        access token alone; without, ``token`` (a valid one for the job) is exchanged."""
+        url = self.job_url(job_id, "/token")
+        payload = self._job_call("POST", url, token)
+        try:
+            return JobToken(
+                job_id=_text(payload, "job_id"),
+                events_url=_text(payload, "events_url"),
+                expires_in=float(payload["expires_in"]),
+                token=_text(payload, "token"),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise ProtocolViolation(f"POST {redact_url(url)} answered no token") from None
 
     def list_jobs(self, *, limit: int = 20, cursor: str | None = None) -> JobList:
         """A page of the caller's jobs, newest first (needs an API with caller authentication)."""

@@ -27,10 +27,12 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
+
+from jobstream.clock import Clock
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
@@ -144,7 +146,7 @@ class CapacityMeter:
     so a caller can bin requests and read units by (simulated) minute.
     """
 
-    def __init__(self, client: DynamoDBClient, *, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, client: DynamoDBClient, *, clock: Clock | None = None) -> None:
         self._client = client
         self._clock = clock
         self._id = f"capacity-meter-{uuid.uuid4().hex}"
@@ -214,7 +216,7 @@ class CapacityMeter:
                 consistent = model.name not in READ_OPERATIONS or bool(
                     params.get("ConsistentRead", False)
                 )
-                self._timeline.append(Call(model.name, self._clock(), 0, consistent))
+                self._timeline.append(Call(model.name, self._clock.time(), 0, consistent))
 
     def _after_call(self, model: OperationModel, parsed: Mapping[str, Any], **_: Any) -> None:
         started = getattr(self._in_flight, "started", None)

@@ -19,13 +19,13 @@ from jobstream.composition import job_service
 from jobstream.invocation_context import InvocationContext
 from jobstream.jobs.budget import remaining_from_context
 from jobstream.jobs.driver import DriveOutcome
-from jobstream.jobs.invokers import RecordingInvoker
 from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
 from jobstream.store.models import TERMINAL_EVENT_TYPES
 from jobstream.tail.service import StreamService
 from jobstream_client.sse import SSEParser
 from jobstream_local.cost.capacity import NO_USAGE, CapacityMeter, Usage
+from jobstream_sandbox.invokers import RecordingInvoker
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

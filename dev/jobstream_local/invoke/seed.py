@@ -13,10 +13,10 @@ from typing import Final
 
 from jobstream.auth.keys import token_signer
 from jobstream.composition import job_service
-from jobstream.jobs.invokers import RecordingInvoker
 from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
 from jobstream.store.models import JSONObject
+from jobstream_sandbox.invokers import RecordingInvoker
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from jobstream.api.log import RequestLogMiddleware
 from jobstream.api.routes import REPLAYED_HEADER, router
 from jobstream.auth.keys import SigningKeyNotConfigured, signing_key_configured
 from jobstream.aws_clients import dynamodb_client
-from jobstream.composition import WorkerFunctionNotConfigured, lambda_job_service
+from jobstream.errors import WorkerFunctionNotConfigured
+from jobstream.jobs.service import JobService
 from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 
@@ -55,7 +56,7 @@ def create_app(
     def service_factory() -> JobsService:
         if service is not None:
             return service
-        return lambda_job_service(settings, dynamodb=get_client())
+        return JobService.on_lambda(settings, dynamodb=get_client())
 
     app = FastAPI(
         title="jobstream jobs API",

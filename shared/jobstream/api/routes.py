@@ -1,4 +1,5 @@
-"""The jobs API's routes: create a job, read its status, request its cancellation, list job types.
+"""The jobs API's routes: create a job, read its status, request its cancellation, get a fresh
+token for it, list jobs and job types.
 
 Handlers are async and push the blocking service calls (boto3) to the thread pool themselves, so
 the request's log keys (set here, in the request's task) reach every line, wherever it is logged.
@@ -24,6 +25,7 @@ from jobstream.api.schemas import (
     JobListItem,
     JobListResponse,
     JobStatusResponse,
+    JobTokenResponse,
     JobTypesResponse,
     job_status,
     job_types,
@@ -227,6 +229,36 @@ async def cancel_job(
     logger.info("cancellation requested", extra={"status": job.status.value})
     return job_status(
         job=job,
+        events_url=events_url(settings=resources.settings, request=request, job_id=job_id),
+    )
+
+
+@router.post(
+    "/{job_id}/token",
+    name="job_token",
+    response_model=JobTokenResponse,
+    responses=_errors(403, 404),
+    summary="A fresh token for a job: to follow it again later, from anywhere",
+    description="Under caller authentication only the job's owner gets one, with their own "
+    "credential (another caller's job is a 404; a job token does not open this); under 'none', "
+    "whoever holds a valid token for the job (a token about to expire is exchanged for a new one).",
+)
+async def job_token(
+    access: OwnerAccess,
+    service: Service,
+    signer: Signer,
+    resources: Resources,
+    request: Request,
+) -> JobTokenResponse:
+    job_id = access.job_id
+    # Read first: a job that does not exist (or is not the caller's) gets no token.
+    await run_in_threadpool(service.status, job_id, owner=access.owner)
+    ttl = resources.settings.token_ttl_seconds
+    logger.info("job token issued")
+    return JobTokenResponse(
+        job_id=job_id,
+        token=signer.issue(job_id, ttl_seconds=ttl),
+        expires_in=ttl,
         events_url=events_url(settings=resources.settings, request=request, job_id=job_id),
     )
 

@@ -37,6 +37,15 @@ class CreateJobResponse(BaseModel):
     )
 
 
+class JobTokenResponse(BaseModel):
+    job_id: str
+    token: str = Field(
+        description="A fresh bearer token for this job only, used as the one POST /jobs returned."
+    )
+    expires_in: float = Field(description="Seconds until the token expires.")
+    events_url: str = Field(description="Absolute URL of the job's Server-Sent Events stream.")
+
+
 class JobStatusResponse(BaseModel):
     job_id: str
     type: str

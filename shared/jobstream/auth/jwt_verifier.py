@@ -21,6 +21,7 @@ from jobstream.auth.callers import (
     IdentityProviderUnavailable,
     checked_caller_id,
 )
+from jobstream.errors import ConfigurationError
 from jobstream.settings import Settings
 
 # Asymmetric only: RS256 is what Cognito, Auth0 and Okta sign with by default; ES256 for issuers
@@ -31,12 +32,21 @@ MAX_TOKEN_CHARS = 16 * 1024
 JWKS_FETCH_TIMEOUT_SECONDS = 5.0
 
 
-class JwtSettingsMissing(RuntimeError):
+class JwtSettingsMissing(ConfigurationError):
     def __init__(self) -> None:
         super().__init__(
             "JOBSTREAM_API_AUTH=jwt needs JOBSTREAM_JWT_ISSUER and JOBSTREAM_JWT_AUDIENCE "
             "(and JOBSTREAM_JWT_JWKS_URL unless the issuer serves <issuer>/.well-known/jwks.json)"
         )
+
+
+class JwtKeysUnusable(ConfigurationError):
+    """The issuer's key set URL cannot serve keys (a scheme other than http(s), nothing there, no
+    usable key in what is); the message names the URL and why, for the one starting the API."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"the JWT key set URL {url} (JOBSTREAM_JWT_JWKS_URL) {reason}")
+        self.url = url
 
 
 def default_jwks_url(issuer: str) -> str:
@@ -62,14 +72,36 @@ class JwtVerifier:
         self._leeway = leeway_seconds
         # No per-kid LRU (cache_keys): it never expires, so a key the issuer withdrew would keep
         # working; the key-set cache expires after cache_seconds.
-        self._keys = PyJWKClient(
-            jwks_url or default_jwks_url(issuer),
-            cache_keys=False,
-            cache_jwk_set=True,
-            lifespan=cache_seconds,
-            timeout=timeout_seconds,
-            cooldown_duration=refresh_seconds,
-        )
+        self._jwks_url = jwks_url or default_jwks_url(issuer)
+        try:
+            self._keys = PyJWKClient(
+                self._jwks_url,
+                cache_keys=False,
+                cache_jwk_set=True,
+                lifespan=cache_seconds,
+                timeout=timeout_seconds,
+                cooldown_duration=refresh_seconds,
+            )
+        except jwt.PyJWKClientError as refused:
+            # PyJWT refuses any scheme but http(s) (a file:// URL, say) when it is made.
+            raise JwtKeysUnusable(self._jwks_url, f"cannot be used: {refused}") from None
+
+    def check_keys(self) -> int:
+        """Fetch the issuer's key set now (it is cached for the first requests) and return how
+        many keys in it can verify a JWT; JwtKeysUnusable if it cannot be fetched or has none.
+        The local stack calls this at start, so a wrong URL fails there, not at the first token."""
+        try:
+            keys = self._keys.get_signing_keys()
+        except jwt.PyJWKClientConnectionError as unreachable:
+            raise JwtKeysUnusable(self._jwks_url, f"cannot be fetched: {unreachable}") from None
+        except jwt.PyJWTError as refused:
+            raise JwtKeysUnusable(self._jwks_url, f"holds no usable key: {refused}") from None
+        usable = [key for key in keys if key.algorithm_name in ALGORITHMS]
+        if not usable:
+            raise JwtKeysUnusable(
+                self._jwks_url, f"holds no key for {' or '.join(ALGORITHMS)} (the ones accepted)"
+            )
+        return len(usable)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JwtVerifier:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools.utilities import parameters
 
 from jobstream.auth.tokens import TokenSigner
+from jobstream.errors import ConfigurationError
 from jobstream.settings import Settings
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 _CACHE_SECONDS = 300
 
 
-class SigningKeyNotConfigured(RuntimeError):
+class SigningKeyNotConfigured(ConfigurationError):
     def __init__(self) -> None:
         super().__init__(
             "no token signing key is configured: set JOBSTREAM_TOKEN_KEY (local stacks), "

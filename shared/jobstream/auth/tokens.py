@@ -10,9 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
-from collections.abc import Callable
 
+from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.errors import JobstreamError
 
 _VERSION = "v1"
@@ -46,7 +45,7 @@ def _b64(raw: bytes) -> str:
 
 
 class TokenSigner:
-    def __init__(self, key: bytes, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, key: bytes, *, clock: Clock = SYSTEM_CLOCK) -> None:
         if len(key) < 32:
             raise ValueError("token signing key must be at least 32 bytes")
         self._key = key
@@ -57,7 +56,7 @@ class TokenSigner:
         return _b64(hmac.new(self._key, message, hashlib.sha256).digest())
 
     def issue(self, job_id: str, *, ttl_seconds: float) -> str:
-        expires_at = int(self._clock() + ttl_seconds)
+        expires_at = int(self._clock.time() + ttl_seconds)
         return f"{_VERSION}.{expires_at}.{self._mac(job_id, expires_at)}"
 
     def verify(self, token: str | None, job_id: str) -> None:
@@ -79,7 +78,7 @@ class TokenSigner:
         # Constant-time comparison: the MAC must not leak byte by byte through timing.
         if not hmac.compare_digest(expected.encode(), parts[2].encode()):
             raise TokenInvalid()
-        if self._clock() >= expires_at:
+        if self._clock.time() >= expires_at:
             raise TokenExpired()
 
 

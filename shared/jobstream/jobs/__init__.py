@@ -29,16 +29,15 @@ name, chosen once) -> service.py (what the handlers call). ``jobstream.examples.
 example job type per way of reporting progress.
 """
 
+from jobstream.clock import SYSTEM_CLOCK, Clock, SystemClock
 from jobstream.errors import InvalidParams, UnknownJobType
 from jobstream.jobs.budget import ChunkBudget, remaining_from_context, remaining_until
-from jobstream.jobs.clock import SYSTEM_CLOCK, Clock, SystemClock
 from jobstream.jobs.context import JobContext
 from jobstream.jobs.driver import DriveOutcome, DriveResult, JobDriver
 from jobstream.jobs.errors import JobError, RegistryNotFound, StepContractError
 from jobstream.jobs.invokers import (
     LambdaDurableInvoker,
     LambdaWorkerInvoker,
-    RecordingInvoker,
     ThreadWorkerInvoker,
     WorkerInvoker,
     WorkerRequest,
@@ -65,7 +64,6 @@ __all__ = [
     "JobType",
     "LambdaDurableInvoker",
     "LambdaWorkerInvoker",
-    "RecordingInvoker",
     "RegistryNotFound",
     "StepContractError",
     "SystemClock",

@@ -11,6 +11,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
+from jobstream.clock import Clock
 from jobstream.invocation_context import RemainingTime
 
 RECENT_STEPS = 20
@@ -21,9 +22,9 @@ def remaining_from_context(context: RemainingTime) -> Callable[[], float]:
     return lambda: context.get_remaining_time_in_millis() / 1000
 
 
-def remaining_until(deadline: float, clock: Callable[[], float]) -> Callable[[], float]:
-    """Seconds left until ``deadline`` on ``clock`` (e.g. an inline window on the wall clock)."""
-    return lambda: deadline - clock()
+def remaining_until(deadline: float, clock: Clock) -> Callable[[], float]:
+    """Seconds left until ``deadline`` on ``clock``'s wall time (e.g. an inline window)."""
+    return lambda: deadline - clock.time()
 
 
 class ChunkBudget:

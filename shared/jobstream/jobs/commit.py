@@ -21,7 +21,8 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from jobstream.jobs.clock import Clock
+from jobstream.clock import Clock
+from jobstream.errors import JobstreamError
 from jobstream.jobs.context import StepRecord
 from jobstream.store import schema
 from jobstream.store.errors import JobFinished, LeaseLost
@@ -32,7 +33,7 @@ from jobstream.store.models import JSON, UNSET, Checkpoint, JobStatus, Lease, Ne
 logger = logging.getLogger(__name__)
 
 
-class CommitterClosed(RuntimeError):
+class CommitterClosed(JobstreamError, RuntimeError):
     """A write was attempted after close() or after a failed write (the log position is unknown)."""
 
 

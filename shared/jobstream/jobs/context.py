@@ -24,8 +24,8 @@ from typing import Any, Generic, NoReturn, TypeVar
 
 from pydantic import BaseModel
 
+from jobstream.clock import Clock
 from jobstream.jobs import events
-from jobstream.jobs.clock import Clock
 from jobstream.jobs.errors import JobError, StepContractError
 from jobstream.store import schema
 from jobstream.store.event_codec import EncodedEvent, dump_json, encode_event, utf8_len

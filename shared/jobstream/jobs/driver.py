@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.jobs import events
 from jobstream.jobs.budget import ChunkBudget
-from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
 from jobstream.jobs.invokers import WorkerInvoker
 from jobstream.jobs.registry import JobRegistry
 from jobstream.jobs.runner import ChunkEnd, ChunkResult, ChunkRunner

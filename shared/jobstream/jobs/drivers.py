@@ -23,7 +23,7 @@ from jobstream.jobs.durable_driver import DurableDriver
 from jobstream.jobs.invokers import LambdaDurableInvoker, LambdaWorkerInvoker, WorkerInvoker
 
 if TYPE_CHECKING:
-    from jobstream.jobs.clock import Clock
+    from jobstream.clock import Clock
     from jobstream.jobs.registry import JobRegistry
     from jobstream.settings import Settings
     from jobstream.store.job_store import JobStore

@@ -36,9 +36,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from jobstream.clock import SYSTEM_CLOCK, Clock
+from jobstream.errors import JobstreamError
 from jobstream.jobs import events
 from jobstream.jobs.budget import ChunkBudget
-from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
 from jobstream.jobs.invokers import WorkerInvoker
 from jobstream.jobs.registry import JobRegistry
 from jobstream.jobs.runner import ChunkEnd, ChunkResult, ChunkRunner, SleepDeferred
@@ -67,11 +68,11 @@ DURABLE_TIMEOUT_GRACE_S = 300
 MIN_WAIT_S = 1
 
 
-class DurableStepFailed(Exception):
+class DurableStepFailed(JobstreamError):
     """A durable step failed on every attempt its retry strategy allowed (raised by DurableOps)."""
 
 
-class RetryLater(Exception):
+class RetryLater(JobstreamError):
     """Raised inside a durable step: retry it after ``delay_s`` without counting an attempt
     (the job's lease is held by someone else; it expires or is released in that time)."""
 

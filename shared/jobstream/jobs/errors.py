@@ -4,11 +4,12 @@ trace or an internal exception's text."""
 
 from __future__ import annotations
 
+from jobstream.errors import ConfigurationError, JobstreamError
 from jobstream.store.event_codec import utf8_len
 from jobstream.store.schema import ERROR_MAX_BYTES
 
 
-class JobError(Exception):
+class JobError(JobstreamError):
     """Raised by a job to fail at once (no retry) with a message written for the client.
 
     The message is stored on the job item, so it is held to ERROR_MAX_BYTES here, where the job
@@ -27,7 +28,7 @@ class JobError(Exception):
         self.message = message
 
 
-class StepContractError(RuntimeError):
+class StepContractError(JobstreamError, RuntimeError):
     """A job function broke the step rules (e.g. returned without ctx.advance or ctx.complete).
 
     A bug in the job, not in the data: the message names the rule for the developer's log, and the
@@ -35,7 +36,7 @@ class StepContractError(RuntimeError):
     """
 
 
-class RegistryNotFound(LookupError):
+class RegistryNotFound(ConfigurationError, LookupError):
     """Settings.job_registry (JOBSTREAM_JOB_REGISTRY, the template's JobRegistry) names a module
     or attribute that does not exist. One line that says what to fix: a traceback ending in
     ModuleNotFoundError does not say where the module was expected to be."""

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.errors import InvalidParams, UnknownJobType
 from jobstream.jobs import events
 from jobstream.jobs.budget import ChunkBudget
-from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
 from jobstream.jobs.commit import StepCommitter
 from jobstream.jobs.context import JobContext, Position, StepRecorder
 from jobstream.jobs.errors import JobError, StepContractError

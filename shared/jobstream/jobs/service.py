@@ -6,11 +6,11 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jobstream.errors import InvalidParams
+from jobstream.clock import SYSTEM_CLOCK, Clock
+from jobstream.errors import InvalidParams, WorkerFunctionNotConfigured
 from jobstream.jobs.budget import remaining_until
-from jobstream.jobs.clock import SYSTEM_CLOCK, Clock
 from jobstream.jobs.driver import INLINE_MARGIN_S, DriveResult, JobDriver
 from jobstream.jobs.drivers import chosen_driver
 from jobstream.jobs.durable_driver import DurableDriver, DurableOps, DurableRunResult
@@ -22,6 +22,9 @@ from jobstream.store.errors import JobNotFound, PayloadTooLarge
 from jobstream.store.event_codec import dump_json, utf8_len
 from jobstream.store.job_store import JobStore
 from jobstream.store.models import CallerQuota, Job, JobMode, JobPage, JSONObject
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +98,26 @@ class JobService:
             invoker=invoker,
             settings=settings,
         )
+
+    @classmethod
+    def on_lambda(
+        cls,
+        settings: Settings,
+        *,
+        worker_function: str | None = None,
+        store: JobStore | None = None,
+        dynamodb: DynamoDBClient | None = None,
+    ) -> JobService:
+        """On Lambda: background jobs start on ``worker_function`` (name or ARN; default
+        Settings.worker_function) as the chosen driver starts them (jobs/drivers.py). ``store``
+        (or else ``dynamodb``, the store's client) is made lazily if absent. Raises
+        WorkerFunctionNotConfigured if there is no worker function."""
+        function = worker_function or settings.worker_function
+        if not function:
+            raise WorkerFunctionNotConfigured()
+        store = store if store is not None else JobStore(settings, client=dynamodb)
+        invoker = chosen_driver(settings).lambda_invoker(function, settings, store)
+        return cls.from_settings(settings, invoker=invoker, store=store)
 
     @property
     def registry(self) -> JobRegistry:
@@ -206,7 +229,7 @@ class JobService:
         if seconds_left is None:
             if deadline is None:
                 raise ValueError("give deadline or seconds_left")
-            seconds_left = remaining_until(deadline, self._clock.time)
+            seconds_left = remaining_until(deadline, self._clock)
         elif deadline is not None:
             raise ValueError("give deadline or seconds_left, not both")
         return self._chain.drive_inline(

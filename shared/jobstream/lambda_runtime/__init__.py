@@ -6,3 +6,7 @@ Start it on the managed ``python3.x`` runtime with ``AWS_LAMBDA_EXEC_WRAPPER`` p
 hands to handlers lives outside this room (``jobstream.invocation_context``), so the jobs and API
 code use it without importing the loop.
 """
+
+from jobstream.lambda_runtime.loop import main
+
+__all__ = ["main"]

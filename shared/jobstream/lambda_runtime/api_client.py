@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from jobstream import __version__
+from jobstream.errors import JobstreamError
 from jobstream.lambda_runtime.chunked import encode_chunk, encode_last_chunk
 from jobstream.lambda_runtime.errors import ErrorReport
 
@@ -32,7 +33,7 @@ XRAY_CAUSE_HEADER = "Lambda-Runtime-Function-XRay-Error-Cause"
 USER_AGENT = f"jobstream/{__version__} python/{platform.python_version()}"
 
 
-class RuntimeAPIError(Exception):
+class RuntimeAPIError(JobstreamError):
     """The Runtime API refused a request or broke the connection; the process should exit."""
 
 

@@ -12,11 +12,12 @@ import importlib
 import sys
 from typing import Any, cast
 
+from jobstream.errors import ConfigurationError
 from jobstream.lambda_runtime.errors import ErrorReport
 from jobstream.response_stream.delivery import Handler
 
 
-class HandlerLoadError(Exception):
+class HandlerLoadError(ConfigurationError):
     def __init__(self, report: ErrorReport) -> None:
         super().__init__(f"{report.error_type}: {report.message}")
         self.report = report

@@ -12,9 +12,9 @@ import logging
 import os
 import site
 import sys
-import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 
+from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.invocation_context import TRACE_ID_HEADER, InvocationContext
 from jobstream.lambda_runtime.api_client import Invocation, RuntimeAPIClient, RuntimeAPIError
 from jobstream.lambda_runtime.errors import ErrorReport
@@ -54,7 +54,7 @@ class RuntimeLoop:
         handler: Handler,
         *,
         env: MutableMapping[str, str] = os.environ,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._client = client
         self._handler = handler

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+from jobstream.errors import JobstreamError
 from jobstream.response_stream.response import StreamingResponse
 
 HTTP_INTEGRATION_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
@@ -20,7 +21,7 @@ PRELUDE_DELIMITER = b"\x00" * 8
 MAX_PRELUDE_BYTES = 16 * 1024
 
 
-class PreludeTooLarge(ValueError):
+class PreludeTooLarge(JobstreamError, ValueError):
     pass
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.observability.metrics import MetricName, MetricsSink
 
 Event = TypeVar("Event")
@@ -18,7 +18,7 @@ REJECTED = "rejected"
 
 
 def observe_worker(
-    sink: MetricsSink, *, clock: Callable[[], float] = time.monotonic
+    sink: MetricsSink, *, clock: Clock = SYSTEM_CLOCK
 ) -> Callable[[WorkerHandler[Event, Context, Reply]], WorkerHandler[Event, Context, Reply]]:
     """Decorate ``handler(event, context) -> {"outcome", "steps", ...}``: record the chunk's
     duration and steps (or a rejected event), then publish everything recorded during the
@@ -29,7 +29,7 @@ def observe_worker(
     ) -> WorkerHandler[Event, Context, Reply]:
         @functools.wraps(handler)
         def wrapper(event: Event, context: Context) -> Reply:
-            started = clock()
+            started = clock.monotonic()
             try:
                 reply = handler(event, context)
                 if reply.get("outcome") == REJECTED:
@@ -37,7 +37,9 @@ def observe_worker(
                 else:
                     sink.count(MetricName.WORKER_HOPS)
                     sink.count(MetricName.CHUNK_STEPS, int(reply.get("steps") or 0))
-                    sink.milliseconds(MetricName.CHUNK_DURATION, (clock() - started) * 1000)
+                    sink.milliseconds(
+                        MetricName.CHUNK_DURATION, (clock.monotonic() - started) * 1000
+                    )
                 return reply
             finally:
                 sink.flush()
@@ -48,7 +50,7 @@ def observe_worker(
 
 
 def observe_durable_worker(
-    sink: MetricsSink, *, clock: Callable[[], float] = time.monotonic
+    sink: MetricsSink, *, clock: Clock = SYSTEM_CLOCK
 ) -> Callable[[Callable[[Event, Context], Any]], Callable[[Event, Context], Any]]:
     """The durable worker's decorator: each invocation of a durable execution (a run until its
     next wait or its end) counts as a worker hop with its duration, and everything recorded during
@@ -58,11 +60,11 @@ def observe_durable_worker(
     def decorate(handler: Callable[[Event, Context], Any]) -> Callable[[Event, Context], Any]:
         @functools.wraps(handler)
         def wrapper(event: Event, context: Context) -> Any:
-            started = clock()
+            started = clock.monotonic()
             try:
                 reply = handler(event, context)
                 sink.count(MetricName.WORKER_HOPS)
-                sink.milliseconds(MetricName.CHUNK_DURATION, (clock() - started) * 1000)
+                sink.milliseconds(MetricName.CHUNK_DURATION, (clock.monotonic() - started) * 1000)
                 return reply
             finally:
                 sink.flush()

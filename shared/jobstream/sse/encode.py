@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from jobstream.errors import JobstreamError
+
 __all__ = ["SSE_HEADERS", "SSEFieldError", "encode_comment", "encode_event"]
 
 # Never add Content-Encoding: a compressing proxy or middleware buffers the body until it has a
@@ -36,7 +38,7 @@ SSE_HEADERS: Mapping[str, str] = MappingProxyType(
 )
 
 
-class SSEFieldError(ValueError):
+class SSEFieldError(JobstreamError, ValueError):
     """A field value that cannot be written to an event stream without changing its meaning."""
 
 

@@ -14,6 +14,7 @@ from typing import Any, Final, TypeVar, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from jobstream.errors import JobstreamError
 from jobstream.store.errors import StoreRequestFailed
 
 T = TypeVar("T")
@@ -36,7 +37,7 @@ CONFLICT_BASE_DELAY_S: Final = 0.025
 OldItem = Mapping[str, Any] | None
 
 
-class ConditionFailed(Exception):
+class ConditionFailed(JobstreamError):
     """A condition of the request was false. ``old_items`` holds, per action of the request (one for
     a plain write), the item as it was when ReturnValuesOnConditionCheckFailure=ALL_OLD returned it,
     or None; ``failed`` says which actions' conditions failed."""
@@ -47,7 +48,7 @@ class ConditionFailed(Exception):
         self.failed = list(failed)
 
 
-class _Retryable(Exception):
+class _Retryable(JobstreamError):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code

@@ -72,7 +72,7 @@ class EventLog(TableAccess):
         """
         if after_id < 0:
             raise ValueError("after_id must be >= 0")
-        now = self._clock()
+        now = self._clock.time()
         # Everything is encoded and size-checked before the first request.
         encoded = [_encoded(e, now) for e in events]
         changes = _JobChanges(
@@ -193,7 +193,7 @@ class EventLog(TableAccess):
             except ConditionFailed as failed:
                 self._explain_append_failure(lease, failed, token=token, now=now)
 
-        with_retries("append", attempt, sleep=self._sleep)
+        with_retries("append", attempt, sleep=self._clock.sleep)
 
     def _append_expression(
         self,
@@ -275,7 +275,7 @@ class EventLog(TableAccess):
         next_id = last_id + 1
         while True:
             page = self._request("Query", partial(self.client.query, **request))
-            now = self._clock()
+            now = self._clock.time()
             for item in page.get("Items", []):
                 if is_expired(item, now):
                     continue

@@ -28,5 +28,5 @@ from jobstream.store.leases import Leases
 
 class JobStore(Jobs, Leases, EventLog):
     """The store: every part's methods on one object, built once per container with its
-    dependencies: ``JobStore(settings, client=..., clock=..., sleep=..., observer=...,
+    dependencies: ``JobStore(settings, client=..., clock=..., observer=...,
     commit_feed=...)`` (all but ``settings`` optional; see ``TableAccess``)."""

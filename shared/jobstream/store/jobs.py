@@ -64,7 +64,7 @@ class Jobs(TableAccess):
             raise TypeError("params must be a JSON object")
         limit = min(self._settings.max_params_bytes, schema.PARAMS_MAX_BYTES)
         params_json = encode_limited("params", params, limit)
-        now = self._clock()
+        now = self._clock.time()
         item = new_job_item(
             job_id=job_id,
             job_type=type,
@@ -160,7 +160,7 @@ class Jobs(TableAccess):
         if cursor is not None:
             request["ExclusiveStartKey"] = start_key(cursor, owner)
         page = self._request("Query", partial(self.client.query, **request))
-        now = self._clock()
+        now = self._clock.time()
         jobs = [
             JobSummary(
                 job_id=av.require_s(item, schema.JOB_ID),
@@ -184,14 +184,14 @@ class Jobs(TableAccess):
             ),
         )
         item = reply.get("Item")
-        if not item or is_expired(item, self._clock()):
+        if not item or is_expired(item, self._clock.time()):
             raise JobNotFound(job_id)
         return job_from_item(item)
 
     def request_cancel(self, job_id: str, *, owner: str | None = None) -> Job:
         """Mark the job for cancellation (JobNotFound). With ``owner``, another owner's job is
         JobNotFound too, decided by the write's own condition."""
-        now = self._clock()
+        now = self._clock.time()
         expression = Expression()
         expression.set(schema.CANCEL_REQUESTED, av.boolean(True))
         expression.set(schema.UPDATED_AT, av.n(now))

@@ -29,7 +29,7 @@ class Leases(TableAccess):
         """
         if duration_s <= 0:
             raise ValueError("lease duration must be positive")
-        now = self._clock()
+        now = self._clock.time()
         reentrant = owner is not None
         owner = owner if owner is not None else str(uuid.uuid4())
         expires_at = now + duration_s
@@ -82,7 +82,7 @@ class Leases(TableAccess):
         Returns the job as stored: its ``execution_id`` is the caller's if the claim held (or was
         already made), another one's if not. JobNotFound for a missing or expired job.
         """
-        now = self._clock()
+        now = self._clock.time()
         expression = Expression()
         expression.set(schema.EXECUTION_ID, av.s(execution_id))
         require_live_job(expression, now)
@@ -104,7 +104,7 @@ class Leases(TableAccess):
         """Extend ``lease``. Allowed after it expired as long as nobody else took the job."""
         if duration_s <= 0:
             raise ValueError("lease duration must be positive")
-        now = self._clock()
+        now = self._clock.time()
         expires_at = now + duration_s
         expression = Expression()
         expression.set(schema.LEASE_EXPIRES_AT, av.n(expires_at))
@@ -116,7 +116,7 @@ class Leases(TableAccess):
         return replace(lease, expires_at=expires_at)
 
     def release_lease(self, lease: Lease) -> None:
-        now = self._clock()
+        now = self._clock.time()
         expression = Expression()
         expression.remove(schema.LEASE_OWNER)
         expression.remove(schema.LEASE_EXPIRES_AT)

@@ -8,11 +8,11 @@ these dependencies.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from jobstream.aws_clients import dynamodb_client
+from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 from jobstream.store import attribute_values as av
@@ -38,15 +38,14 @@ class TableAccess:
         settings: Settings,
         *,
         client: DynamoDBClient | None = None,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = SYSTEM_CLOCK,
         observer: AppendObserver | None = None,
         commit_feed: CommitFeed | None = None,
     ) -> None:
         self._settings = settings
         self._client = Lazy(lambda: client if client is not None else dynamodb_client(settings))
+        # The wall clock judges lease and TTL expiry; conflict retries wait on it.
         self._clock = clock
-        self._sleep = sleep
         # Told about every successful append (metrics: events emitted, events per write).
         self._observer = observer
         # Committed events, handed to this process's streams (an inline job's own viewer).
@@ -63,14 +62,14 @@ class TableAccess:
 
     def now(self) -> float:
         """The store's wall clock (epoch seconds): lease and TTL expiry are judged by it."""
-        return self._clock()
+        return self._clock.time()
 
     def _expires_at(self, now: float) -> float:
         """When a job created ``now`` expires, with its whole log."""
         return now + self._settings.retention_days * SECONDS_PER_DAY
 
     def _request(self, operation: str, request: Callable[[], T]) -> T:
-        return with_retries(operation, lambda: call(operation, request), sleep=self._sleep)
+        return with_retries(operation, lambda: call(operation, request), sleep=self._clock.sleep)
 
     def _update_job(
         self,

@@ -13,10 +13,11 @@ from fastapi import FastAPI
 from jobstream.api import create_app
 from jobstream.auth.tokens import TokenSigner
 from jobstream.examples.demo import registry
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream.store.models import Job, JobPage, JSONObject
+from jobstream_sandbox.invokers import RecordingInvoker
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -52,7 +53,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def api_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"token_key": TOKEN_KEY})
+    return settings.with_changes({"token_key": TOKEN_KEY})
 
 
 @pytest.fixture

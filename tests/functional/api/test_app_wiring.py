@@ -9,7 +9,7 @@ import pytest
 
 from jobstream.api import create_app
 from jobstream.auth.keys import SigningKeyNotConfigured
-from jobstream.composition import WorkerFunctionNotConfigured
+from jobstream.errors import WorkerFunctionNotConfigured
 from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from tests.functional.api.conftest import BASE_URL
@@ -26,7 +26,7 @@ async def _client(
     settings: Settings, service: JobService, ddb: DynamoDBClient, origins: list[str]
 ) -> httpx.AsyncClient:
     app = create_app(
-        settings.model_copy(update={"cors_allowed_origins": origins}), service=service, dynamodb=ddb
+        settings.with_changes({"cors_allowed_origins": origins}), service=service, dynamodb=ddb
     )
     return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL)
 

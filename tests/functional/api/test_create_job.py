@@ -13,10 +13,11 @@ from fastapi import FastAPI
 from jobstream.api import create_app
 from jobstream.auth.tokens import TokenSigner
 from jobstream.examples.demo import registry
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream.store.models import JobStatus
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import BASE_URL
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ async def test_params_may_be_left_out(client: httpx.AsyncClient, store: JobStore
 async def test_events_url_is_on_the_stream_origin_when_configured(
     api_settings: Settings, service: JobService, ddb: DynamoDBClient, base: str
 ) -> None:
-    settings = api_settings.model_copy(update={"stream_base_url": base})
+    settings = api_settings.with_changes({"stream_base_url": base})
     app = create_app(settings, service=service, dynamodb=ddb)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL) as client:
         response = await client.post("/jobs", json={"type": "demo.count", "params": {"n": 1}})
@@ -161,7 +162,7 @@ async def test_oversize_body_without_content_length_is_a_413(client: httpx.Async
 async def test_params_over_max_params_bytes_are_a_413(
     api_settings: Settings, ddb: DynamoDBClient
 ) -> None:
-    settings = api_settings.model_copy(update={"max_params_bytes": 200})
+    settings = api_settings.with_changes({"max_params_bytes": 200})
     invoker = RecordingInvoker()
     store = JobStore(settings, client=ddb)
     service = JobService(store=store, registry=registry(), invoker=invoker, settings=settings)

@@ -22,9 +22,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from jobstream.api import create_app
 from jobstream.api.idempotency import IDEMPOTENCY_PARTITION, KEY_PREFIX, IdempotentCreate
 from jobstream.invocation_context import InvocationContext
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store.models import Job, JobPage, JSONObject
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import BASE_URL
 
 if TYPE_CHECKING:

@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field
 
 from jobstream.api import create_app
 from jobstream.examples.demo import registry as demo_registry
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.jobs.context import JobContext
 from jobstream.jobs.registry import JobRegistry
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import BASE_URL
 
 if TYPE_CHECKING:

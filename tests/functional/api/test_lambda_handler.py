@@ -18,9 +18,9 @@ from jobstream.auth.tokens import TokenSigner
 from jobstream.invocation_context import InvocationContext
 from jobstream.jobs import JobService
 from jobstream.settings import Settings
+from jobstream_local.function_url_event import FUNCTION_URL_HOST, request_event
 from tests.conftest import load_handler_module
 from tests.functional.api.conftest import TOKEN_KEY, BrokenStatus
-from tests.functional.api.lambda_events import FUNCTION_URL_HOST, function_url_event
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -53,14 +53,14 @@ def event_loop_for_mangum() -> Iterator[asyncio.AbstractEventLoop]:
 
 @pytest.fixture
 def adapter(api_settings: Settings, service: JobService, ddb: DynamoDBClient) -> Mangum:
-    settings = api_settings.model_copy(update={"stream_base_url": STREAM_URL})
+    settings = api_settings.with_changes({"stream_base_url": STREAM_URL})
     return Mangum(create_app(settings, service=service, dynamodb=ddb), lifespan="off")
 
 
 def test_create_then_status_through_mangum(adapter: Mangum) -> None:
     context = _context(10)
 
-    created = adapter(function_url_event("POST", "/jobs", json_body=CREATE), context)
+    created = adapter(request_event("POST", "/jobs", json_body=CREATE), context)
 
     assert created["statusCode"] == 201
     body = _json(created)
@@ -70,7 +70,7 @@ def test_create_then_status_through_mangum(adapter: Mangum) -> None:
     assert body["status_url"] == f"https://{FUNCTION_URL_HOST}/jobs/{job_id}"
 
     status = adapter(
-        function_url_event("GET", f"/jobs/{job_id}", query={"token": body["token"]}), context
+        request_event("GET", f"/jobs/{job_id}", query={"token": body["token"]}), context
     )
 
     assert status["statusCode"] == 200
@@ -80,8 +80,8 @@ def test_create_then_status_through_mangum(adapter: Mangum) -> None:
 def test_errors_keep_their_json_shape_through_mangum(adapter: Mangum) -> None:
     context = _context(10)
 
-    unknown = adapter(function_url_event("POST", "/jobs", json_body={"type": "x"}), context)
-    no_token = adapter(function_url_event("GET", "/jobs/abc"), context)
+    unknown = adapter(request_event("POST", "/jobs", json_body={"type": "x"}), context)
+    no_token = adapter(request_event("GET", "/jobs/abc"), context)
 
     assert unknown["statusCode"] == 400
     assert _json(unknown)["error"]["code"] == "unknown_job_type"
@@ -93,7 +93,7 @@ def test_idempotency_uses_the_lambda_contexts_remaining_time(
     adapter: Mangum, ddb: DynamoDBClient, api_settings: Settings
 ) -> None:
     context = _context(7)
-    event = function_url_event(
+    event = request_event(
         "POST", "/jobs", json_body=CREATE, headers={"Idempotency-Key": "lambda-1"}
     )
 
@@ -129,18 +129,18 @@ def api_function(
 def test_deployed_handler_serves_the_api(api_function: ModuleType) -> None:
     context = _context(10)
 
-    created = api_function.handler(function_url_event("POST", "/jobs", json_body=CREATE), context)
+    created = api_function.handler(request_event("POST", "/jobs", json_body=CREATE), context)
     job_id = _json(created)["job_id"]
     token = _json(created)["token"]
     status = api_function.handler(
-        function_url_event(
+        request_event(
             "GET",
             f"/jobs/{job_id}",
             headers={"Authorization": f"Bearer {token}", "Origin": "https://app.example.com"},
         ),
         context,
     )
-    docs = api_function.handler(function_url_event("GET", "/openapi.json"), context)
+    docs = api_function.handler(request_event("GET", "/openapi.json"), context)
 
     # The worker function does not exist in moto: the service logs that and the job stays queued
     # for status() to restart; the create itself succeeds.
@@ -159,7 +159,7 @@ def test_unexpected_error_is_a_json_500_naming_the_request_id(
     context = _context(10)
     token = signer.issue("job1", ttl_seconds=60)
 
-    response = adapter(function_url_event("GET", "/jobs/job1", query={"token": token}), context)
+    response = adapter(request_event("GET", "/jobs/job1", query={"token": token}), context)
 
     assert response["statusCode"] == 500
     error = _json(response)["error"]

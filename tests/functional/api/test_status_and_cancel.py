@@ -6,9 +6,10 @@ import httpx
 import pytest
 
 from jobstream.auth.tokens import TokenSigner
-from jobstream.jobs import RecordingInvoker
 from jobstream.store import JobStore
 from jobstream.store.models import JobStatus, NewEvent
+from jobstream_sandbox.invokers import RecordingInvoker
+from tests.clock import FakeClock
 from tests.functional.api.conftest import bearer
 
 pytestmark = pytest.mark.anyio
@@ -138,7 +139,7 @@ async def test_expired_token_is_a_403(client: httpx.AsyncClient) -> None:
     job_id, _ = await _create(client)
     from tests.functional.api.conftest import TOKEN_KEY
 
-    expired = TokenSigner(TOKEN_KEY.encode(), clock=lambda: 1_000.0).issue(job_id, ttl_seconds=1)
+    expired = TokenSigner(TOKEN_KEY.encode(), clock=FakeClock(1_000.0)).issue(job_id, ttl_seconds=1)
 
     response = await client.get(f"/jobs/{job_id}", headers=bearer(expired))
 
@@ -208,3 +209,20 @@ async def test_status_names_the_jobs_durable_execution_once_it_has_one(
     assert (await client.get(f"/jobs/{job_id}", headers=bearer(token))).json()[
         "execution_id"
     ] == arn
+
+
+async def test_without_caller_authentication_a_token_is_exchanged_for_a_fresh_one(
+    client: httpx.AsyncClient,
+) -> None:
+    job_id, token = await _create(client)
+
+    minted = await client.post(f"/jobs/{job_id}/token", headers=bearer(token))
+
+    assert minted.status_code == 200, minted.text
+    fresh = minted.json()["token"]
+    assert (await client.get(f"/jobs/{job_id}", headers=bearer(fresh))).status_code == 200
+    missing = await client.post(f"/jobs/{job_id}/token")
+    assert missing.status_code == 401
+    other_id, _ = await _create(client)
+    refused = await client.post(f"/jobs/{other_id}/token", headers=bearer(token))
+    assert refused.status_code == 403

@@ -13,10 +13,11 @@ import pytest
 
 from jobstream.api.log import logger as powertools_logger
 from jobstream.examples.demo import registry
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream_local.invoke import SeededJob, fill_placeholders, seed_job
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.conftest import REPO_ROOT
 
 if TYPE_CHECKING:

@@ -8,6 +8,7 @@ import boto3
 from moto import mock_aws
 
 from jobstream_local.cost import CapacityMeter, item_size
+from tests.clock import FakeClock
 
 
 def test_the_meter_models_units_per_operation() -> None:
@@ -50,7 +51,7 @@ def test_the_meter_models_units_per_operation() -> None:
 
 def test_the_meter_keeps_a_timeline_on_the_callers_clock_and_resets() -> None:
     """What the bench reads: requests binned by (simulated) time, reads and writes, a reset."""
-    now = [100.0]
+    now = FakeClock(100.0)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(
@@ -59,9 +60,9 @@ def test_the_meter_keeps_a_timeline_on_the_callers_clock_and_resets() -> None:
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        with CapacityMeter(client, clock=lambda: now[0]) as meter:
+        with CapacityMeter(client, clock=now) as meter:
             client.put_item(TableName="t", Item={"pk": {"S": "a"}, "v": {"S": "x" * 5000}})
-            now[0] = 160.0
+            now.now = 160.0
             client.scan(TableName="t")
             first = meter.usage()
             meter.reset()

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from jobstream.examples.demo import registry as demo_registry
-from jobstream.jobs import JobRegistry, JobService, RecordingInvoker
+from jobstream.jobs import JobRegistry, JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore, StoredEvent
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.unit.jobs.fakes import FakeClock
 
 if TYPE_CHECKING:
@@ -25,8 +26,8 @@ def clock() -> FakeClock:
 @pytest.fixture
 def job_settings(settings: Settings) -> Settings:
     """Deterministic defaults: no real waiting anywhere, a cancel check at every step."""
-    return settings.model_copy(
-        update={
+    return settings.with_changes(
+        {
             "cancel_check_seconds": 0.0,
             "chunk_safety_margin_seconds": 1.0,
             "step_retry_base_seconds": 0.5,
@@ -37,7 +38,7 @@ def job_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def store(job_settings: Settings, ddb: DynamoDBClient, clock: FakeClock) -> JobStore:
-    return JobStore(job_settings, client=ddb, clock=clock.time, sleep=lambda _s: None)
+    return JobStore(job_settings, client=ddb, clock=clock.no_sleeps())
 
 
 @pytest.fixture
@@ -68,9 +69,9 @@ def make_service(
         if isinstance(settings_update, Settings):
             settings, settings_update = settings_update, {}
         else:
-            settings = job_settings.model_copy(update=settings_update)
+            settings = job_settings.with_changes(settings_update)
         if settings_update:
-            store_ = JobStore(settings, client=store.client, clock=clock.time, sleep=lambda _: None)
+            store_ = JobStore(settings, client=store.client, clock=clock.no_sleeps())
         else:
             store_ = store
         parts: dict[str, Any] = {

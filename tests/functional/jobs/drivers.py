@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.jobs.durable_runs import DurableLog, run_durable_executions
 from tests.unit.jobs.fakes import ChainLog, FakeClock, run_worker_chain
 

@@ -19,8 +19,9 @@ from aws_durable_execution_sdk_python_testing.runner import (
     DurableFunctionTestRunner,
 )
 
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.jobs.durable_sdk import durable_handler
+from jobstream_sandbox.invokers import RecordingInvoker
 
 # Real seconds a test waits for one execution (the local runner skips durable waits).
 EXECUTION_TIMEOUT_S = 120

@@ -13,10 +13,11 @@ from pydantic import BaseModel
 
 from jobstream.examples.demo import INTERNAL_FAILURE_DETAIL
 from jobstream.examples.demo import registry as demo_registry
-from jobstream.jobs import DriveOutcome, JobContext, JobRegistry, RecordingInvoker
+from jobstream.jobs import DriveOutcome, JobContext, JobRegistry
 from jobstream.jobs.events import CANCELLED_MESSAGE
 from jobstream.jobs.runner import UNRUNNABLE_MESSAGE, step_failed_message
 from jobstream.store import JobStatus, schema
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.functional.jobs.drivers import each_driver, run_jobs
 from tests.functional.jobs.durable_runs import DurableLog

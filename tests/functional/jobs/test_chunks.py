@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from jobstream.jobs import DriveOutcome, RecordingInvoker
+from jobstream.jobs import DriveOutcome
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore, StoreRequestFailed
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.functional.jobs.drivers import each_driver, run_jobs
 from tests.unit.jobs.fakes import (
@@ -81,8 +82,10 @@ def test_a_failed_write_between_step_and_checkpoint_loses_and_repeats_nothing(
     fail_on: int,
     lost: str,
 ) -> None:
-    settings = job_settings.model_copy(update={"flush_interval_ms": 1_000})
-    flaky = FlakyStore(settings, client=store.client, clock=clock.time, fail_on=fail_on, lost=lost)
+    settings = job_settings.with_changes({"flush_interval_ms": 1_000})
+    flaky = FlakyStore(
+        settings, client=store.client, clock=clock.no_sleeps(), fail_on=fail_on, lost=lost
+    )
     service = make_service(store=flaky, settings=settings)
     job = service.create("demo.count", {"n": 20, "interval_ms": 400})
     ((job_id, hop),) = invoker.take()

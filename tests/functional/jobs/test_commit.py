@@ -64,7 +64,7 @@ def record(cursor: int, events: int = 1) -> StepRecord:
 
 @pytest.fixture
 def store(job_settings: Settings, ddb: Any, clock: FakeClock) -> SignallingStore:
-    return SignallingStore(job_settings, client=ddb, clock=clock.time)
+    return SignallingStore(job_settings, client=ddb, clock=clock.no_sleeps())
 
 
 # The committer's own clock for the timer tests: frozen, so an `add` always finds the interval
@@ -372,7 +372,7 @@ def test_write_requests_per_event_at_1_to_5000_steps_per_second(
     writes: dict[int, int] = {}
     for rate, n in rates:
         clock = FakeClock()
-        store = JobStore(job_settings, client=ddb, clock=clock.time)
+        store = JobStore(job_settings, client=ddb, clock=clock.no_sleeps())
         job_id = f"rate-{rate}"
         store.create_job(job_id=job_id, type="demo.count", params={})
         lease, _ = store.acquire_lease(job_id, duration_s=3_600)

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, Field
 
-from jobstream.jobs import JobContext, JobRegistry, JobService, RecordingInvoker
+from jobstream.jobs import JobContext, JobRegistry, JobService
 from jobstream.store import StoredEvent
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, run_worker_chain
 

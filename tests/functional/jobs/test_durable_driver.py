@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel
 
 from jobstream.examples.demo import registry as demo_registry
-from jobstream.jobs import JobContext, JobRegistry, RecordingInvoker
+from jobstream.jobs import JobContext, JobRegistry
 from jobstream.jobs.durable_driver import (
     DURABLE_TIMEOUT_GRACE_S,
     GAVE_UP_MESSAGE,
@@ -23,6 +23,7 @@ from jobstream.jobs.durable_driver import (
 )
 from jobstream.jobs.runner import SleepDeferred
 from jobstream.store import JobStatus, JobStore, StoredEvent, StoreRequestFailed
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.functional.jobs.drivers import each_driver, run_jobs
 from tests.functional.jobs.durable_runs import (
@@ -220,10 +221,8 @@ class BrokenAppends(JobStore):
 def test_a_durable_step_that_keeps_failing_outside_the_job_fails_the_job_cleanly(
     make_service: ServiceFactory, invoker: RecordingInvoker, store: JobStore, clock: FakeClock
 ) -> None:
-    settings = store.settings.model_copy(
-        update={"driver": "durable", "durable_step_max_attempts": 3}
-    )
-    broken = BrokenAppends(settings, client=store.client, clock=clock.time, heal=3)
+    settings = store.settings.with_changes({"driver": "durable", "durable_step_max_attempts": 3})
+    broken = BrokenAppends(settings, client=store.client, clock=clock.no_sleeps(), heal=3)
     service = make_service(settings=settings, store=broken)
     job = service.create("demo.count", {"n": 3, "interval_ms": 0})
 

@@ -7,8 +7,9 @@ import threading
 import pytest
 
 from jobstream.examples.demo import TypewriterParams
-from jobstream.jobs import DriveOutcome, RecordingInvoker
+from jobstream.jobs import DriveOutcome
 from jobstream.store import JobMode, JobStatus, StoredEvent
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, run_worker_chain
 

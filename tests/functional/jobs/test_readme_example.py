@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from jobstream.jobs import JobRegistry, RecordingInvoker
+from jobstream.jobs import JobRegistry
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.conftest import REPO_ROOT
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, run_worker_chain

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from jobstream.jobs import InvalidParams, RecordingInvoker, UnknownJobType
+from jobstream.jobs import InvalidParams, UnknownJobType
 from jobstream.store import JobMode, JobNotFound, JobStatus, PayloadTooLarge
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import FakeClock, run_worker_chain
 

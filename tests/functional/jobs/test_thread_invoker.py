@@ -16,8 +16,8 @@ def test_the_thread_invoker_runs_a_job_to_the_end_over_several_hops(
 ) -> None:
     # Real time, short simulated timeout: 1.2 s with a 1 s margin leaves room for a few 50 ms steps
     # per hop, so the job needs several hops, each a thread started by the one before.
-    settings = job_settings.model_copy(
-        update={"cancel_check_seconds": 1.0, "local_function_timeout_s": 1.2}
+    settings = job_settings.with_changes(
+        {"cancel_check_seconds": 1.0, "local_function_timeout_s": 1.2}
     )
     invoker = ThreadWorkerInvoker(timeout_s=settings.local_function_timeout_s)
     service = JobService.from_settings(

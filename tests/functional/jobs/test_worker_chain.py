@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterator
 from pydantic import BaseModel
 
 from jobstream.examples.demo import registry as demo_registry
-from jobstream.jobs import DriveOutcome, DriveResult, JobContext, JobRegistry, RecordingInvoker
+from jobstream.jobs import DriveOutcome, DriveResult, JobContext, JobRegistry
 from jobstream.jobs.driver import hop_budget_message
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.conftest import SerializedClient
 from tests.functional.jobs.conftest import ServiceFactory, all_events
 from tests.unit.jobs.fakes import (
@@ -156,12 +157,11 @@ def test_racing_invocations_of_one_hop_run_it_once(
 ) -> None:
     # Calls to moto are serialised (moto's in-memory table is not thread-safe; DynamoDB is), so
     # the two invocations still interleave between calls: the race is the lease's and the fence's.
-    settings = job_settings.model_copy(update={"cancel_check_seconds": 3_600})
+    settings = job_settings.with_changes({"cancel_check_seconds": 3_600})
     serial_store = JobStore(
         settings,
         client=SerializedClient(store.client, threading.Lock()),  # type: ignore[arg-type]
-        clock=clock.time,
-        sleep=lambda _s: None,
+        clock=clock.no_sleeps(),
     )
     service = make_service(settings=settings, store=serial_store)
     for _ in range(4):

@@ -23,15 +23,13 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
+def sleeps(clock: FakeClock) -> list[float]:
+    return clock.sleeps
 
 
 @pytest.fixture
-def store(
-    settings: Settings, ddb: DynamoDBClient, clock: FakeClock, sleeps: list[float]
-) -> JobStore:
-    return JobStore(settings, client=ddb, clock=clock, sleep=sleeps.append)
+def store(settings: Settings, ddb: DynamoDBClient, clock: FakeClock) -> JobStore:
+    return JobStore(settings, client=ddb, clock=clock)
 
 
 def start_job(store: JobStore, job_id: str = "job-1", *, lease_s: float = 60) -> Lease:

@@ -340,11 +340,9 @@ class _ConflictingClient:
 def test_transaction_conflicts_are_retried_with_backoff(
     settings: Settings, ddb: DynamoDBClient, clock: FakeClock
 ) -> None:
-    sleeps: list[float] = []
     conflicting = _ConflictingClient(ddb, conflicts=2)
-    store = JobStore(
-        settings, client=cast("DynamoDBClient", conflicting), clock=clock, sleep=sleeps.append
-    )
+    store = JobStore(settings, client=cast("DynamoDBClient", conflicting), clock=clock)
+    sleeps = clock.sleeps
     lease = start_job(store)
     assert [e.id for e in store.append(lease, events(2), after_id=0)] == [1, 2]
     assert len(sleeps) == 2

@@ -57,7 +57,7 @@ def test_create_refuses_an_existing_id(store: JobStore) -> None:
 def test_oversize_params_refused_before_any_request(
     settings: Settings, ddb: DynamoDBClient, requests: RequestCounter
 ) -> None:
-    small = JobStore(settings.model_copy(update={"max_params_bytes": 100}), client=ddb)
+    small = JobStore(settings.with_changes({"max_params_bytes": 100}), client=ddb)
     with pytest.raises(PayloadTooLarge) as raised:
         small.create_job(job_id="j", type="demo", params={"blob": "x" * 100})
     assert raised.value.limit == 100
@@ -92,7 +92,7 @@ def test_expired_job_is_not_found_although_its_item_remains(
 
 def test_retention_comes_from_settings(settings: Settings, ddb: DynamoDBClient) -> None:
     short = JobStore(
-        settings.model_copy(update={"retention_days": 0.5}), client=ddb, clock=lambda: START
+        settings.with_changes({"retention_days": 0.5}), client=ddb, clock=FakeClock(START)
     )
     assert short.create_job(job_id="j", type="demo", params={}).expires_at == START + DAY / 2
 
@@ -115,7 +115,7 @@ def test_client_is_created_lazily_with_standard_retries(settings: Settings) -> N
 def test_unexpected_error_codes_become_store_errors(
     settings: Settings, ddb: DynamoDBClient
 ) -> None:
-    missing_table = JobStore(settings.model_copy(update={"table": "no-such-table"}), client=ddb)
+    missing_table = JobStore(settings.with_changes({"table": "no-such-table"}), client=ddb)
     with pytest.raises(StoreRequestFailed) as raised:
         missing_table.get_job("j")
     assert raised.value.code == "ResourceNotFoundException"

@@ -51,7 +51,7 @@ class QueryMeter:
 def test_a_viewer_of_a_job_at_1000_events_per_second_leaves_room_for_200_viewers(
     settings: Settings, ddb: DynamoDBClient
 ) -> None:
-    settings = settings.model_copy(update={"stream_max_seconds": SECONDS + 5})
+    settings = settings.with_changes({"stream_max_seconds": SECONDS + 5})
     clock = FakeClock(forbid_zero_sleep=True)
     store = JobStore(settings, client=ddb)
     store.create_job(job_id="busy", type="demo", params={})

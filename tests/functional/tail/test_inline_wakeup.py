@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from jobstream.auth.tokens import TokenSigner
-from jobstream.jobs import JobRegistry, JobService, RecordingInvoker
+from jobstream.jobs import JobRegistry, JobService
 from jobstream.jobs.context import JobContext
 from jobstream.jobs.invokers import ThreadWorkerInvoker
 from jobstream.settings import Settings
@@ -20,6 +20,7 @@ from jobstream.store import JobMode, JobStore, Lease, LeaseLost, NewEvent
 from jobstream.store.models import Job
 from jobstream.tail.service import StreamService, StreamStats
 from jobstream_client.sse import SSEParser
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.conftest import SerializedClient
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def client(ddb: DynamoDBClient) -> DynamoDBClient:
 
 @pytest.fixture
 def stream_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"stream_max_seconds": 60, "cancel_check_seconds": 0.0})
+    return settings.with_changes({"stream_max_seconds": 60, "cancel_check_seconds": 0.0})
 
 
 def read_stream(service: StreamService, signer: TokenSigner, job_id: str) -> list[int]:

@@ -33,7 +33,7 @@ FIFTEEN_MINUTES_MS = 900_000
 
 
 def with_settings(settings: Settings, **changes: Any) -> Settings:
-    return settings.model_copy(update=changes)
+    return settings.with_changes(changes)
 
 
 def make_service(
@@ -416,7 +416,7 @@ def test_bad_input_is_refused_before_streaming_with_a_reason(
     elif token_for == "other-job":
         token = signer.issue("job-other", ttl_seconds=60)
     elif token_for == "expired":
-        token = TokenSigner(SIGNING_KEY, clock=lambda: 0.0).issue(job_id, ttl_seconds=60)
+        token = TokenSigner(SIGNING_KEY, clock=FakeClock(0.0)).issue(job_id, ttl_seconds=60)
     elif token_for == "non-ascii-expiry":
         token = "v1.\u00b2.not-a-mac"
     else:

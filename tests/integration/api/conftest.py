@@ -13,9 +13,10 @@ from jwt import jwks_client
 
 from jobstream.api import create_app
 from jobstream.examples.demo import registry
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import (  # noqa: F401 - fixtures, found by name
     BASE_URL,
     anyio_backend,
@@ -70,8 +71,8 @@ def monotonic(monkeypatch: pytest.MonkeyPatch) -> FakeMonotonic:
 @pytest.fixture
 def jwt_settings(api_settings: Settings, issuer: Issuer) -> Settings:  # noqa: F811 - the fixture
     # JOBSTREAM_JWT_JWKS_URL left unset: the issuer's /.well-known/jwks.json is the default.
-    return api_settings.model_copy(
-        update={"api_auth": "jwt", "jwt_issuer": issuer.url, "jwt_audience": AUDIENCE}
+    return api_settings.with_changes(
+        {"api_auth": "jwt", "jwt_issuer": issuer.url, "jwt_audience": AUDIENCE}
     )
 
 

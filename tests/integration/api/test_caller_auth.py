@@ -11,9 +11,10 @@ import pytest
 from jobstream.api import create_app
 from jobstream.auth.jwt_verifier import JwtSettingsMissing
 from jobstream.examples.demo import registry
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import BASE_URL
 from tests.integration.api.conftest import FakeMonotonic
 from tests.oidc_issuer import (
@@ -225,8 +226,8 @@ async def test_an_unknown_kid_refetches_once_per_interval_and_finds_a_rotated_ke
 async def test_an_unreachable_issuer_is_a_503_not_a_500(
     api_settings: Settings, ddb: DynamoDBClient, monotonic: FakeMonotonic, issuer: Issuer
 ) -> None:
-    settings = api_settings.model_copy(
-        update={
+    settings = api_settings.with_changes(
+        {
             "api_auth": "jwt",
             "jwt_issuer": issuer.url,
             "jwt_audience": AUDIENCE,
@@ -249,8 +250,8 @@ async def test_an_unreachable_issuer_is_a_503_not_a_500(
 
 def test_jwt_without_issuer_and_audience_fails_at_start(api_settings: Settings) -> None:
     for missing in ({"jwt_issuer": None}, {"jwt_audience": None}):
-        settings = api_settings.model_copy(
-            update={"api_auth": "jwt", "jwt_issuer": "https://i", "jwt_audience": "a", **missing}
+        settings = api_settings.with_changes(
+            {"api_auth": "jwt", "jwt_issuer": "https://i", "jwt_audience": "a", **missing}
         )
         with pytest.raises(JwtSettingsMissing):
             create_app(settings, service=object())  # type: ignore[arg-type]

@@ -17,11 +17,12 @@ from mangum.types import LambdaContext
 from jobstream.api import create_app
 from jobstream.examples.demo import registry
 from jobstream.invocation_context import InvocationContext
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream_local.function_url_event import request_event
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import BASE_URL, bearer
-from tests.functional.api.lambda_events import function_url_event
 from tests.oidc_issuer import Issuer
 
 if TYPE_CHECKING:
@@ -183,7 +184,7 @@ async def quota_client(settings: Settings, ddb: DynamoDBClient) -> httpx.AsyncCl
 async def test_the_active_jobs_limit_is_a_429_that_says_which_limit(
     jwt_settings: Settings, ddb: DynamoDBClient, issuer: Issuer
 ) -> None:
-    settings = jwt_settings.model_copy(update={"max_active_jobs_per_caller": 2})
+    settings = jwt_settings.with_changes({"max_active_jobs_per_caller": 2})
     async with await quota_client(settings, ddb) as client:
         for _ in range(2):
             await create(client, issuer, "alice")
@@ -202,8 +203,8 @@ async def test_the_active_jobs_limit_is_a_429_that_says_which_limit(
 async def test_the_create_rate_limit_is_a_429_with_the_window_left(
     jwt_settings: Settings, ddb: DynamoDBClient, issuer: Issuer
 ) -> None:
-    settings = jwt_settings.model_copy(
-        update={"max_creates_per_caller": 3, "create_rate_window_seconds": 60}
+    settings = jwt_settings.with_changes(
+        {"max_creates_per_caller": 3, "create_rate_window_seconds": 60}
     )
     async with await quota_client(settings, ddb) as client:
         for _ in range(3):
@@ -227,7 +228,7 @@ def event_loop_for_mangum() -> Iterator[asyncio.AbstractEventLoop]:
 
 
 def iam_event(method: str, path: str, arn: str | None, **kwargs: Any) -> dict[str, Any]:
-    event = function_url_event(method, path, **kwargs)
+    event = request_event(method, path, **kwargs)
     if arn is not None:
         event["requestContext"]["authorizer"] = {
             "iam": {
@@ -245,7 +246,7 @@ def iam_event(method: str, path: str, arn: str | None, **kwargs: Any) -> dict[st
 def test_under_iam_the_caller_is_the_principal_lambda_reports(
     api_settings: Settings, ddb: DynamoDBClient
 ) -> None:
-    settings = api_settings.model_copy(update={"api_auth": "iam"})
+    settings = api_settings.with_changes({"api_auth": "iam"})
     service = JobService(
         store=JobStore(settings, client=ddb),
         registry=registry(),

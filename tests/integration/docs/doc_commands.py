@@ -16,7 +16,8 @@ from pathlib import Path
 from tests.conftest import REPO_ROOT
 
 DOCS = ("README.md", "events/README.md")
-_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.S | re.M)
+# A block may be indented (inside a list item).
+_BLOCK = re.compile(r"^[ ]*```sh\n(.*?)^[ ]*```", re.S | re.M)
 # A trailing comment: `#` after whitespace (a `#` inside a word or a quoted JSON is kept).
 _COMMENT = re.compile(r"\s+#\s.*$")
 START_TIMEOUT_S = 90
@@ -61,6 +62,9 @@ def clean_environment(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     for name in ("PORT", "HOST", "ARGS", "PYTHONPATH"):
         env.pop(name, None)
+    # Where the `jobstream` command keeps job tokens: the test's folder (tests/conftest.py).
+    if "JOBSTREAM_TOKEN_DIR" in os.environ:
+        env["JOBSTREAM_TOKEN_DIR"] = os.environ["JOBSTREAM_TOKEN_DIR"]
     env |= {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -40,9 +41,14 @@ COMMANDS = doc_commands()
 NOT_RUN_HERE = {
     "docker run --rm -p 8001:8000 amazon/dynamodb-local": "needs Docker and an image download; "
     "the next command runs against a moto server standing in for DynamoDB Local",
-    "sam build && sam deploy --guided --parameter-overrides JwtIssuer=<your issuer> "
-    "JwtAudience=<client id>": "deploys to AWS; `sam build` itself runs in "
-    "tests/integration/test_built_functions.py",
+    ".venv-sam/bin/sam build": "builds for the template's python3.12, which this machine may "
+    "lack (the README says so); the same `sam build` for this machine's Python runs in "
+    "tests/integration/sam_build.py, and its output is run as Lambda runs it",
+    ".venv-sam/bin/sam deploy --guided --parameter-overrides DemoJobs=true "
+    "JwtIssuer=<your issuer> JwtAudience=<client id>": "deploys to AWS",
+    "export ACCESS_TOKEN=$(aws cognito-idp initiate-auth --auth-flow USER_PASSWORD_AUTH "
+    "--client-id <client id> --auth-parameters USERNAME=<user>,PASSWORD=<password> "
+    "--query AuthenticationResult.AccessToken --output text)": "calls Cognito in AWS",
 }
 RUN_TIMEOUT_S = 180
 BANNER = r"jobstream is running at (http://127\.0\.0\.1:\d+)"
@@ -80,6 +86,10 @@ def _runner(command: DocCommand) -> Callable[[DocCommand, Path], None] | None:
     text = command.text
     if re.fullmatch(r"make (check|test)", text):
         return _gate
+    if text == "make sam":
+        return _sam
+    if text.startswith("python3 -m http.server "):
+        return _static_site
     if text.startswith("make invoke "):
         return _invoke
     if text.startswith(".venv/bin/jobstream "):
@@ -135,6 +145,35 @@ def _gate(command: DocCommand, tmp_path: Path) -> None:
     assert (REPO_ROOT / ".ci/run").read_text(encoding="utf-8").rstrip().endswith("make test")
 
 
+def _sam(command: DocCommand, tmp_path: Path) -> None:
+    done = _run(command.text, clean_environment())
+    assert re.search(r"SAM CLI, version \d+\.\d+", done.stdout), done.stdout
+    sam = _run(".venv-sam/bin/sam --version", clean_environment())
+    assert "SAM CLI" in sam.stdout
+
+
+def _static_site(command: DocCommand, tmp_path: Path) -> None:
+    """The demo page served for a deployment: web/ as static files, with the meta tag the README
+    says to set, on the port AllowedOrigins allows by default (here a free one)."""
+    port = free_port()
+    served = Served.start(command.text.replace(" 8000 ", f" {port} "), clean_environment())
+    try:
+        page = None
+        for _ in range(100):
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/index.html", timeout=2)
+                break
+            except httpx.TransportError:
+                assert served.process.poll() is None, served.text
+                time.sleep(0.1)
+        assert page is not None, served.text
+        assert page.status_code == 200
+        assert '<meta name="jobstream-api-base"' in page.text
+        assert httpx.get(f"http://127.0.0.1:{port}/demo.js", timeout=2).status_code == 200
+    finally:
+        served.interrupt()
+
+
 def _invoke(command: DocCommand, tmp_path: Path) -> None:
     fn = re.search(r"FN=(\w+)", command.text)
     assert fn is not None
@@ -186,11 +225,19 @@ def _serve(command: DocCommand, tmp_path: Path) -> None:
         served = Served.start(text, env, cwd=cwd)
         try:
             url = served.wait_for(BANNER).group(1)
-            types = _run_a_job(url, *job)
+            served.wait_for("Press Ctrl-C")
+            # Under JOBSTREAM_API_AUTH=jwt the banner prints the dev issuer's callers' tokens.
+            tokens = dict(re.findall(r"^\s+(\w+): export ACCESS_TOKEN=(\S+)$", served.text, re.M))
+            if "JOBSTREAM_API_AUTH=jwt" in text:
+                assert sorted(tokens) == ["alice", "bob"], served.text
+            caller = {"Authorization": f"Bearer {tokens['alice']}"} if tokens else None
+            types = _run_a_job(url, *job, headers=caller)
         finally:
             served.interrupt()
     if job[0] == "reports.export":
         assert types == ["progress"] * 4 + ["complete"]
+        # The banner's curl example names a type this stack serves, not demo.count.
+        assert '"type": "reports.export"' in served.text, served.text
     assert "stopped" in served.text, served.text
     assert "Traceback" not in served.text, served.text
 

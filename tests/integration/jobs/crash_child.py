@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel, Field
 
-from jobstream.jobs import JobContext, JobRegistry, JobService, RecordingInvoker
+from jobstream.jobs import JobContext, JobRegistry, JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream_sandbox.invokers import RecordingInvoker
 
 JOB_TYPE = "crash.count"
 

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.conftest import REPO_ROOT
 from tests.integration.jobs.crash_child import JOB_TYPE, crash_registry
 from tests.unit.jobs.fakes import FakeClock, assert_clean_log, progress_done, run_worker_chain
@@ -107,7 +108,7 @@ def test_a_killed_driver_loses_and_repeats_nothing(
     assert len(before) < 2 * block_at
 
     # Another process, an hour later (its store's clock says so: the dead lease has expired).
-    later = JobStore(moto_settings, clock=lambda: time.time() + 3_600)
+    later = JobStore(moto_settings, clock=FakeClock(time.time() + 3_600))
     invoker = RecordingInvoker()
     service = JobService(
         store=later,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -176,3 +177,72 @@ def test_a_registry_that_cannot_be_imported_is_one_line() -> None:
     assert len(errors) == 1, text
     assert "no module named 'mymodule_not_saved'" in errors[0]
     assert "shared/mymodule_not_saved.py" in errors[0]
+
+
+def _fails_with_one_line(env: dict[str, str]) -> str:
+    process, lines, output = _start([], env)
+    assert process.wait(START_TIMEOUT_S) == 1
+    while lines.get(timeout=5) is not None:
+        pass  # all output read
+    assert process.stdout is not None
+    process.stdout.close()
+    text = "".join(output)
+    assert "Traceback" not in text
+    errors = [line for line in output if line.startswith("error:")]
+    assert len(errors) == 1, text
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("jwks_url", "said"),
+    [
+        ("file:///etc/jwks.json", "cannot be used: Invalid JWKS URI scheme 'file'"),
+        ("http://127.0.0.1:9/.well-known/jwks.json", "cannot be fetched"),
+    ],
+)
+def test_an_unusable_jwks_url_fails_the_start_with_one_line(jwks_url: str, said: str) -> None:
+    env = _environment(_free_port()) | {
+        "JOBSTREAM_API_AUTH": "jwt",
+        "JOBSTREAM_JWT_ISSUER": "https://issuer.example",
+        "JOBSTREAM_JWT_AUDIENCE": "jobstream",
+        "JOBSTREAM_JWT_JWKS_URL": jwks_url,
+    }
+    error = _fails_with_one_line(env)
+    assert jwks_url in error
+    assert said in error
+
+
+def test_the_dev_issuer_listens_on_loopback_only() -> None:
+    env = _environment(_free_port()) | {"JOBSTREAM_API_AUTH": "jwt", "HOST": "0.0.0.0"}
+    assert "runs only on loopback" in _fails_with_one_line(env)
+
+
+def test_jwt_without_an_issuer_runs_the_dev_issuer_and_prints_tokens_for_two_callers() -> None:
+    port = _free_port()
+    process, lines, output = _start([], _environment(port) | {"JOBSTREAM_API_AUTH": "jwt"})
+    url = f"http://127.0.0.1:{port}"
+    running = Running(process=process, url=url, port=port, lines=lines, output=output)
+    try:
+        running.wait_for("Press Ctrl-C", START_TIMEOUT_S)
+        banner = "".join(output)
+        assert "DEV issuer" in banner
+        tokens = dict(re.findall(r"^\s+(\w+): export ACCESS_TOKEN=(\S+)$", banner, re.M))
+        assert sorted(tokens) == ["alice", "bob"]
+        with httpx.Client(base_url=url, timeout=30) as http:
+            job = {"type": "demo.count", "params": {"n": 1}}
+            assert http.post("/jobs", json=job).status_code == 401
+            alice = {"Authorization": f"Bearer {tokens['alice']}"}
+            created = http.post("/jobs", json=job, headers=alice)
+            assert created.status_code == 201, created.text
+            job_id = created.json()["job_id"]
+            bob = {"Authorization": f"Bearer {tokens['bob']}"}
+            assert http.get(f"/jobs/{job_id}", headers=bob).status_code == 404
+            assert http.post(f"/jobs/{job_id}/token", headers=alice).status_code == 200
+        process.send_signal(signal.SIGINT)
+        assert process.wait(STOP_TIMEOUT_S) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(STOP_TIMEOUT_S)
+        assert process.stdout is not None
+        process.stdout.close()

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobstream.jobs import DriveResult, JobService, RecordingInvoker
+from jobstream.jobs import DriveResult, JobService
 from jobstream.store import TERMINAL_EVENT_TYPES, JobStore, StoredEvent, StoreRequestFailed
+from jobstream_sandbox.invokers import RecordingInvoker
 
 # The jobs tests take the clock from here, with the other doubles.
 from tests.clock import START, FakeClock  # noqa: F401

@@ -49,4 +49,4 @@ def test_time_sources() -> None:
     invocation = FakeInvocation(clock, timeout_s=30)
     clock.advance(10)
     assert remaining_from_context(invocation)() == 20
-    assert remaining_until(clock.now + 7, clock.time)() == 7
+    assert remaining_until(clock.now + 7, clock)() == 7

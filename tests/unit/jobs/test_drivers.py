@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobstream.jobs import JobService, RecordingInvoker
+from jobstream.jobs import JobService
 from jobstream.jobs.driver import JobDriver
 from jobstream.jobs.drivers import DRIVERS, chosen_driver
 from jobstream.jobs.durable_driver import DurableDriver
@@ -13,6 +13,7 @@ from jobstream.jobs.registry import JobRegistry
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream_local.stack import _LOCAL_WORKERS
+from jobstream_sandbox.invokers import RecordingInvoker
 from tests.conftest import load_handler_module
 
 

@@ -9,16 +9,17 @@ import pytest
 from botocore.stub import Stubber
 from pydantic import ValidationError
 
-from jobstream.composition import WorkerFunctionNotConfigured, lambda_job_service
+from jobstream.composition import lambda_job_service
+from jobstream.errors import WorkerFunctionNotConfigured
 from jobstream.examples.demo import registry as demo_registry
 from jobstream.jobs import (
     LambdaDurableInvoker,
     LambdaWorkerInvoker,
-    RecordingInvoker,
     ThreadWorkerInvoker,
     WorkerRequest,
 )
 from jobstream.settings import Settings
+from jobstream_sandbox.invokers import RecordingInvoker
 
 
 def test_the_lambda_invoker_sends_an_asynchronous_invoke(settings: Settings) -> None:
@@ -76,7 +77,7 @@ def test_the_thread_invoker_needs_a_target_and_stops_when_closed() -> None:
 def test_lambda_wiring_needs_the_worker_function(settings: Settings) -> None:
     with pytest.raises(WorkerFunctionNotConfigured, match="JOBSTREAM_WORKER_FUNCTION"):
         lambda_job_service(settings)
-    configured = settings.model_copy(update={"worker_function": "stack-worker"})
+    configured = settings.with_changes({"worker_function": "stack-worker"})
     service = lambda_job_service(configured)
     assert isinstance(service.invoker, LambdaWorkerInvoker)
     assert service.registry.names() == demo_registry().names()
@@ -89,7 +90,7 @@ def test_the_durable_invoker_starts_an_execution_named_by_the_job_and_records_it
     function = "arn:aws:lambda:us-east-1:123456789012:function:stack-worker:live"
     execution = f"{function}/durable-execution/j1/0b1c"
     recorded: list[tuple[str, str]] = []
-    durable = settings.model_copy(update={"driver": "durable"})
+    durable = settings.with_changes({"driver": "durable"})
     invoker = LambdaDurableInvoker(
         function, settings=durable, record=lambda *pair: recorded.append(pair), client=client
     )
@@ -112,7 +113,7 @@ def test_the_durable_invoker_starts_an_execution_named_by_the_job_and_records_it
 def test_the_durable_driver_on_lambda_starts_jobs_with_the_durable_invoker(
     settings: Settings,
 ) -> None:
-    durable = settings.model_copy(update={"driver": "durable"})
+    durable = settings.with_changes({"driver": "durable"})
     service = lambda_job_service(durable, worker_function="stack-worker")
     assert isinstance(service.invoker, LambdaDurableInvoker)
     assert isinstance(

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from jobstream.invocation_context import InvocationContext
+from tests.clock import FakeClock
 
 ENV = {
     "AWS_LAMBDA_FUNCTION_NAME": "fn",
@@ -30,7 +31,7 @@ def test_attributes_come_from_headers_in_any_case_and_the_environment() -> None:
             "Lambda-Runtime-Aws-Tenant-Id": "tenant-9",
         },
         ENV,
-        clock=lambda: 4.0,
+        clock=FakeClock(4.0),
     )
     assert context.aws_request_id == "req-1"
     assert context.invoked_function_arn == "arn:aws:lambda:eu-west-1:1:function:fn"
@@ -58,7 +59,7 @@ def test_missing_or_malformed_optional_headers_give_empty_values() -> None:
             "Lambda-Runtime-Client-Context": "{not json",
         },
         {},
-        clock=lambda: 1.0,
+        clock=FakeClock(1.0),
     )
     assert context.identity.cognito_identity_id is None
     assert context.client_context is None
@@ -68,12 +69,12 @@ def test_missing_or_malformed_optional_headers_give_empty_values() -> None:
 
 
 def test_remaining_time_counts_down_and_never_goes_negative() -> None:
-    now = [100.0]
-    context = InvocationContext.for_timeout(2.5, function_name="stream", clock=lambda: now[0])
+    now = FakeClock(100.0)
+    context = InvocationContext.for_timeout(2.5, function_name="stream", clock=now)
     assert context.get_remaining_time_in_millis() == 2500
-    now[0] = 101.0
+    now.now = 101.0
     assert context.get_remaining_time_in_millis() == 1500
-    now[0] = 200.0
+    now.now = 200.0
     assert context.get_remaining_time_in_millis() == 0
     assert context.function_name == "stream"
     assert context.invoked_function_arn.endswith(":function:stream")

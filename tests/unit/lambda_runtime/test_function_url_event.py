@@ -1,10 +1,19 @@
 from __future__ import annotations
 
 import base64
+import json
+from pathlib import Path
 
 import pytest
 
-from jobstream_local.function_url_event import event_from_asgi_scope, function_url_event
+from jobstream_local.function_url_event import (
+    FUNCTION_URL_HOST,
+    event_from_asgi_scope,
+    function_url_event,
+    request_event,
+)
+
+RECORDED = Path(__file__).with_name("function_url_request.json")
 
 
 def make(**overrides: object) -> dict[str, object]:
@@ -99,3 +108,18 @@ def test_from_an_asgi_scope() -> None:
     assert event["requestContext"]["http"]["path"] == "/jobs/a b/events"
     assert event["queryStringParameters"] == {"token": "t"}
     assert event["requestContext"]["http"]["sourceIp"] == "127.0.0.1"
+
+
+def shape(value: object) -> object:
+    """The keys at every level (values left out): what a handler may look up."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    return type(value).__name__
+
+
+def test_a_request_event_has_the_shape_lambda_sends() -> None:
+    # function_url_request.json: a GET as a Function URL hands it over (values made up).
+    recorded = json.loads(RECORDED.read_text())
+    event = request_event("GET", "/jobs", headers={"accept": "application/json"})
+    assert shape(event) == shape(recorded)
+    assert event["requestContext"]["apiId"] == FUNCTION_URL_HOST.split(".", 1)[0]

@@ -9,6 +9,7 @@ from jobstream.settings import Settings
 from jobstream.store import JobStore, schema
 from jobstream.store import attribute_values as av
 from jobstream.store.event_codec import encode_event, pack_items
+from tests.clock import FakeClock
 
 JOB = "job-1"
 
@@ -42,7 +43,7 @@ class Replicas:
 
 
 def store_on(client: Replicas) -> JobStore:
-    return JobStore(Settings(table="t"), client=client, clock=lambda: 1.0)  # type: ignore[arg-type]
+    return JobStore(Settings(table="t"), client=client, clock=FakeClock(1.0))  # type: ignore[arg-type]
 
 
 def test_a_lagging_replica_yields_a_prefix_in_one_half_price_read() -> None:
