@@ -12,7 +12,7 @@ import logging
 import os
 import site
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 
 from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.invocation_context import TRACE_ID_HEADER, InvocationContext
