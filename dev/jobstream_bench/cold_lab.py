@@ -184,7 +184,7 @@ class _Lab:
     def finished_job(self) -> tuple[str, str]:
         """A job run to its end (events stored), and its token."""
         from jobstream.composition import job_service
-        from jobstream.jobs.invokers import RecordingInvoker
+        from jobstream_sandbox.invokers import RecordingInvoker
 
         seeded = seed_job(self.settings, type="demo.count", params=dict(JOB_PARAMS))
         job_service(self.settings, invoker=RecordingInvoker()).run_hop(

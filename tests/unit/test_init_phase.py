@@ -53,8 +53,14 @@ def test_after_a_restore_each_environment_builds_its_own() -> None:
 
 
 def test_a_build_that_fails_during_init_is_left_to_first_use(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Directly on the module's logger, enabled: a Powertools Logger named "jobstream" (imported by
+    # other tests) stops propagation to the root, where caplog listens, and a logging config
+    # applied by another test may have disabled the loggers that existed then.
+    log = logging.getLogger("jobstream.init_phase")
+    monkeypatch.setattr(log, "disabled", False)
+    log.addHandler(caplog.handler)
     attempts: list[int] = []
 
     def flaky() -> str:
@@ -67,6 +73,7 @@ def test_a_build_that_fails_during_init_is_left_to_first_use(
     after, after_builds = _counted()
     with caplog.at_level(logging.WARNING, logger="jobstream.init_phase"):
         build_during_init(value, after, env=ON_LAMBDA)
+    log.removeHandler(caplog.handler)
     assert "building it during init failed" in caplog.text
     assert not value.built
     # What came after the failure is left to first use too.
