@@ -21,6 +21,7 @@ export {
   withOutcome,
 } from "./src/view.js";
 export { createJobStream } from "./src/job-stream.js";
+export { tabViewerId } from "./src/viewer.js";
 export { createJobsApi, JobsApiError } from "./src/jobs-api.js";
 
 /** @typedef {import("./src/parser.js").ParsedEvent} ParsedEvent */

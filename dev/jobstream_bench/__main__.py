@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from jobstream.settings import Settings
 from jobstream_bench import (
+    abandoned,
     cold_lab,
     cold_lab_report,
     dynamo_cost,
@@ -34,7 +35,18 @@ T = TypeVar("T")
 # byte and viewer-hour cost at each memory size.
 # lab: the built functions started cold in a sandbox shaped like Lambda's, at each memory's CPU
 # share (root only; SAM CLI from SAM_CLI).
-SECTIONS = ("codec", "throughput", "latency", "reads", "dynamodb", "cold", "cost", "lab")
+# streams: what streams nobody watches cost (abandoned, reloaded, attacked) and windows' latency.
+SECTIONS = (
+    "codec",
+    "throughput",
+    "latency",
+    "reads",
+    "dynamodb",
+    "cold",
+    "cost",
+    "lab",
+    "streams",
+)
 # Other names still accepted by --only: "e2e" is throughput and latency together.
 ALIASES = {"e2e": ("throughput", "latency"), "imports": ("cold",)}
 
@@ -84,8 +96,12 @@ def _viewer_cost(repo: Path, *, quick: bool) -> viewer_cost.ViewerCost:
         chosen_mb=int(parameters["StreamMemorySize"]["Default"]),
         api_memory_mb=int(template["Globals"]["Function"]["MemorySize"]),
         api_billed_ms=cpu.api_status_ms,
-        # A stream lives until the function's timeout minus the deadline margin (Settings).
-        stream_max_seconds=stream_timeout - Settings().stream_deadline_margin_seconds,
+        # A connection lives one window (StreamWindowSeconds), or without windows until the
+        # function's timeout minus the deadline margin (Settings).
+        stream_max_seconds=min(
+            stream_timeout - Settings().stream_deadline_margin_seconds,
+            float(parameters["StreamWindowSeconds"]["Default"]) or stream_timeout,
+        ),
     )
 
 
@@ -186,6 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "cost" in sections
         else None
     )
+    streams = (
+        _timed("streams nobody watches", lambda: abandoned.run(quick=quick))
+        if "streams" in sections
+        else None
+    )
     lab = (
         _timed(
             "cold-start lab",
@@ -200,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         imports=import_times,
         reads=reads,
         viewer=viewer,
+        streams=streams,
         cold_estimate=lab is None or lab.skipped is not None,
     )
     if lab is not None:
@@ -217,6 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         imports=import_times,
         reads=reads,
         viewer=viewer,
+        streams=streams,
         verdicts=verdicts,
         lab=lab,
     )

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from jobstream_bench import cold_lab_report
 from jobstream_bench.cold_lab import ColdLabResult
+from jobstream_bench.abandoned import StreamsResult
+from jobstream_bench.abandoned import render as render_streams
 from jobstream_bench.dynamo_cost import DynamoCostResult
 from jobstream_bench.end_to_end import EndToEndResult, LatencyResult, ThroughputResult
 from jobstream_bench.imports import ImportTimes
@@ -35,6 +37,7 @@ class Run:
     verdicts: list[Verdict]
     reads: StreamReadsResult | None = None
     lab: ColdLabResult | None = None
+    streams: StreamsResult | None = None
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -109,6 +112,8 @@ def render(run: Run) -> str:
     if run.viewer is not None:
         measured = run.lab if run.lab is not None and run.lab.skipped is None else None
         out += _viewer(run.viewer, measured)
+    if run.streams is not None:
+        out += render_streams(run.streams)
     return "\n".join(out).rstrip() + "\n"
 
 

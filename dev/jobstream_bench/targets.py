@@ -6,6 +6,8 @@ import itertools
 from dataclasses import dataclass
 from typing import Final
 
+from jobstream_bench.abandoned import StreamsResult
+from jobstream_bench.abandoned import verdicts as stream_verdicts
 from jobstream_bench.dynamo_cost import DynamoCostResult, IdleCost
 from jobstream_bench.end_to_end import EndToEndResult, LatencyResult
 from jobstream_bench.imports import ImportTimes
@@ -39,11 +41,14 @@ def check(
     imports: ImportTimes | None,
     reads: StreamReadsResult | None = None,
     viewer: ViewerCost | None = None,
+    streams: StreamsResult | None = None,
     cold_estimate: bool = True,
 ) -> list[Verdict]:
     """``cold_estimate=False``: the cold-start lab measured the cold first byte, so the estimate
     (CPU time here divided by the share) is left out."""
     verdicts: list[Verdict] = []
+    if streams is not None:
+        verdicts += [Verdict(t, f, met) for t, f, met in stream_verdicts(streams)]
     if end_to_end is not None and end_to_end.throughput is not None:
         rate = end_to_end.throughput.rate["background"]
         verdicts.append(

@@ -74,6 +74,7 @@ def main(
             port=options.port,
             function_timeout_s=options.function_timeout_s,
             stream_timeout_s=options.stream_timeout_s,
+            stop_streams_on_disconnect=options.stop_streams_on_disconnect,
             settings=settings,
             database=database,
             web_root=options.repo / "web",
@@ -122,6 +123,12 @@ def _banner(out: TextIO, stack: LocalStack, options: LocalOptions, *, ready_s: f
         f"  database    {stack.database_description}",
         f"  timeouts    worker {options.function_timeout_s:g} s per chunk, "
         f"stream {options.stream_timeout_s:g} s per connection",
+        "  streams     "
+        + (
+            "stop when their client disconnects (--stop-streams-on-disconnect; Lambda does not)"
+            if options.stop_streams_on_disconnect
+            else "run on after their client leaves, as on Lambda (until they end by themselves)"
+        ),
         f"  worker      {driver.name}: {driver.summary} (JOBSTREAM_DRIVER: {' | '.join(DRIVERS)})",
         "",
         f"  callers     {_callers(stack)}",

@@ -12,9 +12,15 @@ piling chunks up in memory. What is sent when (errors, the in-band SSE ``error``
 by ``jobstream.response_stream.delivery``, the same code the Lambda runtime uses.
 
 Like Lambda, the handler is not interrupted at the deadline: the response is ended, and the handler
-stops at its next chunk. A client that disconnects likewise closes the body's generator at its next
-chunk (on Lambda nothing tells the function; here the generator learns at once, which is kinder to
-a laptop).
+stops at its next chunk.
+
+A client that disconnects does **not** stop the handler, as on Lambda: nothing tells a streaming
+function that its client went away (AWS Lambda developer guide, "Configuring a Lambda function to
+stream responses"), so it runs, and is billed, until its body ends by itself or the function times
+out. Here the rest of the body is pulled and dropped, so the duration and the reads of an abandoned
+stream are what they would be on AWS: every test and bench figure about them is measured on this.
+``stop_on_disconnect=True`` (``make run --stop-streams-on-disconnect``, for a laptop) closes the
+body's generator at its next chunk instead, which no Lambda does.
 
 Mount it next to another app with Starlette, e.g.
 ``Route("/jobs/{job_id}/events", FunctionURLApp(handler, timeout_s=900))``: ``rawPath`` is the
@@ -86,6 +92,7 @@ class FunctionURLApp:
         timeout_s: float,
         function_name: str = "local",
         max_concurrent: int = 100,
+        stop_on_disconnect: bool = False,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         if timeout_s <= 0:
@@ -94,6 +101,7 @@ class FunctionURLApp:
         self._timeout_s = timeout_s
         self._function_name = function_name
         self._clock = clock
+        self._stop_on_disconnect = stop_on_disconnect
         # Each open stream holds a thread for its life; anyio's default pool (40) would make the
         # 41st viewer wait for someone else's stream to end.
         self._threads = anyio.CapacityLimiter(max_concurrent)
@@ -113,7 +121,7 @@ class FunctionURLApp:
         event = event_from_asgi_scope(
             scope, body, request_id=context.aws_request_id, now=self._clock.time()
         )
-        exchange = _Exchange(receive, send)
+        exchange = _Exchange(receive, send, stop_on_disconnect=self._stop_on_disconnect)
         await exchange.run(
             functools.partial(deliver, self._handler, event, context),
             timeout_s=self._timeout_s,
@@ -131,7 +139,11 @@ class _ThreadSink:
         try:
             anyio.from_thread.run(self._channel.send, message)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            return False  # the response is over (client gone, or timed out)
+            return False  # the response is over (timed out, or the server stopped it)
+        except RuntimeError:
+            # The event loop is gone (the server stopped while this handler still ran, as a
+            # stream whose client left does until it ends by itself): nobody reads any more.
+            return False
         return True
 
     def send_result(self, result: object) -> None:
@@ -158,15 +170,20 @@ class _ThreadSink:
         self._emit(_End())
 
     def close(self) -> None:
-        anyio.from_thread.run_sync(self._channel.close)
+        try:
+            anyio.from_thread.run_sync(self._channel.close)
+        except RuntimeError:
+            # No event loop any more (see _emit): nothing can wait on the channel, close it here.
+            self._channel.close()
 
 
 class _Exchange:
     """One request/response on the ASGI side: relays the worker's messages to ``send``."""
 
-    def __init__(self, receive: Receive, send: Send) -> None:
+    def __init__(self, receive: Receive, send: Send, *, stop_on_disconnect: bool) -> None:
         self._receive = receive
         self._send = send
+        self._stop_on_disconnect = stop_on_disconnect
         self._started = False
         self._complete = False
         self._disconnected = False
@@ -215,10 +232,14 @@ class _Exchange:
             if message["type"] == "http.disconnect":
                 if not self._complete:
                     self._disconnected = True
-                    scope.cancel()
+                    if self._stop_on_disconnect:
+                        scope.cancel()
                 return
 
     async def _forward(self, message: _Message) -> None:
+        if self._disconnected:
+            # Lambda reads the rest of an abandoned body and drops it: so do we.
+            return
         if isinstance(message, bytes):
             await self._send({"type": "http.response.body", "body": message, "more_body": True})
         elif isinstance(message, _Start):

@@ -10,6 +10,10 @@ flag                       environment               default
 --stream-timeout           LOCAL_STREAM_TIMEOUT      60 s: the stream function's timeout
 --aws                      JOBSTREAM_LOCAL_USE_AWS   off: use the real table (JOBSTREAM_TABLE)
 --create-table                                       off: with --aws, create it if missing
+--stop-streams-on-disconnect                         off: as on Lambda, a stream whose client
+                         LOCAL_STOP_STREAMS_ON_      left runs on until it ends by itself; on:
+                         DISCONNECT                  it stops at once (kinder to a laptop; no
+                                                     Lambda does that)
 --repo                     JOBSTREAM_REPO            the folder at or above the current one
                                                      holding template.yaml (web/ is served
                                                      from it, the table made from it)
@@ -48,6 +52,7 @@ class LocalOptions:
     use_aws: bool
     create_table: bool
     repo: Path
+    stop_streams_on_disconnect: bool = False
 
 
 def parse_options(argv: Sequence[str] | None, environ: Mapping[str, str]) -> LocalOptions:
@@ -83,6 +88,12 @@ def parse_options(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Loc
         help="with --aws: create the table from template.yaml if it does not exist",
     )
     parser.add_argument(
+        "--stop-streams-on-disconnect",
+        action="store_true",
+        help="stop a stream as soon as its client disconnects (LOCAL_STOP_STREAMS_ON_DISCONNECT=1)."
+        " Off by default: on Lambda a stream runs on, billed, until it ends by itself",
+    )
+    parser.add_argument(
         "--repo",
         metavar="PATH",
         help="the jobstream repository (JOBSTREAM_REPO; default: the folder at or above the "
@@ -113,6 +124,9 @@ def parse_options(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Loc
     use_aws = bool(args.aws) or _flag(parser, environ, "JOBSTREAM_LOCAL_USE_AWS")
     if args.create_table and not use_aws:
         parser.error("--create-table only applies with --aws (JOBSTREAM_LOCAL_USE_AWS=1)")
+    stop_on_disconnect = bool(args.stop_streams_on_disconnect) or _flag(
+        parser, environ, "LOCAL_STOP_STREAMS_ON_DISCONNECT"
+    )
     try:
         repo = find_repo_root(args.repo, environ=environ)
     except RepoNotFound as missing:
@@ -125,6 +139,7 @@ def parse_options(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Loc
         use_aws=use_aws,
         create_table=args.create_table,
         repo=repo,
+        stop_streams_on_disconnect=stop_on_disconnect,
     )
 
 

@@ -44,6 +44,7 @@ from jobstream.lazy import Lazy
 from jobstream.response_stream.delivery import Handler
 from jobstream.response_stream.response import StreamingResponse, streaming_handler
 from jobstream.settings import Settings
+from jobstream.tail.service import StreamStats
 from jobstream_local.database import DatabaseChoice, LocalDatabase
 from jobstream_local.dev_issuer import DEV_AUDIENCE, DevIssuer, callers_app, require_loopback
 from jobstream_local.durable import LocalDurableInvoker
@@ -83,6 +84,12 @@ class LocalStack:
     ``jobstream_local.repo.find_repo_root`` finds. ``dev_issuer``: run the dev-only loopback OIDC
     issuer (jobstream_local.dev_issuer) and authenticate API callers against it
     (``dev_issuer`` the property; its callers' tokens at ``GET /dev/callers``).
+
+    A stream whose client disconnects runs on until it ends by itself, as on Lambda, unless
+    ``stop_streams_on_disconnect``. ``stream_concurrency`` is how many streams run at once (each
+    holds a thread); more wait for one to end, a limit Lambda (1,000 a region by default) would not
+    put so low: raise it where the number of streams is what is measured. ``on_stream_close`` is
+    told what each stream did when it ends (as the Lambda handler's metrics are; the bench).
     """
 
     def __init__(
@@ -96,6 +103,9 @@ class LocalStack:
         database: DatabaseChoice | None = None,
         web_root: Path | None = None,
         template_path: Path | None = None,
+        stop_streams_on_disconnect: bool = False,
+        stream_concurrency: int = 100,
+        on_stream_close: Callable[[StreamStats], None] | None = None,
         dev_issuer: bool = False,
     ) -> None:
         for name, value in (("function", function_timeout_s), ("stream", stream_timeout_s)):
@@ -109,6 +119,9 @@ class LocalStack:
         self._database_choice = database
         self._web_root = web_root or default_web_root()
         self._template_path = template_path
+        self._stop_streams_on_disconnect = stop_streams_on_disconnect
+        self._stream_concurrency = stream_concurrency
+        self._on_stream_close = on_stream_close
         self._use_dev_issuer = dev_issuer
         self._dev_issuer: DevIssuer | None = None
         self._shutdown = Shutdown()
@@ -193,6 +206,8 @@ class LocalStack:
                     self._stream_handler(settings, jobs),
                     timeout_s=self.stream_timeout_s,
                     function_name="stream",
+                    max_concurrent=self._stream_concurrency,
+                    stop_on_disconnect=self._stop_streams_on_disconnect,
                 ),
                 web_root=self._web_root,
                 allowed_origins=settings.cors_allowed_origins,
@@ -324,6 +339,7 @@ class LocalStack:
                 jobs=lambda: jobs,
                 clock=self._shutdown.clock,
                 sleep=self._shutdown.sleep,
+                on_close=self._on_stream_close,
             )
         )
 
@@ -352,7 +368,7 @@ def local_settings(
 ) -> Settings:
     """``base`` adapted to one local origin: the stream on the API's origin, CORS for it, the
     database endpoint, the worker's timeout, a fresh token key unless one is set, and margins
-    that fit the local timeouts unless set explicitly."""
+    that fit the local timeouts and no per-address create rate unless set explicitly."""
     update: dict[str, Any] = {
         "dynamodb_endpoint_url": endpoint_url,
         "local_function_timeout_s": function_timeout_s,
@@ -366,6 +382,10 @@ def local_settings(
         update["chunk_safety_margin_seconds"] = min(
             base.chunk_safety_margin_seconds, function_timeout_s * _MARGIN_SHARE
         )
+    if "max_creates_per_address" not in explicit:
+        # Locally every request comes from one loopback address (the developer's, the tests',
+        # the bench's): counting them would only throttle the one user. Set it to try the bound.
+        update["max_creates_per_address"] = 0
     if "stream_deadline_margin_seconds" not in explicit:
         update["stream_deadline_margin_seconds"] = min(
             base.stream_deadline_margin_seconds, stream_timeout_s * _MARGIN_SHARE

@@ -1,9 +1,10 @@
 """Stream function: ``GET /jobs/{job_id}/events`` as Server-Sent Events through a Function URL.
 
-Transport only: hand the Function URL event to jobstream.composition.open_stream and return the
+Transport only: read the Function URL event once (jobstream.tail.request.read_stream_event), hand
+the value to jobstream.composition.serve_stream and return the
 StreamingResponse for the streaming runtime to write. Everything about replay, tailing, heartbeats
 and deadlines lives in jobstream.tail; driving an inline job while it is watched lives in
-jobstream.jobs (JobService.drive_for_stream). The local stack serves the same open_stream.
+jobstream.jobs (JobService.drive_for_stream). The local stack serves the same (open_stream).
 
 What this module imports, every viewer of a cold container waits for before the first byte, so it
 is the read path only: no job engine (jobstream.jobs loads with the first stream of an inline
@@ -22,7 +23,7 @@ from jobstream.auth.keys import token_signer
 from jobstream.composition import (
     StreamDependencies,
     lambda_job_service,
-    open_stream,
+    serve_stream,
     stream_dependencies,
 )
 from jobstream.init_phase import build_during_init
@@ -30,6 +31,7 @@ from jobstream.lazy import Lazy
 from jobstream.response_stream.response import StreamingResponse, streaming_handler
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream.tail.request import read_stream_event
 
 if TYPE_CHECKING:
     from jobstream.jobs import JobService
@@ -79,5 +81,7 @@ build_during_init(_settings, _store, _dependencies, _token_key)
 @streaming_handler
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> StreamingResponse:
-    logger.append_keys(job_id=observability.stream_job_id(event))
-    return open_stream(event, context, dependencies=_dependencies)
+    # The event is read once, here at the edge; below, only the value read is passed on.
+    incoming = read_stream_event(event)
+    logger.append_keys(job_id=incoming.job_id)
+    return serve_stream(incoming, context, dependencies=_dependencies)

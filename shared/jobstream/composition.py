@@ -25,13 +25,7 @@ from jobstream.response_stream.response import StreamingResponse
 from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
 from jobstream.tail.cors import StreamCors
-from jobstream.tail.errors import StreamRejected
-from jobstream.tail.request import (
-    is_rest_api_event,
-    parse_preflight,
-    parse_stream_request,
-    request_origin,
-)
+from jobstream.tail.request import StreamEvent, StreamRequest, read_stream_event
 from jobstream.tail.service import (
     InlineDriver,
     StreamService,
@@ -157,35 +151,39 @@ def open_stream(
     *,
     dependencies: Callable[[], StreamDependencies],
 ) -> StreamingResponse:
-    """The stream function's work for one event: ``GET /jobs/{id}/events``.
+    """The stream function's work for one event: ``GET /jobs/{id}/events`` (serve_stream on the
+    event read by jobstream.tail.request.read_stream_event)."""
+    return serve_stream(read_stream_event(event), context, dependencies=dependencies)
 
-    A Function URL event is served as is (the URL answers CORS). A REST API event (the
-    ``StreamFront=RestApi`` front) also gets CORS from the function: preflights are answered and
-    every response carries the headers for its origin (jobstream.tail.cors).
+
+def serve_stream(
+    incoming: StreamEvent,
+    context: RemainingTime,
+    *,
+    dependencies: Callable[[], StreamDependencies],
+) -> StreamingResponse:
+    """Answer one stream event, read once at the edge (``read_stream_event``): a malformed request
+    is refused before ``dependencies()`` is called, so a stray request builds nothing. A Function
+    URL answers CORS itself; behind the REST front (``StreamFront=RestApi``) the function answers
+    preflights and every response carries the headers for its origin (jobstream.tail.cors).
     """
-    if not is_rest_api_event(event):
-        return _serve_stream(event, context, dependencies)
-    cors = StreamCors.of(dependencies().settings.cors_allowed_origins)
-    preflight = parse_preflight(event)
-    if preflight is not None:
-        return cors.preflight(preflight)
-    response = _serve_stream(event, context, dependencies)
-    response.headers.update(cors.response_headers(request_origin(event)))
+    if incoming.preflight is not None:
+        cors = StreamCors.of(dependencies().settings.cors_allowed_origins)
+        return cors.preflight(incoming.preflight)
+    if incoming.request is not None:
+        response = _serve_stream(incoming.request, context, dependencies())
+    else:
+        assert incoming.rejected is not None
+        response = error_response(incoming.rejected.answer)
+    if incoming.answers_cors:
+        cors = StreamCors.of(dependencies().settings.cors_allowed_origins)
+        response.headers.update(cors.response_headers(incoming.origin))
     return response
 
 
 def _serve_stream(
-    event: Mapping[str, Any],
-    context: RemainingTime,
-    dependencies: Callable[[], StreamDependencies],
+    request: StreamRequest, context: RemainingTime, parts: StreamDependencies
 ) -> StreamingResponse:
-    """The request is read (and a malformed one refused) before ``dependencies()`` is called, so a
-    stray request on a Function URL builds nothing."""
-    try:
-        request = parse_stream_request(event)
-    except StreamRejected as rejected:
-        return error_response(rejected.answer)
-    parts = dependencies()
     service = StreamService(
         store=parts.store,
         # Per request: the key source is cached by Powertools and a rotated key is picked up.
@@ -197,10 +195,13 @@ def _serve_stream(
         on_close=parts.on_close,
         # The inline driver appends through this same store: its commits wake the stream.
         feed=parts.store.commit_feed,
+        # Slots of the per-job stream cap and of one stream per viewer.
+        slots=parts.store,
     )
     return service.open(
         request.job_id,
         token=request.token,
         last_event_id=request.last_event_id,
         remaining_ms=context.get_remaining_time_in_millis,
+        viewer=request.viewer,
     )

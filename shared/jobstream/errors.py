@@ -27,6 +27,7 @@ from jobstream". The whole family, where each is defined and what it means::
     │   ├── LeaseHeld, LeaseLost ...... another driver holds the job / this one lost it
     │   ├── PayloadTooLarge ........... (a ValueError too) over a limit of store/schema.py
     │   ├── QuotaExceeded, InvalidCursor
+    │   ├── StreamsAtCap .............. the job's cap on live streams (store/stream_slots.py)
     │   └── StoreRequestFailed ........ DynamoDB failed the request (after retries)
     ├── ConditionFailed ............... store/dynamo_calls.py: a write's condition (store-internal)
     ├── JobError ...................... jobs/errors.py: a job fails itself, a message for clients

@@ -28,6 +28,7 @@ from jobstream.store.errors import (
     PayloadTooLarge,
     QuotaExceeded,
     StoreRequestFailed,
+    StreamsAtCap,
 )
 
 E = TypeVar("E", bound=BaseException)
@@ -126,6 +127,10 @@ def _quota_retry_after(error: QuotaExceeded) -> Mapping[str, str]:
     return retry_after(error.retry_after)
 
 
+def _streams_retry_after(error: StreamsAtCap) -> Mapping[str, str]:
+    return retry_after(error.retry_after_s)
+
+
 def _job_type_details(error: UnknownJobType) -> dict[str, Any]:
     return {"type": error.type, "known_types": error.known}
 
@@ -158,6 +163,8 @@ RULES: list[Rule[Any]] = [
     Rule(PayloadTooLarge, 413, "payload_too_large", details=_size_details),
     Rule(QuotaExceeded, 429, "quota_exceeded",
          details=_quota_details, headers=_quota_retry_after),
+    # The job's cap on live streams (StreamsPerJob): wait for the soonest-ending one.
+    Rule(StreamsAtCap, 429, "too_many_streams", headers=_streams_retry_after),
     # The store's own message names the operation and DynamoDB's code: fit to log, not to show.
     Rule(StoreRequestFailed, 503, "unavailable",
          message=STORE_UNAVAILABLE_MESSAGE, headers=retry_after(1)),

@@ -45,6 +45,19 @@ class Settings(EnvSettings):
     stream_poll_busy_ms: int = setting(default=75, ge=1, le=60_000)
     # Reconnection delay sent in the first frame's ``retry:`` field.
     stream_retry_ms: int = setting(default=1_000, ge=0)
+    # Windows (jobstream.tail.service): Lambda never tells a stream that its viewer left, so a
+    # connection lasts at most this long (0: no windows, only the deadline) and the client
+    # reconnects with Last-Event-ID; an abandoned stream costs at most one window. From two thirds
+    # of it on, the window ends where the job's learned cadence predicts at least
+    # ``stream_window_quiet_ms`` without an event, so the reconnect falls between two events.
+    stream_window_seconds: float = setting(default=45, ge=0, le=900)
+    stream_window_quiet_ms: int = setting(default=500, ge=0, le=60_000)
+    # The ``retry:`` sent just before a window ends: the client comes back at once.
+    stream_window_retry_ms: int = setting(default=0, ge=0, le=60_000)
+    # Live streams one job may have at once (jobstream.store.stream_slots); one more is answered
+    # 429 with Retry-After. A viewer's newer stream takes its older one's place instead of
+    # counting twice. 0: no cap, and no "one stream per viewer" either (no slot items at all).
+    stream_max_per_job: int = setting(default=10, ge=0, le=1_000)
 
     # --- Jobs -------------------------------------------------------------------------------------
     lease_seconds: float = setting(default=60, gt=0)
@@ -137,4 +150,8 @@ class Settings(EnvSettings):
     # Per caller (jwt, iam): jobs created and not yet finished, and jobs created per window.
     max_active_jobs_per_caller: int = setting(default=10, ge=1, le=1_000)
     max_creates_per_caller: int = setting(default=60, ge=1, le=100_000)
+    # Under "none" there is no caller, and anyone who can reach the API can create a job to get a
+    # fresh job token (and so streams beyond any one job's cap): creates are counted per source
+    # address instead, this many per create_rate_window_seconds (0: unbounded).
+    max_creates_per_address: int = setting(default=60, ge=0, le=100_000)
     create_rate_window_seconds: int = setting(default=60, ge=1, le=86_400)

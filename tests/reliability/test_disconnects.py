@@ -36,7 +36,10 @@ def read_until_cut(
     http: httpx.Client, url: str, token: str, last_id: int, cut_after: int | None
 ) -> tuple[int, list[tuple[int, str, str]]]:
     """One connection: (status, complete events) read until ``cut_after`` bytes, then dropped."""
-    headers = {"Authorization": f"Bearer {token}"}
+    # One viewer (one page) reconnecting: each connection supersedes the one it dropped, as a
+    # browser tab's do, so the abandoned streams end (Lambda would keep running them) within a
+    # poll instead of piling up.
+    headers = {"Authorization": f"Bearer {token}", "Viewer-Id": "one-tab"}
     params: dict[str, str] = {}
     if last_id:
         # Both ways of resuming, as browsers (header) and fetch clients (query) do.

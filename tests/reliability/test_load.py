@@ -17,6 +17,7 @@ import asyncio
 import gc
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,6 +26,7 @@ import pytest
 from jobstream_client import JobsAPI
 from jobstream_client.sse import SSEParser
 from jobstream_local.stack import LocalStack
+from tests.reliability.conftest import running_stack, stack_settings
 
 TERMINAL = frozenset({"complete", "error", "cancelled"})
 # Generous (a round of 200 streams adds about 25 MB, mostly stream threads' stacks): a leak
@@ -77,6 +79,14 @@ def settle_threads(bound: int, timeout: float = 30) -> int:
     while threading.active_count() > bound and time.monotonic() < deadline:
         time.sleep(0.1)
     return threading.active_count()
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    """200 viewers of one job, none naming itself: without the per-job stream cap (at its default
+    of 10 the rest would be told 429 and wait their turn, which is tested elsewhere)."""
+    with running_stack(stack_settings(stream_max_per_job=0)) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

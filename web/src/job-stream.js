@@ -2,6 +2,7 @@
 // demo page renders from it; the React hook (react.js) shares one per job between components.
 
 import { subscribe } from "./subscribe.js";
+import { tabViewerId } from "./viewer.js";
 import { DEFAULT_LIMITS, EMPTY_VIEW, reduceView, withConnection, withOutcome } from "./view.js";
 
 /** @typedef {import("./view.js").JobView} JobView */
@@ -14,6 +15,10 @@ import { DEFAULT_LIMITS, EMPTY_VIEW, reduceView, withConnection, withOutcome } f
  * @property {"start" | string | number} [from]
  *   "start" (default): replay the job's log from its first event, so the view is whole even after
  *   a reload. An event id: resume after it (the view then holds only what came later).
+ * @property {string | null} [viewerId]  Sent with every request (`Viewer-Id`), so that this
+ *   tab's newer stream of the job (after a reload) ends its older one on the server. Default:
+ *   this tab's id (tabViewerId, kept in sessionStorage; a second live stream of the same URL in
+ *   this tab gets `<id>-2`); null sends none.
  * @property {import("./view.js").ViewLimits} [limits]
  * @property {(event: import("./event-types.js").StreamEvent, view: JobView) => void} [onEvent]
  *   Each event, after it was folded into the view.
@@ -35,6 +40,33 @@ import { DEFAULT_LIMITS, EMPTY_VIEW, reduceView, withConnection, withOutcome } f
  * @property {string} url
  */
 
+/** Live JobStreams of this tab per URL, by viewer suffix (see claimViewer). */
+/** @type {Map<string, Set<number>>} */
+const liveByUrl = new Map();
+
+/**
+ * This tab's viewer id for a new stream of `url`: the tab's own id for the first live one, and
+ * `<tab id>-2`, `-3`, ... for more at once, so two live streams of one job in one tab never
+ * supersede each other, while a reload (which starts again at the first) supersedes its own.
+ * @param {string} url
+ * @returns {{ id: string, release: () => void }}
+ */
+function claimViewer(url) {
+  const taken = liveByUrl.get(url) ?? new Set();
+  liveByUrl.set(url, taken);
+  let n = 1;
+  while (taken.has(n)) n += 1;
+  taken.add(n);
+  const tab = tabViewerId();
+  return {
+    id: n === 1 ? tab : `${tab}-${n}`,
+    release() {
+      taken.delete(n);
+      if (taken.size === 0) liveByUrl.delete(url);
+    },
+  };
+}
+
 /**
  * @param {string} url
  * @param {JobStreamOptions} [options]
@@ -53,6 +85,8 @@ export function createJobStream(url, options = {}) {
   const from = options.from ?? "start";
   // Where the next subscription starts: the replay point first, then after the last event.
   let resumeAfter = from === "start" ? "" : String(from);
+  const viewer = options.viewerId === undefined ? claimViewer(url) : null;
+  const viewerId = viewer ? viewer.id : (options.viewerId ?? null);
 
   /** @param {JobView} next */
   const publish = (next) => {
@@ -66,6 +100,7 @@ export function createJobStream(url, options = {}) {
     try {
       const result = await subscribe(url, {
         ...options.subscribeOptions,
+        viewerId: viewerId ?? undefined,
         lastEventId: resumeAfter || undefined,
         signal: controller.signal,
         getToken: (request) => (auth.getToken ? auth.getToken(request) : auth.token),
@@ -97,6 +132,7 @@ export function createJobStream(url, options = {}) {
       void run();
     },
     close() {
+      if (!closed) viewer?.release();
       closed = true;
       controller.abort();
     },

@@ -16,6 +16,8 @@ import { EMPTY_VIEW } from "./view.js";
  *   401/403 (one immediate retry with the fresh token).
  * @property {"start" | string | number} [from]  "start" (default) replays the job's log, so the
  *   view is whole after a reload; an event id resumes after it.
+ * @property {string | null} [viewerId]  Default: this tab's id (see createJobStream); read when
+ *   the stream is created.
  * @property {import("./job-stream.js").JobStreamOptions["subscribeOptions"]} [subscribeOptions]
  *   Read when the stream is created (fetch, retryMs, onError, ...).
  */
@@ -42,6 +44,7 @@ function acquire(url, options) {
       token: options.token,
       getToken: options.getToken,
       from: options.from,
+      viewerId: options.viewerId,
       subscribeOptions: options.subscribeOptions,
     });
     entry = { stream, users: 0, closing: undefined };

@@ -86,6 +86,8 @@ import {
  * @property {string} [method]           Default "GET".
  * @property {BodyInit | null} [body]
  * @property {Record<string, string>} [headers]  Extra request headers.
+ * @property {string} [viewerId]         Sent as `Viewer-Id`: the server keeps one live stream per
+ *   viewer, so a newer stream of the same viewer (a reload) ends the older one. See tabViewerId.
  * @property {RequestCredentials} [credentials]
  * @property {typeof fetch} [fetch]      Injected fetch (tests, instrumentation).
  * @property {() => number} [random]     Jitter source in [0, 1) (default Math.random).
@@ -125,7 +127,9 @@ function notify(fn, ...args) {
 /**
  * Follow a job's event stream until it ends for good. Resumes after every drop with
  * `Last-Event-ID`, waiting an exponential backoff with full jitter (based on the server's
- * `retry:`); stops on a terminal event, 204, a 4xx (other than 408/429), a non-stream response,
+ * `retry:`, and never sooner than a 429's or 503's `Retry-After`: at a job's cap on live streams
+ * the server answers 429 and the subscription waits its turn); stops on a terminal event, 204, a
+ * 4xx (other than 408/429), a non-stream response,
  * `signal` or `maxRetries` consecutive failures. Every event is delivered once, in order: an
  * event whose id is not after the last delivered id is dropped.
  *
@@ -320,6 +324,7 @@ async function requestHeaders(options, run) {
   run.sentToken = token;
   if (token) headers.Authorization = `Bearer ${token}`;
   if (run.lastId !== "") headers["Last-Event-ID"] = run.lastId;
+  if (options.viewerId) headers["Viewer-Id"] = options.viewerId;
   return headers;
 }
 

@@ -13,7 +13,9 @@ server that replays too much cannot make a caller see an event twice.
 
 from __future__ import annotations
 
+import email.utils
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -86,7 +88,13 @@ class EventStream:
     based on the server's ``retry:``. An attempt that yields at least one new event resets the
     failure streak; ``max_attempts`` failures in a row raise ``GaveUp`` (``None``: never give
     up). A 4xx raises a ``ServerRejected`` subclass; a wrong content type, an unexpected status or
-    an event without an integer id raise ``ProtocolViolation``.
+    an event without an integer id raise ``ProtocolViolation``. A 429 (the job's cap on live
+    streams) is retried no sooner than its ``Retry-After``.
+
+    ``viewer_id`` is sent as ``Viewer-Id``: the server keeps one live stream per viewer, so a
+    reconnect ends the connection it replaces. The default ("") makes a fresh id for this
+    EventStream; pass a stable one to let a restarted program replace its earlier stream; None
+    sends none.
     """
 
     def __init__(
@@ -101,6 +109,7 @@ class EventStream:
         sleep: Callable[[float], None] = time.sleep,
         timeout: httpx.Timeout | None = None,
         on_retry: Callable[[RetryNotice], None] | None = None,
+        viewer_id: str | None = "",
     ) -> None:
         if max_attempts is not None and max_attempts < 1:
             raise ValueError("max_attempts must be at least 1 (or None for no limit)")
@@ -115,6 +124,12 @@ class EventStream:
         self._sleep = sleep
         self._timeout = timeout or default_timeout()
         self._on_retry = on_retry
+        # Sent as Viewer-Id: the server keeps one live stream per viewer, so each reconnect of this
+        # stream ends the connection it replaces at once (on Lambda an abandoned connection would
+        # run, billed, until its window ends). One id per EventStream by default; None: none.
+        self.viewer_id = uuid.uuid4().hex if viewer_id == "" else viewer_id
+        # From a 429's (or 503's) Retry-After: the next reconnect waits at least this long.
+        self._retry_after_s = 0.0
         # Counters, for callers, tests and the bench.
         self.attempts = 0  # HTTP requests made
         self.reconnects = 0  # requests after the first
@@ -203,6 +218,8 @@ class EventStream:
             headers["Authorization"] = f"Bearer {self._token}"
         if self._last_id is not None:
             headers["Last-Event-ID"] = str(self._last_id)
+        if self.viewer_id:
+            headers["Viewer-Id"] = self.viewer_id
         return headers
 
     def _check_status(self, response: httpx.Response) -> str | None:
@@ -212,6 +229,8 @@ class EventStream:
             self.end = StreamEnd.NO_CONTENT
             return None
         if status >= 500 or status in _RETRYABLE_STATUSES:
+            # At a job's cap on live streams the server answers 429 with Retry-After: wait it.
+            self._retry_after_s = _retry_after_s(response.headers.get("retry-after"))
             return f"HTTP {status}"
         if 400 <= status < 500:
             raise self._rejected(response)
@@ -287,6 +306,9 @@ class EventStream:
                 raise GaveUp(attempts=self._failures, last_failure=reason)
         base_s = None if self.retry_ms is None else self.retry_ms / 1000
         delay = self.backoff.delay(max(self._failures - 1, 0), base_s=base_s)
+        # Never sooner than the server asked (capped like the backoff).
+        delay = max(delay, min(self._retry_after_s, self.backoff.max_s))
+        self._retry_after_s = 0.0
         self.delays.append(delay)
         if self._on_retry is not None:
             self._on_retry(
@@ -299,6 +321,20 @@ class EventStream:
                 )
             )
         self._sleep(delay)
+
+
+def _retry_after_s(value: str | None) -> float:
+    """A Retry-After in seconds (delta-seconds or an HTTP date); 0 when absent or unreadable."""
+    if value is None:
+        return 0.0
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return 0.0
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _check_url(url: str) -> None:

@@ -31,7 +31,15 @@ class JobsService(Protocol):
     """The part of jobstream.jobs.JobService the API calls (a test or the local stack may pass
     anything of this shape)."""
 
-    def create(self, type: str, params: JSONObject, /, *, owner: str | None = None) -> Job: ...
+    def create(
+        self,
+        type: str,
+        params: JSONObject,
+        /,
+        *,
+        owner: str | None = None,
+        address: str | None = None,
+    ) -> Job: ...
     def status(self, job_id: str, /, *, owner: str | None = None) -> Job: ...
     def cancel(self, job_id: str, /, *, owner: str | None = None) -> Job: ...
     def list_jobs(self, owner: str, /, *, limit: int, cursor: str | None = None) -> JobPage: ...

@@ -84,7 +84,10 @@ async def create_job(
     settings = resources.settings
 
     def create() -> JSONObject:
-        job = service.create(body.type, body.params, owner=caller)
+        # The address a create is counted against when there is no caller (ApiAuth=none): the
+        # Function URL's requestContext.http.sourceIp (Mangum's client), the peer locally.
+        address = request.client.host if request.client is not None else None
+        job = service.create(body.type, body.params, owner=caller, address=address)
         token = signer.issue(job.job_id, ttl_seconds=settings.token_ttl_seconds)
         return {"job_id": job.job_id, "status": job.status.value, "token": token}
 

@@ -135,12 +135,20 @@ class JobService:
     def settings(self) -> Settings:
         return self._settings
 
-    def create(self, type: str, params: JSONObject, *, owner: str | None = None) -> Job:
+    def create(
+        self,
+        type: str,
+        params: JSONObject,
+        *,
+        owner: str | None = None,
+        address: str | None = None,
+    ) -> Job:
         """Validate, store and start a job.
 
         ``owner``: the caller creating it (None: nobody in particular, as under no caller
         authentication); an owned job is held to the owner's quotas (QuotaExceeded) and listed
-        by list_jobs.
+        by list_jobs. ``address``: where the request came from; a create without an owner counts
+        against that address's create rate (max_creates_per_address, QuotaExceeded).
 
         UnknownJobType, InvalidParams (pydantic's errors, JSON-safe), PayloadTooLarge. The params
         are stored as the model dumps them (defaults filled in), so every run sees the same values.
@@ -158,6 +166,14 @@ class JobService:
         job_type = self._registry.get(type)
         model = job_type.parse_params(params)
         mode = job_type.mode if self._settings.mode_inline_enabled else JobMode.BACKGROUND
+        if owner is None and address and self._settings.max_creates_per_address:
+            # Counted before the job is written: a create refused later (a lost race on the id)
+            # still counts, which errs on the side of the bound.
+            self._store.count_address_create(
+                address,
+                max_creates=self._settings.max_creates_per_address,
+                window_seconds=self._settings.create_rate_window_seconds,
+            )
         job = self._store.create_job(
             job_id=self._id_factory(),
             type=job_type.name,

@@ -7,7 +7,6 @@
   and replayed, polls, heartbeats);
 - ``chunk_metrics.observe_worker``: the worker handler's decorator (chunk duration, steps, hops);
   ``observe_durable_worker`` the durable worker's (invocations as hops, duration);
-- ``log_keys.stream_job_id``: the job id a stream handler adds to its log lines;
 - ``wire_logs.quiet_wire_logs``: no request/response bodies from botocore, even at DEBUG.
 
 Nothing below the handlers imports this package: the store and the streams only know their own
@@ -18,7 +17,6 @@ which its exec wrapper loads before our runtime loop (docs/deploy.md, "Tracing")
 
 from jobstream.observability.append_metrics import AppendMetrics
 from jobstream.observability.chunk_metrics import observe_durable_worker, observe_worker
-from jobstream.observability.log_keys import stream_job_id
 from jobstream.observability.metrics import MetricName, MetricsSink, metrics_sink
 from jobstream.observability.stream_metrics import StreamMetrics
 from jobstream.observability.wire_logs import quiet_wire_logs
@@ -32,5 +30,4 @@ __all__ = [
     "observe_durable_worker",
     "observe_worker",
     "quiet_wire_logs",
-    "stream_job_id",
 ]

@@ -13,6 +13,7 @@ from jobstream.store.errors import (
     PayloadTooLarge,
     StoreError,
     StoreRequestFailed,
+    StreamsAtCap,
 )
 from jobstream.store.job_store import JobStore
 from jobstream.store.models import (
@@ -51,5 +52,6 @@ __all__ = [
     "StoreError",
     "StoreRequestFailed",
     "StoredEvent",
+    "StreamsAtCap",
     "Unset",
 ]

@@ -87,3 +87,17 @@ class QuotaExceeded(StoreError):
 class InvalidCursor(StoreError):
     def __init__(self) -> None:
         super().__init__("the cursor is not one this API returned")
+
+
+class StreamsAtCap(StoreError):
+    """Every stream slot of the job is held by a live stream (the per-job stream cap): a new
+    stream must wait about ``retry_after_s`` (until the soonest-ending holder's lease ends)."""
+
+    def __init__(self, job_id: str, cap: int, retry_after_s: int) -> None:
+        super().__init__(
+            f"this job already has {cap} live streams, the most a job may have; try again in "
+            f"{retry_after_s} s"
+        )
+        self.job_id = job_id
+        self.cap = cap
+        self.retry_after_s = retry_after_s

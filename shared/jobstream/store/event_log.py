@@ -37,6 +37,7 @@ from jobstream.store.models import (
     NewEvent,
     StoredEvent,
 )
+from jobstream.store.stream_slots import LiveSlots
 from jobstream.store.table_access import TableAccess, require_lease_owner
 
 if TYPE_CHECKING:
@@ -238,9 +239,19 @@ class EventLog(TableAccess):
         raise LeaseLost(lease.job_id, lease.owner) from None
 
     def events_after(
-        self, job_id: str, last_id: int, *, consistent: bool = True
+        self,
+        job_id: str,
+        last_id: int,
+        *,
+        consistent: bool = True,
+        live: LiveSlots | None = None,
     ) -> Iterator[StoredEvent]:
         """Exactly the stored events with id > last_id, in id order (lazy, page by page).
+
+        With ``live``, the same Query goes on past the events to the job's stream slots up to
+        ``live.through`` (their keys sort right after the events'), noted in ``live`` once the
+        events are all read: a stream learns whether it was superseded without a request of its
+        own (stream_slots.py).
 
         The query starts at the item holding event last_id+1 (its sk, EV#<item's last id>, is the
         first >= EV#<last_id+1>), so a replay reads what was missed, never the log before it.
@@ -260,10 +271,15 @@ class EventLog(TableAccess):
             return
         expression = Expression()
         pk, sk = expression.name(schema.PK), expression.name(schema.SK)
+        upper = (
+            schema.live_sk(live.through)
+            if live is not None
+            else schema.event_sk(schema.MAX_EVENT_ID)
+        )
         key_condition = (
             f"{pk} = {expression.value(av.s(schema.job_pk(job_id)))} AND {sk} BETWEEN "
             f"{expression.value(av.s(schema.event_sk(last_id + 1)))} AND "
-            f"{expression.value(av.s(schema.event_sk(schema.MAX_EVENT_ID)))}"
+            f"{expression.value(av.s(upper))}"
         )
         request: dict[str, Any] = {
             "TableName": self._settings.table,
@@ -282,9 +298,11 @@ class EventLog(TableAccess):
                 first = av.get_int(item, schema.FIRST_EVENT_ID)
                 events_json = av.get_s(item, schema.EVENTS)
                 if first is None or events_json is None:
+                    if live is not None:
+                        live.note(item)
                     continue
                 if not consistent and first > next_id:
-                    yield from self.events_after(job_id, next_id - 1)
+                    yield from self.events_after(job_id, next_id - 1, live=live)
                     return
                 for event in decode_events(first, events_json, after_id=next_id - 1):
                     next_id = event.id + 1

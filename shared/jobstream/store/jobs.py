@@ -136,6 +136,21 @@ class Jobs(TableAccess):
                     raise quotas.active_limit_reached(quota) from None
                 raise quotas.rate_limit_reached(quota, window, now) from None
 
+    def count_address_create(self, address: str, *, max_creates: int, window_seconds: int) -> None:
+        """Count a create from source ``address`` in its rate window (one conditional UpdateItem);
+        QuotaExceeded("create_rate") when the window already holds ``max_creates``. What bounds job
+        creation where there are no callers (ApiAuth=none) and anyone can get a fresh job token."""
+        now = self._clock.time()
+        quota = CallerQuota(max_active=0, max_creates=max_creates, window_seconds=window_seconds)
+        window = quotas.QuotaWindow.at(now, quota)
+        update = quotas.count_create(
+            self._settings.table, quotas.address_owner(address), max_creates, window
+        )
+        try:
+            self._request("UpdateItem", partial(self.client.update_item, **update))
+        except ConditionFailed:
+            raise quotas.rate_limit_reached(quota, window, now) from None
+
     def list_jobs(self, owner: str, *, limit: int, cursor: str | None = None) -> JobPage:
         """``owner``'s jobs, newest first, at most ``limit`` (InvalidCursor for a bad cursor).
 

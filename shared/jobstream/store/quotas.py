@@ -57,21 +57,27 @@ def take_slot(
     slots = active.name(schema.ACTIVE_JOBS)
     room = active.value(av.n(quota.max_active))
     active.require(f"attribute_not_exists({slots}) OR size({slots}) < {room}")
+    return [
+        {"Update": write_items.update(table, write_items.key(pk, schema.ACTIVE_SK), active)},
+        {"Update": count_create(table, owner, quota.max_creates, window)},
+    ]
+
+
+def count_create(table: str, owner: str, max_creates: int, window: QuotaWindow) -> UpdateTypeDef:
+    """Count one create in ``owner``'s rate window, on condition that the window has room."""
     rate = Expression()
     rate.add(schema.CREATES, av.n(1))
     rate.set(schema.EXPIRES_AT, av.ttl(window.end + RATE_ITEM_SLACK_SECONDS))
     creates = rate.name(schema.CREATES)
-    rate.require(
-        f"attribute_not_exists({creates}) OR {creates} < {rate.value(av.n(quota.max_creates))}"
+    rate.require(f"attribute_not_exists({creates}) OR {creates} < {rate.value(av.n(max_creates))}")
+    return write_items.update(
+        table, write_items.key(schema.caller_pk(owner), schema.rate_sk(window.start)), rate
     )
-    return [
-        {"Update": write_items.update(table, write_items.key(pk, schema.ACTIVE_SK), active)},
-        {
-            "Update": write_items.update(
-                table, write_items.key(pk, schema.rate_sk(window.start)), rate
-            )
-        },
-    ]
+
+
+def address_owner(address: str) -> str:
+    """The rate key of creates from one source address (ApiAuth=none: no caller to count)."""
+    return f"address:{address}"
 
 
 def active_limit_reached(quota: CallerQuota) -> QuotaExceeded:

@@ -68,6 +68,22 @@ RATE_SK_PREFIX: Final = "RATE#"
 ACTIVE_JOBS: Final = "active"
 CREATES: Final = "creates"
 
+# --- Stream slots (partition ``JOB#<id>``, sk = ``LIVE#<index>``): who is streaming the job -------
+# One item per slot a live stream holds (stream_slots.py): at most the per-job stream cap of them.
+# ``LIVE#`` sorts between the event items (``EV#``) and the job item (``META``), so the tail's
+# Query of the events after k reads the slots in the same request (events_after(live=...)): that is
+# how a stream notices that a newer stream of its viewer took its slot, at no extra request.
+LIVE_SK_PREFIX: Final = "LIVE#"
+SLOT_DIGITS: Final = 4
+SLOT_STREAM: Final = "stream"  # the holding stream's id
+SLOT_VIEWER: Final = "viewer"  # absent for a stream that named no viewer
+# Incremented by every claim of the slot (each claim is conditional on what it saw): a stream was
+# superseded when its slot shows a higher generation than its own; a read lagging behind shows a
+# lower or equal one, never a false supersede.
+SLOT_GENERATION: Final = "gen"
+# A slot's lease ends at the item's EXPIRES_AT (the holding stream's end at the latest, plus a
+# grace): a stream that crashed frees its slot by then.
+
 # --- Event item -----------------------------------------------------------------------------------
 FIRST_EVENT_ID: Final = "first"
 # JSON string: a list of [type, data, created_at] triples, ids first, first+1, ...
@@ -148,6 +164,12 @@ def active_entry(job_id: str, expires_at: float) -> str:
 def active_entry_expires_at(entry: str) -> int | None:
     head, _, _ = entry.partition(" ")
     return int(head) if head.isascii() and head.isdigit() else None
+
+
+def live_sk(index: int) -> str:
+    if not 0 <= index < 10**SLOT_DIGITS:
+        raise ValueError(f"slot {index} is outside 0..{10**SLOT_DIGITS - 1}")
+    return f"{LIVE_SK_PREFIX}{index:0{SLOT_DIGITS}d}"
 
 
 def event_sk(last_id: int) -> str:

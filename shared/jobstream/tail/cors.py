@@ -29,7 +29,8 @@ from jobstream.response_stream.response import StreamingResponse, json_response
 ALLOW_METHODS = ("GET",)
 # last-event-id: sent by a client resuming; not a CORS-safelisted header, so a preflight must allow
 # it, as it must the authorization header. cache-control: sent by some EventSource polyfills.
-ALLOW_HEADERS = ("authorization", "last-event-id", "cache-control")
+# viewer-id: the client's per-page id (jobstream.tail.request).
+ALLOW_HEADERS = ("authorization", "last-event-id", "cache-control", "viewer-id")
 MAX_AGE_SECONDS = 600
 
 ANY_ORIGIN = "*"

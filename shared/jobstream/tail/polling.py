@@ -29,6 +29,7 @@ schedule is tested on a fake clock.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import deque
 from collections.abc import Sequence
@@ -117,6 +118,21 @@ class PollSchedule:
         if len(self._gaps) < 2:
             return None
         return statistics.median(self._gaps)
+
+    def quiet_ahead(self, now: float) -> float:
+        """Seconds from ``now`` until the job's next event is expected to be visible: ``inf``
+        while no cadence is known, or when the job is overdue by more than one of its intervals
+        (a pause: nothing is predicted); 0 when it is due now or only a little late.
+
+        The stream ends a window where this is long enough for a client to reconnect unseen.
+        """
+        interval = self.cadence
+        if interval is None or self._newest_created is None or not self._lags:
+            return math.inf
+        expected = self._newest_created + min(self._lags) + interval
+        if now > expected + interval:
+            return math.inf
+        return max(0.0, expected - now)
 
     def record(
         self, now: float, *, events: int, size: int = 0, created: Sequence[float] = ()

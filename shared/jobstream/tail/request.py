@@ -1,9 +1,10 @@
-"""What a client asked for: the job, its token and where to resume, read from an HTTP event.
+"""What a client asked for, read once from the HTTP event at the transport's edge: the job, its
+token, where to resume, which viewer asks, the origin, or a CORS preflight (``read_stream_event``).
 
 Lambda hands the stream function a Function URL event (payload format 2.0). API Gateway REST
 streaming hands it the 1.0 shape instead, so both are read here (they differ only in where the
 method, path and query live). Everything is validated before any byte is streamed: a client mistake
-becomes a 4xx with a JSON reason, never a 500.
+becomes a 4xx with a JSON reason, never a 500. Below this module nothing reads the event.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ _STREAM_PATH = re.compile(r"/jobs/(?P<job_id>[A-Za-z0-9_-]{1,128})/events")
 LAST_EVENT_ID_MAX_DIGITS = 12
 _LAST_EVENT_ID = re.compile(rf"[0-9]{{1,{LAST_EVENT_ID_MAX_DIGITS}}}")
 
+# The viewer: a client-chosen id of one page (a browser tab), the same across its reconnects and
+# reloads (the browser package keeps it in sessionStorage). A newer stream of the same viewer
+# supersedes the older one (jobstream.store.stream_slots). Sent as this header, or as the
+# ``viewer`` query parameter by a native EventSource, which cannot send headers.
+VIEWER_HEADER = "viewer-id"
+VIEWER_QUERY = "viewer"
+_VIEWER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
 ALLOWED_METHODS = ("GET",)
 PREFLIGHT_METHOD = "OPTIONS"
 
@@ -40,6 +49,43 @@ class StreamRequest:
     # Raw resume point as sent (header wins over the ``last_event_id`` query parameter); the
     # service validates it because "beyond the job's last id" needs the job.
     last_event_id: str | None
+    # The client's per-page id (header wins over the ``viewer`` query parameter); None if unsent.
+    viewer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """One stream-function event, read once: exactly one of ``request`` (a GET to stream),
+    ``preflight`` (a CORS preflight, answered by the function behind the REST front only) or
+    ``rejected`` (a client mistake, answered before any byte) is set. ``answers_cors``: the
+    function sets CORS headers itself (REST front); a Function URL does it for the function."""
+
+    answers_cors: bool
+    origin: str | None
+    request: StreamRequest | None = None
+    preflight: Preflight | None = None
+    rejected: StreamRejected | None = None
+
+    @property
+    def job_id(self) -> str | None:
+        """The job a stream request names (not yet authorised: only a well-formed id from the
+        path), for the handler's log lines; None for anything else."""
+        return self.request.job_id if self.request is not None else None
+
+
+def read_stream_event(event: Mapping[str, Any]) -> StreamEvent:
+    """The whole event, read once (see StreamEvent)."""
+    answers_cors = is_rest_api_event(event)
+    origin = _headers(event).get("origin")
+    if answers_cors:
+        preflight = parse_preflight(event)
+        if preflight is not None:
+            return StreamEvent(answers_cors=True, origin=origin, preflight=preflight)
+    try:
+        request = parse_stream_request(event)
+    except StreamRejected as rejected:
+        return StreamEvent(answers_cors=answers_cors, origin=origin, rejected=rejected)
+    return StreamEvent(answers_cors=answers_cors, origin=origin, request=request)
 
 
 def parse_stream_request(event: Mapping[str, Any]) -> StreamRequest:
@@ -65,7 +111,21 @@ def parse_stream_request(event: Mapping[str, Any]) -> StreamRequest:
         job_id=match["job_id"],
         token=bearer_token(headers.get("authorization"), query.get("token")),
         last_event_id=last_event_id,
+        viewer=_viewer(headers.get(VIEWER_HEADER, query.get(VIEWER_QUERY))),
     )
+
+
+def _viewer(raw: str | None) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if _VIEWER.fullmatch(raw) is None:
+        raise StreamRejected(
+            400,
+            "invalid_viewer",
+            "Viewer-Id (or ?viewer=) must be 1-64 characters of A-Z a-z 0-9 _ -, the same for "
+            "every stream one page opens",
+        )
+    return raw
 
 
 def is_rest_api_event(event: Mapping[str, Any]) -> bool:
@@ -82,11 +142,6 @@ def parse_preflight(event: Mapping[str, Any]) -> Preflight | None:
     if _method(event) != PREFLIGHT_METHOD or _STREAM_PATH.fullmatch(_path(event)) is None:
         return None
     return preflight_from_headers(_headers(event))
-
-
-def request_origin(event: Mapping[str, Any]) -> str | None:
-    """The request's ``Origin`` header (sent by browsers on cross-origin requests)."""
-    return _headers(event).get("origin")
 
 
 def parse_last_event_id(raw: str | None) -> int | None:

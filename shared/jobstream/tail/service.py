@@ -9,18 +9,31 @@ Shape of one stream::
     id/event/data ...                replay: events_after(last id), in order
     id/event/data ... / ": heartbeat" tail: one Query per poll (PollSchedule: the job's cadence),
                                      or the commit feed for an inline job this stream drives
-    (end)                            terminal event sent, or the stream's own deadline reached
+    retry: <window retry ms>         only when a window ends: "come back at once"
+    (end)                            terminal event sent, window or deadline reached
 
 The job item is read once, at open: it decides 404/400/204 and whether the job is already
 terminal. While tailing only events_after is polled, because the terminal event itself tells the
 stream to stop. A stream ends by itself before its deadline (Lambda never reports a client that
 went away), and a client reconnecting with Last-Event-ID loses and repeats nothing.
+
+**Windows.** The deadline alone would let a stream whose viewer left run, billed, for the whole
+function timeout (900 s). So a connection lasts one window (``stream_window_seconds``, 45 s by
+default) and the client reconnects: an abandoned stream costs at most a window. From two thirds of
+the window on, it ends right after a poll, at a point where the job's learned cadence predicts a
+silence of at least ``stream_window_quiet_ms`` (PollSchedule.quiet_ahead), with a ``retry:`` that
+brings the client back at once, so the reconnect falls between two events; a job too busy for such
+a silence ends right after a poll that delivered its events, while the next is still at least half
+an interval away (or at the window's full length, whichever comes first). A window ends only
+between whole events that were sent, and the next connection resumes after the last one, so
+windows lose, repeat and reorder nothing (the same exactness as any resume).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +56,7 @@ from jobstream.sse.encode import encode_comment, encode_event
 from jobstream.store.commit_feed import CommitFeed, Subscription
 from jobstream.store.errors import StoreError
 from jobstream.store.models import TERMINAL_EVENT_TYPES, Job, JobMode, StoredEvent
+from jobstream.store.stream_slots import LiveSlots, StreamSlot
 from jobstream.tail.errors import StreamRejected
 from jobstream.tail.polling import PollSchedule
 from jobstream.tail.request import parse_last_event_id
@@ -56,6 +70,8 @@ HEARTBEAT = encode_comment("heartbeat")
 _CHUNK_BYTES = 32 * 1024
 # How long the stream waits, at its end, for an inline driver to stop after being told to.
 _DRIVER_JOIN_SECONDS = 2.0
+# A window may end early (at a predicted silence) from this share of its length on.
+_WINDOW_EARLIEST_SHARE = 2 / 3
 # A wait shorter than this is not worth a wake-up: a deadline or heartbeat this close counts as
 # reached. Without it, float rounding (now + (t - now) < t) could make the loop spin on sub-ulp
 # sleeps that never move a clock forward.
@@ -69,6 +85,22 @@ class EventLog(Protocol):
 
     def events_after(
         self, job_id: str, last_id: int, *, consistent: bool = True
+    ) -> Iterator[StoredEvent]: ...
+
+
+class StreamSlotStore(Protocol):
+    """The part of JobStore that keeps count of a job's streams (store/stream_slots.py)."""
+
+    def now(self) -> float: ...
+
+    def claim_stream_slot(
+        self, job_id: str, *, cap: int, until: float, viewer: str | None = None
+    ) -> StreamSlot: ...
+
+    def release_stream_slot(self, slot: StreamSlot) -> None: ...
+
+    def events_after(
+        self, job_id: str, last_id: int, *, consistent: bool = True, live: LiveSlots | None = None
     ) -> Iterator[StoredEvent]: ...
 
 
@@ -102,6 +134,17 @@ class StreamStats:
     reason: str = "closed"
 
 
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    """When one stream ends (the stream's monotonic clock): at ``ends_at`` at the latest (the
+    deadline, or the window's full length when ``window`` says that comes first), and from
+    ``quiet_end_from`` on at a predicted silence."""
+
+    ends_at: float
+    window: bool
+    quiet_end_from: float
+
+
 class StreamService:
     def __init__(
         self,
@@ -114,8 +157,12 @@ class StreamService:
         inline_driver: InlineDriver | None = None,
         on_close: Callable[[StreamStats], None] | None = None,
         feed: CommitFeed | None = None,
+        slots: StreamSlotStore | None = None,
     ) -> None:
         self._store = store
+        # Where streams claim a slot of their job (the per-job cap, one stream per viewer);
+        # None: neither applies (Settings.stream_max_per_job = 0 does the same).
+        self._slots = slots if settings.stream_max_per_job else None
         # Where this process's appends are published (JobStore.commit_feed): an inline job driven
         # here reaches its stream through it, without a table round trip.
         self._feed = feed
@@ -133,24 +180,44 @@ class StreamService:
         token: str | None,
         last_event_id: str | None,
         remaining_ms: Callable[[], int],
+        viewer: str | None = None,
     ) -> StreamingResponse:
         """Check the request and return the stream, or a 4xx/204 response before any byte.
 
         ``remaining_ms`` is the invocation's time left (Lambda's get_remaining_time_in_millis);
         it is read once, here, and the stream ends ``stream_deadline_margin_seconds`` before it.
+        ``viewer`` (the client's per-tab id) makes this stream supersede that viewer's older one;
+        with every slot of the job held by a live stream the answer is 429 with Retry-After.
         """
         try:
             job, start_id = self._admit(job_id, token, last_event_id)
+            if job.status.is_terminal and start_id >= job.last_event_id:
+                # Nothing left to send; 204 is how an SSE client is told to stop reconnecting.
+                return empty_response(204)
+            bounds = self._bounds(remaining_ms)
+            # At the job's cap: StreamsAtCap, a 429 with Retry-After (jobstream.http_errors).
+            slot = self._claim(job, bounds, viewer)
         except JobstreamError as refused:
             answer = answer_for(refused)
             if answer is None:
                 raise
             return error_response(answer)
-        if job.status.is_terminal and start_id >= job.last_event_id:
-            # Nothing left to send; 204 is how an SSE client is told to stop reconnecting.
-            return empty_response(204)
-        ends_at = self._ends_at(remaining_ms)
-        return sse_response(self._stream(job, start_id, ends_at))
+        return sse_response(self._stream(job, start_id, bounds, slot))
+
+    def _claim(self, job: Job, bounds: _Bounds, viewer: str | None) -> StreamSlot | None:
+        if self._slots is None:
+            return None
+        # The slot's lease is on the store's wall clock; the bounds are on the stream's.
+        until = self._slots.now() + max(0.0, bounds.ends_at - self._clock())
+        slot = self._slots.claim_stream_slot(
+            job.job_id, cap=self._settings.stream_max_per_job, until=until, viewer=viewer
+        )
+        if slot.superseded is not None:
+            logger.info(
+                "stream supersedes the viewer's older one",
+                extra={"job_id": job.job_id, "superseded": slot.superseded},
+            )
+        return slot
 
     def _admit(self, job_id: str, token: str | None, raw_last_id: str | None) -> tuple[Job, int]:
         # Token first: it is checked without I/O, and an unauthenticated caller learns nothing,
@@ -166,6 +233,19 @@ class StreamService:
             )
         return job, last_id or 0
 
+    def _bounds(self, remaining_ms: Callable[[], int]) -> _Bounds:
+        deadline = self._ends_at(remaining_ms)
+        window = self._settings.stream_window_seconds
+        if not window:
+            return _Bounds(ends_at=deadline, window=False, quiet_end_from=math.inf)
+        opened = self._clock()
+        window_end = opened + window
+        return _Bounds(
+            ends_at=min(deadline, window_end),
+            window=window_end < deadline,
+            quiet_end_from=opened + window * _WINDOW_EARLIEST_SHARE,
+        )
+
     def _ends_at(self, remaining_ms: Callable[[], int]) -> float:
         now = self._clock()
         ends_at = now + remaining_ms() / 1000 - self._settings.stream_deadline_margin_seconds
@@ -178,7 +258,10 @@ class StreamService:
             )
         return ends_at
 
-    def _stream(self, job: Job, start_id: int, ends_at: float) -> Iterator[bytes]:
+    def _stream(
+        self, job: Job, start_id: int, bounds: _Bounds, slot: StreamSlot | None
+    ) -> Iterator[bytes]:
+        ends_at = bounds.ends_at
         stats = StreamStats(job_id=job.job_id, start_id=start_id, last_id=start_id)
         stop_driver = threading.Event()
         # Subscribed before the driver starts, so nothing it commits can slip past the feed.
@@ -186,8 +269,10 @@ class StreamService:
         driver = self._start_driver(job, stop_driver, ends_at, handover)
         logger.info("stream opened", extra={"job_id": job.job_id, "after_id": start_id})
         try:
-            yield from self._frames(job, stats, ends_at, handover, driver)
+            yield from self._frames(job, stats, bounds, handover, driver, slot)
         finally:
+            if slot is not None and self._slots is not None:
+                self._release(slot)
             stop_driver.set()
             if driver is not None:
                 driver.join(_DRIVER_JOIN_SECONDS)
@@ -210,6 +295,18 @@ class StreamService:
             if self._on_close is not None:
                 self._on_close(stats)
 
+    def _release(self, slot: StreamSlot) -> None:
+        if self._slots is None:
+            return
+        try:
+            self._slots.release_stream_slot(slot)
+        except (StoreError, BotoCoreError, ClientError) as error:
+            # The slot's lease frees it a little later anyway.
+            logger.warning(
+                "could not free the stream's slot",
+                extra={"job_id": slot.job_id, "error_type": type(error).__name__},
+            )
+
     def _handover(self, job: Job) -> Subscription | None:
         if self._feed is None or not self._drives(job):
             return None
@@ -219,11 +316,17 @@ class StreamService:
         self,
         job: Job,
         stats: StreamStats,
-        ends_at: float,
+        bounds: _Bounds,
         handover: Subscription | None,
         driver: threading.Thread | None,
+        slot: StreamSlot | None,
     ) -> Iterator[bytes]:
         clock = self._clock
+        ends_at = bounds.ends_at
+        # Where the deadline (or the window) ends the stream: the window's end also tells the
+        # client to come straight back.
+        at_end = self._window_end if bounds.window else self._deadline_end
+        quiet_s = self._settings.stream_window_quiet_ms / 1000
         heartbeat_s = self._settings.heartbeat_seconds
         schedule = PollSchedule.from_settings(self._settings, started_at=clock())
         # A job already terminal at open has all its events stored: replay them and stop.
@@ -233,16 +336,23 @@ class StreamService:
 
         yield encode_event(retry=self._settings.stream_retry_ms)
         last_write = clock()
+        last_read = clock()
         while True:
             if clock() >= ends_at - _TICK:
-                stats.reason = "deadline"
+                yield from at_end(stats)
                 return
             handed = handover.take(stats.last_id) if handover is not None else []
+            if handed and slot is not None and clock() - last_read >= schedule.max_interval:
+                # A job driven here may commit faster than the feed ever runs dry: read the table
+                # (the same events, and this job's stream slots with them) at least this often,
+                # so a newer stream of this viewer is still noticed.
+                handed = []
             chunk: list[bytes] = []
             size = 0
             found = 0
             batch_bytes = 0
             created: list[float] = []
+            live = LiveSlots(through=slot.index) if slot is not None else None
             try:
                 source: Iterable[StoredEvent]
                 if handed:
@@ -251,7 +361,8 @@ class StreamService:
                     stats.handed_over += len(handed)
                 else:
                     stats.polls += 1
-                    source = self._read(job.job_id, stats.last_id, consistent)
+                    last_read = clock()
+                    source = self._read(job.job_id, stats.last_id, consistent, live)
                 for event in source:
                     frame = encode_stored_event(event)
                     chunk.append(frame)
@@ -291,8 +402,13 @@ class StreamService:
             if chunk:
                 yield b"".join(chunk)
                 last_write = clock()
+            if live is not None and slot is not None and not handed and live.superseded(slot):
+                # A newer stream of this viewer holds the slot now: it carries on from its own
+                # Last-Event-ID, and this one (most likely its reloaded page's) stops paying.
+                stats.reason = "superseded"
+                return
             if clock() >= ends_at - _TICK:
-                stats.reason = "deadline"
+                yield from at_end(stats)
                 return
             if replay_only:
                 stats.reason = "terminal"
@@ -300,6 +416,12 @@ class StreamService:
             now = clock()
             delay = schedule.record(now, events=found, size=batch_bytes, created=created)
             consistent = schedule.consistent
+            if now >= bounds.quiet_end_from and _quiet_enough(schedule, now, found, quiet_s):
+                # The window may end here: the job's next event is not due before a client that
+                # comes back at once is tailing again (or, for a job too busy for that, as little
+                # before as its cadence allows).
+                yield from self._window_end(stats)
+                return
             if handover is not None and not (driver is not None and driver.is_alive()):
                 # Handed to the worker (or never driven here): its commits reach this process
                 # only through the table. What the feed still holds, the next poll reads anyway.
@@ -325,7 +447,20 @@ class StreamService:
                 if now >= next_poll - _TICK or now >= ends_at - _TICK:
                     break
 
-    def _read(self, job_id: str, last_id: int, consistent: bool) -> Iterator[StoredEvent]:
+    def _window_end(self, stats: StreamStats) -> Iterator[bytes]:
+        stats.reason = "window"
+        yield encode_event(retry=self._settings.stream_window_retry_ms)
+
+    @staticmethod
+    def _deadline_end(stats: StreamStats) -> Iterator[bytes]:
+        stats.reason = "deadline"
+        yield from ()
+
+    def _read(
+        self, job_id: str, last_id: int, consistent: bool, live: LiveSlots | None
+    ) -> Iterator[StoredEvent]:
+        if live is not None and self._slots is not None:
+            return self._slots.events_after(job_id, last_id, consistent=consistent, live=live)
         if consistent:
             return self._store.events_after(job_id, last_id)
         return self._store.events_after(job_id, last_id, consistent=False)
@@ -361,6 +496,18 @@ class StreamService:
         thread = threading.Thread(target=run, name=f"inline-driver-{job.job_id}", daemon=True)
         thread.start()
         return thread
+
+
+def _quiet_enough(schedule: PollSchedule, now: float, found: int, quiet_s: float) -> bool:
+    """Whether a window may end after the poll at ``now``: the next event is predicted at least
+    ``quiet_s`` away; or this poll just delivered events of a job whose cadence is shorter than
+    that, and the next one is still at least half an interval away (the best moment such a job
+    offers: right after an event)."""
+    quiet = schedule.quiet_ahead(now)
+    if quiet >= quiet_s:
+        return True
+    cadence = schedule.cadence
+    return found > 0 and cadence is not None and quiet >= cadence / 2
 
 
 def encode_stored_event(event: StoredEvent) -> bytes:

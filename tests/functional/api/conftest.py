@@ -33,7 +33,15 @@ class BrokenStatus:
         self._service = service
         self._error = error
 
-    def create(self, type: str, params: JSONObject, /, *, owner: str | None = None) -> Job:
+    def create(
+        self,
+        type: str,
+        params: JSONObject,
+        /,
+        *,
+        owner: str | None = None,
+        address: str | None = None,
+    ) -> Job:
         return self._service.create(type, params, owner=owner)
 
     def status(self, job_id: str, /, *, owner: str | None = None) -> Job:

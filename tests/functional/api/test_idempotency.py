@@ -170,7 +170,15 @@ async def test_a_retry_while_the_first_runs_is_a_409_over_http(
     class RetryDuringCreate:
         """The real service, but the client retries while the first create is running."""
 
-        def create(self, type: str, params: JSONObject, /, *, owner: str | None = None) -> Job:
+        def create(
+            self,
+            type: str,
+            params: JSONObject,
+            /,
+            *,
+            owner: str | None = None,
+            address: str | None = None,
+        ) -> Job:
             retries.append(anyio.from_thread.run(post))
             return service.create(type, params, owner=owner)
 

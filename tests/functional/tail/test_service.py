@@ -278,7 +278,8 @@ def test_stream_max_seconds_bounds_the_stream_before_the_invocation_deadline(
     store: JobStore, signer: TokenSigner, settings: Settings, clock: FakeClock, new_job: NewJob
 ) -> None:
     job_id = new_job()
-    settings = with_settings(settings, stream_max_seconds=42)
+    # Without windows: the bound under test is the stream's deadline.
+    settings = with_settings(settings, stream_max_seconds=42, stream_window_seconds=0)
     start = clock.now
     list(open_stream(make_service(store, signer, settings, clock), signer, job_id).body)
     assert clock.now == pytest.approx(start + 42)
@@ -339,7 +340,9 @@ def test_heartbeat_comment_when_idle(
     store: JobStore, signer: TokenSigner, settings: Settings, clock: FakeClock, new_job: NewJob
 ) -> None:
     job_id = new_job()
-    settings = with_settings(settings, heartbeat_seconds=5, stream_max_seconds=60)
+    settings = with_settings(
+        settings, heartbeat_seconds=5, stream_max_seconds=60, stream_window_seconds=0
+    )
     closed: list[StreamStats] = []
     service = make_service(store, signer, settings, clock, on_close=closed.append)
     start = clock.now
@@ -363,7 +366,9 @@ def test_no_heartbeat_while_events_flow_more_often_than_the_heartbeat(
     for second in range(2, 40, 2):
         clock.at(clock.now + second, lambda: writer.progress(1))
     clock.at(clock.now + 41, writer.finish)
-    settings = with_settings(settings, heartbeat_seconds=5, stream_max_seconds=60)
+    settings = with_settings(
+        settings, heartbeat_seconds=5, stream_max_seconds=60, stream_window_seconds=0
+    )
     closed: list[StreamStats] = []
     service = make_service(store, signer, settings, clock, on_close=closed.append)
     events = parse_sse(open_stream(service, signer, job_id).body)
@@ -486,7 +491,8 @@ def test_idle_stream_reads_at_most_60_times_a_minute_and_never_the_job_item(
 ) -> None:
     job_id = new_job()
     minutes = 4
-    settings = with_settings(settings, stream_max_seconds=60 * minutes)
+    # One connection for minutes (no windows): the idle budget is what bounds its reads.
+    settings = with_settings(settings, stream_max_seconds=60 * minutes, stream_window_seconds=0)
     calls: list[tuple[float, str]] = []
 
     def count(model: Any, **_: Any) -> None:

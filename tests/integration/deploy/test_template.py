@@ -128,11 +128,22 @@ def _dynamodb_actions(role: dict[str, Any], *, inline: bool) -> set[str]:
 @pytest.mark.parametrize(
     ("role", "inline", "expected"),
     [
-        ("StreamFunctionRole", False, {"dynamodb:GetItem", "dynamodb:Query"}),
+        # A stream reads; it writes only its own stream-slot item (put, then delete at its end).
+        (
+            "StreamFunctionRole",
+            False,
+            {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"},
+        ),
         (
             "StreamFunctionRole",
             True,
-            {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem"},
+            {
+                "dynamodb:GetItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem",
+            },
         ),
         (
             "ApiFunctionRole",

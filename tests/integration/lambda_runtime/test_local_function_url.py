@@ -2,7 +2,8 @@
 
 Chunks must reach the client while the handler is still blocked, the request must arrive as a
 payload-2.0 event, status/headers/cookies must map onto the HTTP response, and a client that goes
-away must close the handler's generator.
+away must not stop the handler (as on Lambda: the rest of its body is read and dropped), unless the
+laptop mode (stop_on_disconnect) asks for that.
 """
 
 from __future__ import annotations
@@ -273,7 +274,9 @@ def test_failure_after_the_first_byte_sends_the_in_band_error_event(
     assert "secret" not in response.text
 
 
-def test_client_disconnect_closes_the_generator(serve: Serve, http: httpx.Client) -> None:
+def test_client_disconnect_closes_the_generator_in_the_laptop_mode(
+    serve: Serve, http: httpx.Client
+) -> None:
     closed = threading.Event()
     pulled = threading.Event()
 
@@ -292,12 +295,50 @@ def test_client_disconnect_closes_the_generator(serve: Serve, http: httpx.Client
 
         return sse_response(body())
 
-    base = serve(FunctionURLApp(handler, timeout_s=60))
+    base = serve(FunctionURLApp(handler, timeout_s=60, stop_on_disconnect=True))
     with http.stream("GET", f"{base}/jobs/j/events") as response:
         first = next(response.iter_raw())
         assert first.startswith(encode_event(id=1, data="first"))
         assert pulled.wait(WAIT)
     assert closed.wait(WAIT), "the generator was not closed after the client went away"
+
+
+def test_by_default_a_client_disconnect_does_not_stop_the_handler(
+    serve: Serve, http: httpx.Client
+) -> None:
+    """As on Lambda: the body runs to its own end; every chunk after the client left is pulled
+    (and dropped), none is held back, and the exchange still ends cleanly."""
+    left = threading.Event()
+    after_left: list[int] = []
+    ended = threading.Event()
+    chunks = 40
+
+    @streaming_handler
+    def handler(event: Any, context: Any) -> StreamingResponse:
+        def body() -> Iterator[bytes]:
+            try:
+                yield encode_event(id=1, data="first")
+                assert left.wait(WAIT)
+                for n in range(2, chunks + 1):
+                    # Paced: the server has seen the disconnect before most of these.
+                    threading.Event().wait(0.02)
+                    yield encode_event(id=n, data="x" * 1000)
+                    after_left.append(n)
+            finally:
+                ended.set()
+
+        return sse_response(body())
+
+    base = serve(FunctionURLApp(handler, timeout_s=60))
+    with http.stream("GET", f"{base}/jobs/j/events") as response:
+        first = next(response.iter_raw())
+        assert first.startswith(encode_event(id=1, data="first"))
+    left.set()
+    assert ended.wait(WAIT)
+    assert after_left == list(range(2, chunks + 1)), "the body stopped before its own end"
+    # The server is still healthy: the next request is served.
+    ok = http.get(f"{base}/jobs/j/events")
+    assert ok.status_code == 200
 
 
 def test_the_function_timeout_ends_the_response_and_closes_the_generator(

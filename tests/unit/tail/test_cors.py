@@ -90,7 +90,7 @@ def test_a_preflight_from_an_allowed_origin_is_answered_with_the_stream_rule(
     assert cors_headers(response) == {
         "Access-Control-Allow-Origin": SITE,
         "Access-Control-Allow-Methods": "GET",
-        "Access-Control-Allow-Headers": "authorization, last-event-id, cache-control",
+        "Access-Control-Allow-Headers": "authorization, last-event-id, cache-control, viewer-id",
         "Access-Control-Max-Age": "600",
     }
     assert response.headers["Vary"] == "Origin"

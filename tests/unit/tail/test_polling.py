@@ -179,3 +179,19 @@ def test_from_settings_keeps_the_busy_interval_between_min_and_max() -> None:
 def test_rejects_schedules_that_spin_or_never_poll(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - the message is not the point
         PollSchedule(**kwargs)  # type: ignore[arg-type]
+
+
+def test_quiet_ahead_is_the_time_to_the_next_expected_event_or_infinite() -> None:
+    poll = schedule()
+    # Nothing learned: no prediction.
+    assert poll.quiet_ahead(0.0) == float("inf")
+    # A steady job, one event every 2 s, each seen 0.1 s after it was written.
+    for n in range(1, 5):
+        poll.record(2.0 * n + 0.1, events=1, created=[2.0 * n])
+    assert poll.quiet_ahead(8.1) == pytest.approx(2.0)
+    assert poll.quiet_ahead(9.6) == pytest.approx(0.5)
+    # Due now, or a little late: imminent.
+    assert poll.quiet_ahead(10.1) == 0.0
+    assert poll.quiet_ahead(11.0) == 0.0
+    # Late by more than a whole interval: a pause, nothing is predicted.
+    assert poll.quiet_ahead(12.5) == float("inf")

@@ -155,3 +155,21 @@ def test_any_request_is_either_understood_or_refused_with_a_4xx(
     if refused is not None:
         assert 400 <= refused.status_code < 500
         assert refused.payload()["error"]["message"]
+
+
+def test_a_malformed_viewer_id_is_a_400_before_anything_is_read() -> None:
+    event = {
+        "version": "2.0",
+        "rawPath": "/jobs/j1/events",
+        "rawQueryString": "viewer=" + "x" * 65,
+        "headers": {},
+        "requestContext": {"http": {"method": "GET"}},
+    }
+    with pytest.raises(StreamRejected) as rejected:
+        parse_stream_request(event)
+    assert rejected.value.status_code == 400
+    assert rejected.value.error == "invalid_viewer"
+    event["rawQueryString"] = "viewer=tab_1-A"
+    assert parse_stream_request(event).viewer == "tab_1-A"
+    event["headers"] = {"viewer-id": "hdr"}
+    assert parse_stream_request(event).viewer == "hdr"
