@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from jobstream_bench import cold_lab_report
-from jobstream_bench.cold_lab import ColdLabResult
 from jobstream_bench.abandoned import StreamsResult
 from jobstream_bench.abandoned import render as render_streams
+from jobstream_bench.cold_lab import ColdLabResult
 from jobstream_bench.dynamo_cost import DynamoCostResult
 from jobstream_bench.end_to_end import EndToEndResult, LatencyResult, ThroughputResult
 from jobstream_bench.imports import ImportTimes
