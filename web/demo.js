@@ -367,6 +367,8 @@ class DemoPage {
     this.accessToken = "";
     /** @type {Map<string, string>} the dev issuer's callers: name -> access token */
     this.devCallers = new Map();
+    /** True once the user has picked a type themselves: a later list keeps their choice. */
+    this.typeChosen = false;
     /** Settles once the first list of job types is in (a start pressed before waits for it). */
     this.typesListed = Promise.resolve();
   }
@@ -374,7 +376,10 @@ class DemoPage {
   async run() {
     const { ui } = this;
     ui.form.addEventListener("submit", (event) => this.onStart(event));
-    ui.type.addEventListener("change", () => this.showParamsFor(ui.type.value));
+    ui.type.addEventListener("change", () => {
+      this.typeChosen = true;
+      this.showParamsFor(ui.type.value);
+    });
     ui.drop.addEventListener("click", () => this.onDrop());
     ui.cancel.addEventListener("click", () => this.onCancel());
     ui.devCaller.addEventListener("change", () => this.signInAs(ui.devCaller.value));
@@ -492,8 +497,11 @@ class DemoPage {
     const { ui } = this;
     const suggestion = this.suggestionFor(ui.type.value);
     const problem = await this.loadJobTypes();
-    // Read after the wait: what the user typed (or chose) meanwhile is theirs and stays.
-    const untouched = ui.params.value === "" || ui.params.value === suggestion;
+    // Read after the wait: what the user typed (or chose) meanwhile is theirs and stays, and so
+    // does a field they are in (its text may be on its way: a paste, an input method).
+    const untouched =
+      ui.params.ownerDocument.activeElement !== ui.params &&
+      (ui.params.value === "" || ui.params.value === suggestion);
     this.fillTypeSelect([...this.knownTypes.keys()]);
     if (untouched) this.showParamsFor(ui.type.value);
     else this.showTypeHint(ui.type.value);
@@ -515,8 +523,9 @@ class DemoPage {
     const { type } = this.ui;
     const selected = type.value;
     type.replaceChildren(...names.map((name) => new Option(name, name)), new Option("Other…", OTHER));
-    // "Other…" stays chosen only while it holds a name of the user's.
-    const keepOther = selected === OTHER && this.ui.customType.value.trim() !== "";
+    // "Other…" stays chosen if the user chose it (not when it was all there was to show).
+    const keepOther =
+      selected === OTHER && (this.typeChosen || this.ui.customType.value.trim() !== "");
     type.value = names.includes(selected) || keepOther ? selected : (names[0] ?? OTHER);
   }
 

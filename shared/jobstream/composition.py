@@ -24,6 +24,7 @@ from jobstream.invocation_context import RemainingTime
 from jobstream.response_stream.response import StreamingResponse
 from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
+from jobstream.tail.cadence_memory import CadenceMemory
 from jobstream.tail.cors import StreamCors
 from jobstream.tail.request import StreamEvent, StreamRequest, read_stream_event
 from jobstream.tail.service import (
@@ -112,6 +113,8 @@ class StreamDependencies:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     on_close: Callable[[StreamStats], None] | None = None
+    # What this container's streams learned about each job's cadence, for the next window.
+    cadence: CadenceMemory | None = None
 
 
 def stream_dependencies(
@@ -135,6 +138,7 @@ def stream_dependencies(
         clock=clock,
         sleep=sleep,
         on_close=on_close,
+        cadence=CadenceMemory(clock),
     )
 
 
@@ -197,6 +201,7 @@ def _serve_stream(
         feed=parts.store.commit_feed,
         # Slots of the per-job stream cap and of one stream per viewer.
         slots=parts.store,
+        cadence=parts.cadence,
     )
     return service.open(
         request.job_id,

@@ -78,6 +78,27 @@ def test_params_typed_while_the_types_load_are_kept(page: Page, stack: FakeStack
     assert json.loads(params.input_value()) == {"n": 7}
 
 
+def test_a_params_field_the_user_is_in_is_not_filled_under_them(
+    page: Page, stack: FakeStack
+) -> None:
+    # What made a fill() racing the type list end as "<suggestion><typed text>": the field had
+    # focus and no text yet when the list arrived.
+    held: list[Route] = []
+    page.route("**/jobs/types", lambda route: held.append(route))
+    page.goto(f"{stack.base_url}/")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    params = page.get_by_label("Parameters (JSON)")
+    params.focus()
+    held[0].continue_()
+    expect(page.locator("#job-type option")).to_have_count(4)
+    assert params.input_value() == ""
+    params.press_sequentially('{"n": 3}')
+    assert json.loads(params.input_value()) == {"n": 3}
+
+
 def test_a_start_pressed_before_the_types_are_listed_waits_for_them(
     page: Page, stack: FakeStack
 ) -> None:

@@ -33,6 +33,7 @@ import math
 import statistics
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from jobstream.settings import Settings
 
@@ -50,6 +51,16 @@ _EVENTUAL_FROM_EVENTS = 10
 _EVENTUAL_ABOVE_BYTES = 4096
 IDLE_BUDGET_PER_MINUTE = 60
 _MINUTE = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What a schedule learned about a job: recent intervals between its events, recent
+    (found at - created at) lags, and the newest event's ``created_at`` (the writer's clock)."""
+
+    gaps: tuple[float, ...]
+    lags: tuple[float, ...]
+    newest_created: float
 
 
 class PollSchedule:
@@ -133,6 +144,22 @@ class PollSchedule:
         if now > expected + interval:
             return math.inf
         return max(0.0, expected - now)
+
+    def learned(self) -> Learned | None:
+        """What this schedule learned about the job (None before its first event): the next
+        connection of the same job in this process starts from it (``resume``)."""
+        if self._newest_created is None or not self._lags:
+            return None
+        return Learned(tuple(self._gaps), tuple(self._lags), self._newest_created)
+
+    def resume(self, learned: Learned) -> None:
+        """Start from what the previous connection of this job learned: its cadence, and where
+        the job's clock falls on ours (valid in the process that learned it: the same monotonic
+        clock). A window's reconnect then polls when the job's next event is due, instead of
+        relearning the cadence from a silence (a tenth of it late for the first event)."""
+        self._gaps.extend(learned.gaps)
+        self._lags.extend(learned.lags)
+        self._newest_created = learned.newest_created
 
     def record(
         self, now: float, *, events: int, size: int = 0, created: Sequence[float] = ()

@@ -26,7 +26,8 @@ brings the client back at once, so the reconnect falls between two events; a job
 a silence ends right after a poll that delivered its events, while the next is still at least half
 an interval away (or at the window's full length, whichever comes first). A window ends only
 between whole events that were sent, and the next connection resumes after the last one, so
-windows lose, repeat and reorder nothing (the same exactness as any resume).
+windows lose, repeat and reorder nothing (the same exactness as any resume). The next connection
+starts from the cadence this one learned when it lands in the same process (cadence_memory.py).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from jobstream.store.commit_feed import CommitFeed, Subscription
 from jobstream.store.errors import StoreError
 from jobstream.store.models import TERMINAL_EVENT_TYPES, Job, JobMode, StoredEvent
 from jobstream.store.stream_slots import LiveSlots, StreamSlot
+from jobstream.tail.cadence_memory import CadenceMemory
 from jobstream.tail.errors import StreamRejected
 from jobstream.tail.polling import PollSchedule
 from jobstream.tail.request import parse_last_event_id
@@ -158,11 +160,15 @@ class StreamService:
         on_close: Callable[[StreamStats], None] | None = None,
         feed: CommitFeed | None = None,
         slots: StreamSlotStore | None = None,
+        cadence: CadenceMemory | None = None,
     ) -> None:
         self._store = store
         # Where streams claim a slot of their job (the per-job cap, one stream per viewer);
         # None: neither applies (Settings.stream_max_per_job = 0 does the same).
         self._slots = slots if settings.stream_max_per_job else None
+        # What this process's earlier connections learned about each job's cadence: a window's
+        # reconnect polls when the next event is due instead of relearning (cadence_memory.py).
+        self._cadence = cadence
         # Where this process's appends are published (JobStore.commit_feed): an inline job driven
         # here reaches its stream through it, without a table round trip.
         self._feed = feed
@@ -321,6 +327,27 @@ class StreamService:
         driver: threading.Thread | None,
         slot: StreamSlot | None,
     ) -> Iterator[bytes]:
+        schedule = PollSchedule.from_settings(self._settings, started_at=self._clock())
+        learned = self._cadence.recall(job.job_id) if self._cadence is not None else None
+        if learned is not None:
+            schedule.resume(learned)
+        try:
+            yield from self._poll_loop(job, stats, bounds, handover, driver, slot, schedule)
+        finally:
+            learned = schedule.learned()
+            if learned is not None and self._cadence is not None:
+                self._cadence.remember(job.job_id, learned)
+
+    def _poll_loop(
+        self,
+        job: Job,
+        stats: StreamStats,
+        bounds: _Bounds,
+        handover: Subscription | None,
+        driver: threading.Thread | None,
+        slot: StreamSlot | None,
+        schedule: PollSchedule,
+    ) -> Iterator[bytes]:
         clock = self._clock
         ends_at = bounds.ends_at
         # Where the deadline (or the window) ends the stream: the window's end also tells the
@@ -328,7 +355,6 @@ class StreamService:
         at_end = self._window_end if bounds.window else self._deadline_end
         quiet_s = self._settings.stream_window_quiet_ms / 1000
         heartbeat_s = self._settings.heartbeat_seconds
-        schedule = PollSchedule.from_settings(self._settings, started_at=clock())
         # A job already terminal at open has all its events stored: replay them and stop.
         replay_only = job.status.is_terminal
         # The first read is a replay up to at least the job item's last id: always consistent.

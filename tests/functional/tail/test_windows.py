@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from jobstream.auth.tokens import TokenSigner
 from jobstream.settings import Settings
 from jobstream.store import JobStore
+from jobstream.tail.cadence_memory import CadenceMemory
 from jobstream.tail.service import StreamService, StreamStats
 from jobstream_client.sse import SSEParser
 from tests.clock import FakeClock
@@ -34,6 +35,7 @@ class Connection:
         self.closed = 0.0
         self.writes: list[float] = []
         self.ids: list[int] = []
+        self.arrived: list[float] = []  # when each event arrived
         self.types: list[str] = []
         self.retry: int | None = None
 
@@ -59,6 +61,7 @@ def run_viewer(
             connection.writes.append(clock.now)
             for event in parser.feed(chunk):
                 connection.ids.append(int(event.id))
+                connection.arrived.append(clock.now)
                 connection.types.append(event.event)
         parser.end()
         connection.closed = clock.now
@@ -76,6 +79,7 @@ def make(
     settings: Settings,
     clock: FakeClock,
     closed: list[StreamStats] | None = None,
+    cadence: CadenceMemory | None = None,
     **changes: object,
 ) -> tuple[JobStore, StreamService, TokenSigner]:
     store = JobStore(settings, client=ddb, clock=clock)  # type: ignore[arg-type]
@@ -88,6 +92,7 @@ def make(
         sleep=clock.sleep,
         slots=store,
         on_close=None if closed is None else closed.append,
+        cadence=cadence,
     )
     return store, service, signer
 
@@ -253,3 +258,24 @@ def test_windows_off_keeps_one_connection_to_the_deadline(
         pass
     assert clock.now - start == pytest.approx(120 - settings.stream_deadline_margin_seconds)
     assert closed[0].reason == "deadline"
+
+
+@pytest.mark.parametrize("remembered", [False, True], ids=["relearned", "remembered"])
+def test_a_windows_reconnect_finds_the_next_event_on_time_when_the_cadence_is_remembered(
+    ddb: object, settings: Settings, clock: FakeClock, remembered: bool
+) -> None:
+    memory = CadenceMemory(clock) if remembered else None
+    store, service, signer = make(ddb, settings, clock, cadence=memory)
+    job_id = new_job(store)
+    start = clock.now
+    schedule_events(clock, LogWriter(store, job_id), [2.0] * 80)
+    connections, _ = run_viewer(service, signer, job_id, clock)
+    assert len(connections) >= 3
+    # Event n was written at start + 2n; how late did each window's first event arrive?
+    late = [c.arrived[0] - (start + 2 * c.ids[0]) for c in connections[1:-1] if c.ids]
+    if remembered:
+        # Polled when due, as within a window (the probes are 25 ms apart).
+        assert max(late) < 0.1
+    else:
+        # Found by the silence's pace: about a tenth of the silence late.
+        assert max(late) >= 0.1
