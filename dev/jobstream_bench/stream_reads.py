@@ -45,9 +45,6 @@ class _ScheduledClock:
         self._actions: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
 
-    def __call__(self) -> float:
-        return self.now
-
     def time(self) -> float:
         return self.now
 
@@ -133,7 +130,6 @@ def measure_busy(
         signer=signer,
         settings=settings.with_changes({"stream_max_seconds": total + 1}),
         clock=clock,
-        sleep=clock.sleep,
         on_close=closed.append,
     )
     response = service.open(

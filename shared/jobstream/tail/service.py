@@ -36,7 +36,6 @@ import json
 import logging
 import math
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -44,6 +43,7 @@ from typing import Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from jobstream.auth.tokens import TokenSigner
+from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.errors import JobstreamError
 from jobstream.http_errors import ErrorAnswer, answer_for
 from jobstream.response_stream.response import (
@@ -154,8 +154,7 @@ class StreamService:
         store: EventLog,
         signer: TokenSigner,
         settings: Settings,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = SYSTEM_CLOCK,
         inline_driver: InlineDriver | None = None,
         on_close: Callable[[StreamStats], None] | None = None,
         feed: CommitFeed | None = None,
@@ -174,8 +173,8 @@ class StreamService:
         self._feed = feed
         self._signer = signer
         self._settings = settings
+        # Monotonic time for the stream's schedule and deadline; its waits between polls.
         self._clock = clock
-        self._sleep = sleep
         self._inline_driver = inline_driver
         self._on_close = on_close
 
@@ -214,7 +213,7 @@ class StreamService:
         if self._slots is None:
             return None
         # The slot's lease is on the store's wall clock; the bounds are on the stream's.
-        until = self._slots.now() + max(0.0, bounds.ends_at - self._clock())
+        until = self._slots.now() + max(0.0, bounds.ends_at - self._clock.monotonic())
         slot = self._slots.claim_stream_slot(
             job.job_id, cap=self._settings.stream_max_per_job, until=until, viewer=viewer
         )
@@ -244,7 +243,7 @@ class StreamService:
         window = self._settings.stream_window_seconds
         if not window:
             return _Bounds(ends_at=deadline, window=False, quiet_end_from=math.inf)
-        opened = self._clock()
+        opened = self._clock.monotonic()
         window_end = opened + window
         return _Bounds(
             ends_at=min(deadline, window_end),
@@ -253,7 +252,7 @@ class StreamService:
         )
 
     def _ends_at(self, remaining_ms: Callable[[], int]) -> float:
-        now = self._clock()
+        now = self._clock.monotonic()
         ends_at = now + remaining_ms() / 1000 - self._settings.stream_deadline_margin_seconds
         if self._settings.stream_max_seconds is not None:
             ends_at = min(ends_at, now + self._settings.stream_max_seconds)
@@ -327,7 +326,7 @@ class StreamService:
         driver: threading.Thread | None,
         slot: StreamSlot | None,
     ) -> Iterator[bytes]:
-        schedule = PollSchedule.from_settings(self._settings, started_at=self._clock())
+        schedule = PollSchedule.from_settings(self._settings, started_at=self._clock.monotonic())
         learned = self._cadence.recall(job.job_id) if self._cadence is not None else None
         if learned is not None:
             schedule.resume(learned)
@@ -348,7 +347,7 @@ class StreamService:
         slot: StreamSlot | None,
         schedule: PollSchedule,
     ) -> Iterator[bytes]:
-        clock = self._clock
+        clock = self._clock.monotonic
         ends_at = bounds.ends_at
         # Where the deadline (or the window) ends the stream: the window's end also tells the
         # client to come straight back.
@@ -468,7 +467,7 @@ class StreamService:
                     if handover.wait(wake_at - now):
                         break
                 else:
-                    self._sleep(max(wake_at - now, _TICK))
+                    self._clock.sleep(max(wake_at - now, _TICK))
                 now = clock()
                 if now >= next_poll - _TICK or now >= ends_at - _TICK:
                     break
@@ -505,7 +504,7 @@ class StreamService:
         if self._inline_driver is None or not self._drives(job):
             return None
         driver = self._inline_driver
-        clock = self._clock
+        clock = self._clock.monotonic
 
         def run() -> None:
             try:
