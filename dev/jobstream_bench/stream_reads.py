@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final
 from jobstream.auth.tokens import TokenSigner
 from jobstream.settings import Settings
 from jobstream.store import JobStore, NewEvent
-from jobstream.tail.service import StreamService, StreamStats
+from jobstream.tail import StreamService, StreamStats
 from jobstream_bench.dynamo_cost import IdleCost, fresh_table, measure_idle, moto_dynamodb
 from jobstream_bench.jobs import TICK_EVENT, TICKS
 from jobstream_local.cost.capacity import CapacityMeter

@@ -44,7 +44,7 @@ from jobstream.lazy import Lazy
 from jobstream.response_stream.delivery import Handler
 from jobstream.response_stream.response import StreamingResponse, streaming_handler
 from jobstream.settings import Settings
-from jobstream.tail.service import StreamStats
+from jobstream.tail import StreamStats
 from jobstream_local.database import DatabaseChoice, LocalDatabase
 from jobstream_local.dev_issuer import DEV_AUDIENCE, DevIssuer, callers_app, require_loopback
 from jobstream_local.durable import LocalDurableInvoker

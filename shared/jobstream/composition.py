@@ -26,13 +26,9 @@ from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
 from jobstream.tail.cadence_memory import CadenceMemory
 from jobstream.tail.cors import StreamCors
+from jobstream.tail.ports import InlineDriver, StreamStats
 from jobstream.tail.request import StreamEvent, StreamRequest, read_stream_event
-from jobstream.tail.service import (
-    InlineDriver,
-    StreamService,
-    StreamStats,
-    error_response,
-)
+from jobstream.tail.service import StreamService, error_response
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
