@@ -34,9 +34,6 @@ class FakeClock:
         self._actions: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
 
-    def __call__(self) -> float:
-        return self.now
-
     def time(self) -> float:
         return self.now
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -12,6 +13,8 @@ from typing import TypeVar
 from jobstream.settings import Settings
 from jobstream_bench import (
     abandoned,
+    cold_lab,
+    cold_lab_report,
     dynamo_cost,
     end_to_end,
     imports,
@@ -30,8 +33,20 @@ T = TypeVar("T")
 # throughput, latency, reads: end to end on the local stack and a stream's reads; cold: the
 # handlers' cold imports against `import boto3`; cost: the stream function's CPU time, cold first
 # byte and viewer-hour cost at each memory size.
+# lab: the built functions started cold in a sandbox shaped like Lambda's, at each memory's CPU
+# share (root only; SAM CLI from SAM_CLI).
 # streams: what streams nobody watches cost (abandoned, reloaded, attacked) and windows' latency.
-SECTIONS = ("codec", "throughput", "latency", "reads", "dynamodb", "cold", "cost", "streams")
+SECTIONS = (
+    "codec",
+    "throughput",
+    "latency",
+    "reads",
+    "dynamodb",
+    "cold",
+    "cost",
+    "lab",
+    "streams",
+)
 # Other names still accepted by --only: "e2e" is throughput and latency together.
 ALIASES = {"e2e": ("throughput", "latency"), "imports": ("cold",)}
 
@@ -192,6 +207,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "streams" in sections
         else None
     )
+    lab = (
+        _timed(
+            "cold-start lab",
+            lambda: cold_lab.run(repo, sam=os.environ.get("SAM_CLI"), runs=1 if quick else 3),
+        )
+        if "lab" in sections
+        else None
+    )
+    verdicts = check(
+        end_to_end=e2e,
+        dynamo=dynamo,
+        imports=import_times,
+        reads=reads,
+        viewer=viewer,
+        streams=streams,
+        cold_estimate=lab is None or lab.skipped is not None,
+    )
+    if lab is not None:
+        verdicts += cold_lab_report.verdicts(lab)
     run = Run(
         machine=Machine.describe(repo),
         command=_command(argv),
@@ -206,17 +240,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         reads=reads,
         viewer=viewer,
         streams=streams,
-        verdicts=check(
-            end_to_end=e2e,
-            dynamo=dynamo,
-            imports=import_times,
-            reads=reads,
-            viewer=viewer,
-            streams=streams,
-        ),
+        verdicts=verdicts,
+        lab=lab,
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(run), encoding="utf-8")
+    if lab is not None and lab.skipped is None:
+        plot = output.parent / cold_lab_report.PLOT
+        plot.write_text(cold_lab_report.plot(lab), encoding="utf-8")
+        _progress(f"bench: wrote {plot}")
     for verdict in run.verdicts:
         _progress(f"{'met    ' if verdict.met else 'NOT MET'}  {verdict.target}: {verdict.figure}")
     _progress(f"bench: wrote {output}")

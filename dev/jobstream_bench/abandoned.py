@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from jobstream.settings import Settings
-from jobstream.tail.service import StreamStats
+from jobstream.tail import StreamStats
 from jobstream_bench.jobs import TICK_EVENT, TICKS
 from jobstream_bench.stats import percentile
 from jobstream_client import EventStream, JobsAPI

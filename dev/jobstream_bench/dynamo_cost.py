@@ -57,9 +57,6 @@ class SimulatedClock:
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self.now = start
 
-    def __call__(self) -> float:
-        return self.now
-
     def time(self) -> float:
         return self.now
 
@@ -245,9 +242,7 @@ def measure_idle(client: DynamoDBClient, settings: Settings, *, minutes: int) ->
     store.create_job(job_id=job_id, type=TICKS, params={"n": 1})
     store.acquire_lease(job_id, duration_s=3_600)  # running, emitting nothing
     signer = TokenSigner(_SIGNING_KEY)
-    service = StreamService(
-        store=store, signer=signer, settings=settings, clock=clock, sleep=clock.sleep
-    )
+    service = StreamService(store=store, signer=signer, settings=settings, clock=clock)
     heartbeats = 0
     started = clock.now
     ends = started + 60 * minutes

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from jobstream_bench import cold_lab_report
 from jobstream_bench.abandoned import StreamsResult
 from jobstream_bench.abandoned import render as render_streams
+from jobstream_bench.cold_lab import ColdLabResult
 from jobstream_bench.dynamo_cost import DynamoCostResult
 from jobstream_bench.end_to_end import EndToEndResult, LatencyResult, ThroughputResult
 from jobstream_bench.imports import ImportTimes
@@ -34,6 +36,7 @@ class Run:
     viewer: ViewerCost | None
     verdicts: list[Verdict]
     reads: StreamReadsResult | None = None
+    lab: ColdLabResult | None = None
     streams: StreamsResult | None = None
 
 
@@ -104,8 +107,11 @@ def render(run: Run) -> str:
         out += _dynamo(run.dynamo)
     if run.imports is not None:
         out += _imports(run.imports)
+    if run.lab is not None:
+        out += cold_lab_report.section(run.lab)
     if run.viewer is not None:
-        out += _viewer(run.viewer)
+        measured = run.lab if run.lab is not None and run.lab.skipped is None else None
+        out += _viewer(run.viewer, measured)
     if run.streams is not None:
         out += render_streams(run.streams)
     return "\n".join(out).rstrip() + "\n"
@@ -147,6 +153,17 @@ _WHY_NOT_MET = {
         "(mostly boto3) and the open (the store's boto3 client, the job read, the first frame), "
         "run at the memory's share of a vCPU. The sizes fast enough cost several times as much "
         "per viewer-hour (the table of sizes)."
+    ),
+    "cold stream first byte": (
+        "**Cold stream (lab).** A cold first byte is CPU at the memory's share: the "
+        "interpreter, the imports (boto3 and botocore about half) and the open (settings, the "
+        "token check, the store's boto3 client, the job read). The lab's breakdown below gives "
+        "each part and what a 1 s first byte at 256 MB would take."
+    ),
+    "cold `POST /jobs`": (
+        "**Cold create (lab).** The API function imports FastAPI, Starlette, pydantic and "
+        "cryptography on top of boto3 (the cold import section), all at the memory's share "
+        "when init is throttled: see the lab's table for the figures at each size."
     ),
     ">= ": (
         "**Throughput.** moto copies the whole table for every transaction, so the local stack "
@@ -485,7 +502,7 @@ def _money(value: float) -> str:
     return f"${value:.4f}"
 
 
-def _viewer(result: ViewerCost) -> list[str]:
+def _viewer(result: ViewerCost, lab: ColdLabResult | None = None) -> list[str]:
     cpu = result.cpu
     runs = len(cpu.of("idle"))
     figures = [
@@ -504,7 +521,9 @@ def _viewer(result: ViewerCost) -> list[str]:
         [
             f"**{s.memory_mb} MB**" if s.memory_mb == result.chosen_mb else f"{s.memory_mb} MB",
             f"{s.share:.3f}",
-            f"{s.cold_first_byte_s:.2f} s",
+            f"{s.cold_first_byte_s:.2f} s"
+            if lab is None
+            else cold_lab_report.first_bytes(lab, s.memory_mb),
             f"{s.idle_utilisation:.0%} / {s.busy_utilisation:.0%}",
             f"{_money(s.idle_hour.total)} / {_money(s.busy_hour.total)}",
         ]
@@ -560,8 +579,17 @@ def _viewer(result: ViewerCost) -> list[str]:
         f"Scaling to Lambda: CPU share = memory / {ONE_VCPU_MB:,} MB (one vCPU at "
         f"{ONE_VCPU_MB:,} MB, AWS Lambda",
         'Developer Guide, "Configuring Lambda function memory"); the stream path is one thread.',
-        "Cold first byte = cold CPU time / share (one of Lambda's cores assumed as fast as one",
-        "of this machine's; network round trips not included). Utilisation = CPU per",
+        *(
+            [
+                "Cold first byte = cold CPU time / share (one of Lambda's cores assumed as fast as",
+                "one of this machine's; network round trips not included). Utilisation = CPU per",
+            ]
+            if lab is None
+            else [
+                "Cold first byte: measured by the cold-start lab above, with bytecode, init",
+                "throttled / at full CPU (the sizes it ran). Utilisation = CPU per",
+            ]
+        ),
         "viewer-minute / 60 s / share: how much of its share a watching viewer keeps busy.",
         f"Viewer-hour: 3,600 s x memory (arm64) + {connections_per_hour(result.stream_max_seconds)}"
         f" requests (a connection lasts STREAM_MAX_SECONDS = {result.stream_max_seconds:g} s)",
@@ -571,7 +599,7 @@ def _viewer(result: ViewerCost) -> list[str]:
             [
                 "memory",
                 "vCPU share",
-                "cold first byte (estimate)",
+                "cold first byte (estimate)" if lab is None else "cold first byte (lab)",
                 "CPU use idle / busy",
                 "viewer-hour idle / busy",
             ],

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final
 from jobstream.auth.tokens import TokenSigner
 from jobstream.settings import Settings
 from jobstream.store import JobStore, NewEvent
-from jobstream.tail.service import StreamService, StreamStats
+from jobstream.tail import StreamService, StreamStats
 from jobstream_bench.dynamo_cost import IdleCost, fresh_table, measure_idle, moto_dynamodb
 from jobstream_bench.jobs import TICK_EVENT, TICKS
 from jobstream_local.cost.capacity import CapacityMeter
@@ -44,9 +44,6 @@ class _ScheduledClock:
         self.now = start
         self._actions: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
-
-    def __call__(self) -> float:
-        return self.now
 
     def time(self) -> float:
         return self.now
@@ -133,7 +130,6 @@ def measure_busy(
         signer=signer,
         settings=settings.with_changes({"stream_max_seconds": total + 1}),
         clock=clock,
-        sleep=clock.sleep,
         on_close=closed.append,
     )
     response = service.open(

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections.abc import Callable
+
+from jobstream.clock import SYSTEM_CLOCK, Clock
 
 
 class Shutdown:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    """Also the streams' Clock (jobstream.clock): their time runs out and their waits end when
+    the shutdown begins."""
+
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self._clock = clock
         self._begun = threading.Event()
 
@@ -28,10 +32,13 @@ class Shutdown:
     def begun(self) -> bool:
         return self._begun.is_set()
 
-    def clock(self) -> float:
+    def time(self) -> float:
+        return self._clock.time()
+
+    def monotonic(self) -> float:
         """A stream's monotonic clock; infinitely late once shutdown began (every deadline
         reached, every inline driver out of time)."""
-        return math.inf if self._begun.is_set() else self._clock()
+        return math.inf if self._begun.is_set() else self._clock.monotonic()
 
     def sleep(self, seconds: float) -> None:
         """A stream's wait between polls; returns at once when shutdown begins."""

@@ -44,7 +44,7 @@ from jobstream.lazy import Lazy
 from jobstream.response_stream.delivery import Handler
 from jobstream.response_stream.response import StreamingResponse, streaming_handler
 from jobstream.settings import Settings
-from jobstream.tail.service import StreamStats
+from jobstream.tail import StreamStats
 from jobstream_local.database import DatabaseChoice, LocalDatabase
 from jobstream_local.dev_issuer import DEV_AUDIENCE, DevIssuer, callers_app, require_loopback
 from jobstream_local.durable import LocalDurableInvoker
@@ -331,14 +331,13 @@ class LocalStack:
 
     def _stream_handler(self, settings: Settings, jobs: JobService) -> Handler:
         # The stream function's wiring (functions/stream/app.py), with the local stack's store and
-        # a clock and sleep that a shutdown interrupts.
+        # a clock that a shutdown interrupts.
         dependencies: Lazy[[], StreamDependencies] = Lazy(
             lambda: stream_dependencies(
                 settings,
                 store=jobs.store,
                 jobs=lambda: jobs,
-                clock=self._shutdown.clock,
-                sleep=self._shutdown.sleep,
+                clock=self._shutdown,
                 on_close=self._on_stream_close,
             )
         )

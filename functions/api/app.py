@@ -17,6 +17,7 @@ from jobstream import observability
 from jobstream.api import create_app
 from jobstream.aws_clients import dynamodb_client
 from jobstream.composition import lambda_job_service
+from jobstream.init_phase import build_during_init
 from jobstream.lazy import Lazy
 from jobstream.settings import Settings
 
@@ -37,8 +38,10 @@ def _build_adapter() -> Mangum:
     return Mangum(create_app(settings, service=service, dynamodb=dynamodb), lifespan="off")
 
 
-# Built on the first invocation and kept for the container's life (docs/architecture.md, wiring).
+# Kept for the container's life (docs/architecture.md, wiring): on Lambda built during init and
+# again after a SnapStart restore, elsewhere on first use.
 _adapter = Lazy(_build_adapter)
+build_during_init(_adapter)
 
 
 # log_event=False explicitly: the event may hold a bearer token (header or query), and an explicit

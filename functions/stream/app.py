@@ -19,12 +19,14 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobstream import observability
+from jobstream.auth.keys import token_signer
 from jobstream.composition import (
     StreamDependencies,
     lambda_job_service,
     serve_stream,
     stream_dependencies,
 )
+from jobstream.init_phase import build_during_init
 from jobstream.lazy import Lazy
 from jobstream.response_stream.response import StreamingResponse, streaming_handler
 from jobstream.settings import Settings
@@ -57,13 +59,20 @@ def _build_jobs() -> JobService:
     return lambda_job_service(_settings(), store=_store())
 
 
-# Built on first use (a request that is refused before reading the job builds nothing), then kept
-# for the container's life: the store's boto3 client and its connection pool serve every request.
+# Kept for the container's life: the store's boto3 client and its connection pool serve every
+# request. On Lambda built during init (below); elsewhere on first use.
 _settings = Lazy(Settings)
 _store = Lazy(lambda: JobStore(_settings(), observer=observability.AppendMetrics(_metrics)))
 _dependencies = Lazy(_build_dependencies)
 # Built (and jobstream.jobs imported) by the first stream of an inline job.
 _jobs = Lazy(_build_jobs)
+# Reads the token key once (Secrets Manager, through Powertools' cache): the first stream then
+# verifies its token without a network call. Each request takes the key from that cache, so a
+# rotated key is picked up when the cached one expires.
+_token_key = Lazy(lambda: token_signer(_settings()))
+
+# On Lambda: what every stream needs, built during init and again after a SnapStart restore.
+build_during_init(_settings, _store, _dependencies, _token_key)
 
 
 # log_event=False explicitly: the event holds the bearer token, and an explicit False also beats

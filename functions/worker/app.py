@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from jobstream import observability
 from jobstream.composition import lambda_job_service, run_worker_hop
+from jobstream.init_phase import build_during_init
 from jobstream.jobs import JobService, WorkerRequest, remaining_from_context
 from jobstream.jobs.drivers import chosen_driver
 from jobstream.lazy import Lazy
@@ -33,13 +34,15 @@ observability.quiet_wire_logs()
 _metrics = observability.metrics_sink()
 
 
+# Kept for the container's life; on Lambda built during init (below), elsewhere on first use.
+_settings = Lazy(Settings)
+_store = Lazy(lambda: JobStore(_settings(), observer=observability.AppendMetrics(_metrics)))
+
+
 def _build_chain_service(context: LambdaContext) -> JobService:
-    settings = Settings()
     # Continue on the ARN this invocation came in on: same alias or version as this one.
     return lambda_job_service(
-        settings,
-        worker_function=context.invoked_function_arn,
-        store=JobStore(settings, observer=observability.AppendMetrics(_metrics)),
+        _settings(), worker_function=context.invoked_function_arn, store=_store()
     )
 
 
@@ -63,10 +66,7 @@ def chain_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 # --- WorkerDriver=durable ----------------------------------------------------------------------
 def _build_durable_service() -> JobService:
     # The durable worker starts nothing itself: its executions continue on their own.
-    settings = Settings()
-    return lambda_job_service(
-        settings, store=JobStore(settings, observer=observability.AppendMetrics(_metrics))
-    )
+    return lambda_job_service(_settings(), store=_store())
 
 
 _durable_service = Lazy(_build_durable_service)
@@ -93,3 +93,5 @@ _WORKERS: dict[str, Callable[[], Any]] = {
     "durable": _durable_worker,
 }
 handler = _WORKERS[chosen_driver(Settings()).name]()
+# On Lambda: the settings and the store's client, built during init and again after a restore.
+build_during_init(_settings, _store)

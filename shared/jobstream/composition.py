@@ -14,25 +14,21 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jobstream.auth.keys import token_signer
+from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.invocation_context import RemainingTime
 from jobstream.response_stream.response import StreamingResponse
 from jobstream.settings import Settings
 from jobstream.store.job_store import JobStore
 from jobstream.tail.cadence_memory import CadenceMemory
 from jobstream.tail.cors import StreamCors
+from jobstream.tail.ports import InlineDriver, StreamStats
 from jobstream.tail.request import StreamEvent, StreamRequest, read_stream_event
-from jobstream.tail.service import (
-    InlineDriver,
-    StreamService,
-    StreamStats,
-    error_response,
-)
+from jobstream.tail.service import StreamService, error_response
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -102,16 +98,15 @@ def run_worker_hop(
 class StreamDependencies:
     """What the stream function needs to serve a request, built once per container.
 
-    ``clock`` and ``sleep`` are the stream loop's (monotonic seconds, and how it waits between
-    polls); the local stack passes ones that let a shutdown end every open stream at once.
+    ``clock`` is the stream loop's (its monotonic time, and how it waits between polls); the
+    local stack passes one that lets a shutdown end every open stream at once.
     ``on_close`` is told what each stream did when it ends (the Lambda handler's metrics).
     """
 
     settings: Settings
     store: JobStore
     inline_driver: InlineDriver | None = None
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
+    clock: Clock = SYSTEM_CLOCK
     on_close: Callable[[StreamStats], None] | None = None
     # What this container's streams learned about each job's cadence, for the next window.
     cadence: CadenceMemory | None = None
@@ -122,8 +117,7 @@ def stream_dependencies(
     *,
     store: JobStore,
     jobs: Callable[[], JobService] | None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Clock = SYSTEM_CLOCK,
     on_close: Callable[[StreamStats], None] | None = None,
 ) -> StreamDependencies:
     """``jobs()`` gives the JobService that drives inline jobs while a viewer watches and then
@@ -136,7 +130,6 @@ def stream_dependencies(
         store=store,
         inline_driver=driver,
         clock=clock,
-        sleep=sleep,
         on_close=on_close,
         cadence=CadenceMemory(clock),
     )
@@ -195,7 +188,6 @@ def _serve_stream(
         settings=parts.settings,
         inline_driver=parts.inline_driver,
         clock=parts.clock,
-        sleep=parts.sleep,
         on_close=parts.on_close,
         # The inline driver appends through this same store: its commits wake the stream.
         feed=parts.store.commit_feed,

@@ -2,10 +2,11 @@
 
 Handlers, the API, the store and the invokers all own things that are expensive to build and must
 be built once per container (boto3 clients and their connection pools, services, the Mangum
-adapter), never at import time (tests and the local stack choose endpoints first, and a cold start
-should not pay for what the first request does not need). Before this there were seven idioms
-(``functools.cache``, module globals with ``global``, a ``nonlocal`` closure, locked factories,
-double-checked locks); now every such value is a ``Lazy`` around a plain build function.
+adapter), never at import time off Lambda (tests and the local stack choose endpoints first). On
+Lambda a handler builds the ones every request needs during init (``init_phase``). Before this
+there were seven idioms (``functools.cache``, module globals with ``global``, a ``nonlocal``
+closure, locked factories, double-checked locks); now every such value is a ``Lazy`` around a plain
+build function.
 
 Written here rather than taken from a library: ``functools.cache`` is not guaranteed to call its
 function once under concurrency (two threads can both build), and it keys on arguments, while the
@@ -49,3 +50,10 @@ class Lazy(Generic[P, T]):
     @property
     def built(self) -> bool:
         return self._built
+
+    def reset(self) -> None:
+        """Forget the value: the next call builds a new one (after a SnapStart restore, a value
+        built before the snapshot must not be shared by every restored environment)."""
+        with self._lock:
+            self._built = False
+            self._value = None

@@ -4,7 +4,7 @@ Each function's build folder plays ``/var/task`` and the built layer's ``python`
 ``/opt/python``. The managed runtime's command (``<python> /var/runtime/bootstrap.py``) is handed to
 the layer's exec wrapper, as Lambda does when ``AWS_LAMBDA_EXEC_WRAPPER`` is set, and the wrapper
 starts jobstream's runtime loop against a Runtime API server (the recording server of
-tests/integration/lambda_runtime/recording_runtime_api.py, which keeps every request as framed on
+dev/jobstream_sandbox/recording_runtime_api.py, which keeps every request as framed on
 the wire) and a moto DynamoDB server whose table comes from template.yaml.
 
 What differs from Lambda, and why:
@@ -41,9 +41,9 @@ from jobstream.store import JobStatus, JobStore
 from jobstream_client.sse import SSEParser
 from jobstream_local.embedded_dynamodb import EmbeddedDynamoDB
 from jobstream_local.invoke import fill_placeholders, seed_job
+from jobstream_sandbox.recording_runtime_api import RecordingRuntimeAPI, WireRequest
 
 from ..conftest import REPO_ROOT
-from .lambda_runtime.recording_runtime_api import RecordingRuntimeAPI, WireRequest
 
 EVENTS = REPO_ROOT / "events"
 TOKEN_KEY = "built-functions-test-key-0123456789abcdef"

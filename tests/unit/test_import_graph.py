@@ -24,6 +24,7 @@ ENTRY_POINTS = {
     "jobstream.composition",  # the composition root: functions/*/app.py and the local stack
     "jobstream.jobs.durable_sdk",  # functions/worker/app.py, WorkerDriver=durable
     "jobstream.examples.demo",  # JOBSTREAM_JOB_REGISTRY=jobstream.examples.demo:registry
+    "jobstream.init_phase",  # functions/*/app.py: what each builds during Lambda's init
 }
 
 

@@ -79,11 +79,32 @@ class RuntimeAPIClient:
             headers[XRAY_CAUSE_HEADER] = cause
         self._post(f"{API_PREFIX}/invocation/{request_id}/error", report.to_json(), headers)
 
-    def post_init_error(self, report: ErrorReport) -> None:
+    def post_init_error(self, report: ErrorReport, *, error_type: str | None = None) -> None:
+        """``error_type``: the header's value when it is not the document's (SnapStart's
+        ``Runtime.BeforeSnapshotError``, as awslambdaric's ``error_type_override``)."""
         self._post(
             f"{API_PREFIX}/init/error",
             report.to_json(),
-            {"Content-Type": "application/json", ERROR_TYPE_HEADER: report.header_value},
+            {
+                "Content-Type": "application/json",
+                ERROR_TYPE_HEADER: error_type or report.header_value,
+            },
+        )
+
+    def restore_next(self) -> None:
+        """SnapStart: tell Lambda init is done and it may snapshot; returns once this process
+        has been restored from that snapshot (``awslambdaric``: ``restore_next``)."""
+        status, _, body = self._request("GET", f"{API_PREFIX}/restore/next")
+        if not _is_success(status):
+            raise RuntimeAPIError(f"restore next: HTTP {status}: {body[:500]!r}")
+
+    def post_restore_error(self, report: ErrorReport, *, error_type: str) -> None:
+        """SnapStart: an after-restore hook failed (``awslambdaric``: ``report_restore_error``,
+        whose header is always ``Runtime.AfterRestoreError``)."""
+        self._post(
+            f"{API_PREFIX}/restore/error",
+            report.to_json(),
+            {"Content-Type": "application/json", ERROR_TYPE_HEADER: error_type},
         )
 
     def open_stream(self, request_id: str, *, content_type: str) -> ResponseStream:

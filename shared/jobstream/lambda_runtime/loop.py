@@ -12,7 +12,7 @@ import logging
 import os
 import site
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 
 from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.invocation_context import TRACE_ID_HEADER, InvocationContext
@@ -21,6 +21,12 @@ from jobstream.lambda_runtime.errors import ErrorReport
 from jobstream.lambda_runtime.handler_loader import HandlerLoadError, load_handler
 from jobstream.lambda_runtime.logs import configure_logging, current_request_id
 from jobstream.lambda_runtime.sink import RuntimeAPISink
+from jobstream.lambda_runtime.snapstart import (
+    INITIALIZATION_TYPE,
+    SNAP_START,
+    run_after_restore,
+    run_before_snapshot,
+)
 from jobstream.response_stream.delivery import Handler, deliver
 
 logger = logging.getLogger(__name__)
@@ -32,6 +38,13 @@ TRACE_ENV = "_X_AMZN_TRACE_ID"
 # Where a Python layer's code lives (AWS DG, "Packaging your layer content": python and
 # python/lib/python3.x/site-packages under /opt). The managed runtime puts these on sys.path.
 LAYER_ROOT = "/opt/python"
+
+# awslambdaric's exit codes and error types when a SnapStart hook fails (bootstrap.on_init_complete,
+# lambda_runtime_exception.FaultException).
+BEFORE_SNAPSHOT_ERROR = "Runtime.BeforeSnapshotError"
+AFTER_RESTORE_ERROR = "Runtime.AfterRestoreError"
+EXIT_BEFORE_SNAPSHOT = 64
+EXIT_AFTER_RESTORE = 65
 
 
 class RuntimeLoop:
@@ -99,6 +112,10 @@ def main(env: MutableMapping[str, str] = os.environ) -> int:
         except RuntimeAPIError as api_error:
             logger.error("Could not report the init error: %s", api_error)
         return 1
+    if env.get(INITIALIZATION_TYPE) == SNAP_START:
+        failed = _snapshot_and_restore(client)
+        if failed:
+            return failed
     loop = RuntimeLoop(client, handler, env=env)
     try:
         while True:
@@ -106,6 +123,36 @@ def main(env: MutableMapping[str, str] = os.environ) -> int:
     except RuntimeAPIError as exc:
         logger.error("Runtime API failed, exiting: %s", exc)
         return 1
+
+
+def _snapshot_and_restore(client: RuntimeAPIClient) -> int:
+    """SnapStart's handshake, as awslambdaric's ``on_init_complete`` does it: before-snapshot
+    hooks, then ``GET /restore/next``, which returns in each restored environment; then the
+    after-restore hooks. Returns the exit code of a failure, or 0."""
+    try:
+        run_before_snapshot()
+        client.restore_next()
+    except Exception as exc:
+        logger.exception("Before the snapshot: failed")
+        report = ErrorReport.from_exception(exc)
+        # The document names the exception; the header says where it happened.
+        _post_quietly(lambda: client.post_init_error(report, error_type=BEFORE_SNAPSHOT_ERROR))
+        return EXIT_BEFORE_SNAPSHOT
+    try:
+        run_after_restore()
+    except Exception as exc:
+        logger.exception("After the restore: failed")
+        report = ErrorReport.from_exception(exc)
+        _post_quietly(lambda: client.post_restore_error(report, error_type=AFTER_RESTORE_ERROR))
+        return EXIT_AFTER_RESTORE
+    return 0
+
+
+def _post_quietly(post: Callable[[], None]) -> None:
+    try:
+        post()
+    except RuntimeAPIError as api_error:
+        logger.error("Could not report the error: %s", api_error)
 
 
 def _add_layer_paths(env: Mapping[str, str]) -> None:

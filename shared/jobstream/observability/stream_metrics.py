@@ -8,7 +8,7 @@ before anything happened.
 from __future__ import annotations
 
 from jobstream.observability.metrics import MetricName, MetricsSink
-from jobstream.tail.service import StreamStats
+from jobstream.tail import StreamStats
 
 
 class StreamMetrics:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 
+from jobstream.clock import Clock
 from jobstream.tail.polling import Learned
 
 _MAX_JOBS = 1_000
@@ -27,7 +27,7 @@ _MAX_AGE_S = 120.0
 class CadenceMemory:
     def __init__(
         self,
-        clock: Callable[[], float],
+        clock: Clock,
         *,
         max_jobs: int = _MAX_JOBS,
         max_age_s: float = _MAX_AGE_S,
@@ -40,7 +40,7 @@ class CadenceMemory:
 
     def remember(self, job_id: str, learned: Learned) -> None:
         with self._lock:
-            self._entries[job_id] = (self._clock(), learned)
+            self._entries[job_id] = (self._clock.monotonic(), learned)
             self._entries.move_to_end(job_id)
             while len(self._entries) > self._max_jobs:
                 self._entries.popitem(last=False)
@@ -51,4 +51,4 @@ class CadenceMemory:
         if entry is None:
             return None
         at, learned = entry
-        return learned if self._clock() - at <= self._max_age_s else None
+        return learned if self._clock.monotonic() - at <= self._max_age_s else None

@@ -16,34 +16,20 @@ The job item is read once, at open: it decides 404/400/204 and whether the job i
 terminal. While tailing only events_after is polled, because the terminal event itself tells the
 stream to stop. A stream ends by itself before its deadline (Lambda never reports a client that
 went away), and a client reconnecting with Last-Event-ID loses and repeats nothing.
-
-**Windows.** The deadline alone would let a stream whose viewer left run, billed, for the whole
-function timeout (900 s). So a connection lasts one window (``stream_window_seconds``, 45 s by
-default) and the client reconnects: an abandoned stream costs at most a window. From two thirds of
-the window on, it ends right after a poll, at a point where the job's learned cadence predicts a
-silence of at least ``stream_window_quiet_ms`` (PollSchedule.quiet_ahead), with a ``retry:`` that
-brings the client back at once, so the reconnect falls between two events; a job too busy for such
-a silence ends right after a poll that delivered its events, while the next is still at least half
-an interval away (or at the window's full length, whichever comes first). A window ends only
-between whole events that were sent, and the next connection resumes after the last one, so
-windows lose, repeat and reorder nothing (the same exactness as any resume). The next connection
-starts from the cadence this one learned when it lands in the same process (cadence_memory.py).
+When a stream ends (its deadline, its window, a predicted silence) is bounds.py's to say.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from jobstream.auth.tokens import TokenSigner
+from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.errors import JobstreamError
 from jobstream.http_errors import ErrorAnswer, answer_for
 from jobstream.response_stream.response import (
@@ -58,9 +44,12 @@ from jobstream.store.commit_feed import CommitFeed, Subscription
 from jobstream.store.errors import StoreError
 from jobstream.store.models import TERMINAL_EVENT_TYPES, Job, JobMode, StoredEvent
 from jobstream.store.stream_slots import LiveSlots, StreamSlot
+from jobstream.tail.bounds import StreamBounds, quiet_enough
 from jobstream.tail.cadence_memory import CadenceMemory
 from jobstream.tail.errors import StreamRejected
+from jobstream.tail.inline import start_inline_driver
 from jobstream.tail.polling import PollSchedule
+from jobstream.tail.ports import EventLog, InlineDriver, StreamSlotStore, StreamStats
 from jobstream.tail.request import parse_last_event_id
 
 logger = logging.getLogger(__name__)
@@ -72,79 +61,10 @@ HEARTBEAT = encode_comment("heartbeat")
 _CHUNK_BYTES = 32 * 1024
 # How long the stream waits, at its end, for an inline driver to stop after being told to.
 _DRIVER_JOIN_SECONDS = 2.0
-# A window may end early (at a predicted silence) from this share of its length on.
-_WINDOW_EARLIEST_SHARE = 2 / 3
 # A wait shorter than this is not worth a wake-up: a deadline or heartbeat this close counts as
 # reached. Without it, float rounding (now + (t - now) < t) could make the loop spin on sub-ulp
 # sleeps that never move a clock forward.
 _TICK = 0.001
-
-
-class EventLog(Protocol):
-    """The part of JobStore a stream reads."""
-
-    def get_job(self, job_id: str) -> Job: ...
-
-    def events_after(
-        self, job_id: str, last_id: int, *, consistent: bool = True
-    ) -> Iterator[StoredEvent]: ...
-
-
-class StreamSlotStore(Protocol):
-    """The part of JobStore that keeps count of a job's streams (store/stream_slots.py)."""
-
-    def now(self) -> float: ...
-
-    def claim_stream_slot(
-        self, job_id: str, *, cap: int, until: float, viewer: str | None = None
-    ) -> StreamSlot: ...
-
-    def release_stream_slot(self, slot: StreamSlot) -> None: ...
-
-    def events_after(
-        self, job_id: str, last_id: int, *, consistent: bool = True, live: LiveSlots | None = None
-    ) -> Iterator[StoredEvent]: ...
-
-
-class InlineDriver(Protocol):
-    """Drives an inline job while its stream is open (provided by jobstream.jobs).
-
-    Runs in its own thread. It must return soon after ``stop`` is set, and should plan its work to
-    finish within ``seconds_left()`` (the time until the stream ends). It reports progress only by
-    appending events to the store; the stream picks them up like any other job's.
-    """
-
-    def __call__(
-        self, job: Job, *, stop: threading.Event, seconds_left: Callable[[], float]
-    ) -> None: ...
-
-
-@dataclass(slots=True)
-class StreamStats:
-    """What one stream did; logged when it ends and returned to tests through ``on_close``."""
-
-    job_id: str
-    start_id: int
-    last_id: int = 0
-    events: int = 0
-    # Of those, the ones already stored when the stream opened (catch-up after Last-Event-ID).
-    replayed: int = 0
-    # Of those, the ones handed over in-process by this stream's own inline driver (no read).
-    handed_over: int = 0
-    polls: int = 0
-    heartbeats: int = 0
-    reason: str = "closed"
-
-
-@dataclass(frozen=True, slots=True)
-class _Bounds:
-    """When one stream ends (the stream's monotonic clock): at ``ends_at`` at the latest (the
-    deadline, or the window's full length when ``window`` says that comes first), and from
-    ``quiet_end_from`` on at a predicted silence."""
-
-    ends_at: float
-    window: bool
-    quiet_end_from: float
 
 
 class StreamService:
@@ -154,8 +74,7 @@ class StreamService:
         store: EventLog,
         signer: TokenSigner,
         settings: Settings,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = SYSTEM_CLOCK,
         inline_driver: InlineDriver | None = None,
         on_close: Callable[[StreamStats], None] | None = None,
         feed: CommitFeed | None = None,
@@ -174,8 +93,8 @@ class StreamService:
         self._feed = feed
         self._signer = signer
         self._settings = settings
+        # Monotonic time for the stream's schedule and deadline; its waits between polls.
         self._clock = clock
-        self._sleep = sleep
         self._inline_driver = inline_driver
         self._on_close = on_close
 
@@ -200,7 +119,7 @@ class StreamService:
             if job.status.is_terminal and start_id >= job.last_event_id:
                 # Nothing left to send; 204 is how an SSE client is told to stop reconnecting.
                 return empty_response(204)
-            bounds = self._bounds(remaining_ms)
+            bounds = StreamBounds.starting(self._settings, self._clock, remaining_ms)
             # At the job's cap: StreamsAtCap, a 429 with Retry-After (jobstream.http_errors).
             slot = self._claim(job, bounds, viewer)
         except JobstreamError as refused:
@@ -210,11 +129,11 @@ class StreamService:
             return error_response(answer)
         return sse_response(self._stream(job, start_id, bounds, slot))
 
-    def _claim(self, job: Job, bounds: _Bounds, viewer: str | None) -> StreamSlot | None:
+    def _claim(self, job: Job, bounds: StreamBounds, viewer: str | None) -> StreamSlot | None:
         if self._slots is None:
             return None
         # The slot's lease is on the store's wall clock; the bounds are on the stream's.
-        until = self._slots.now() + max(0.0, bounds.ends_at - self._clock())
+        until = self._slots.now() + max(0.0, bounds.ends_at - self._clock.monotonic())
         slot = self._slots.claim_stream_slot(
             job.job_id, cap=self._settings.stream_max_per_job, until=until, viewer=viewer
         )
@@ -239,33 +158,8 @@ class StreamService:
             )
         return job, last_id or 0
 
-    def _bounds(self, remaining_ms: Callable[[], int]) -> _Bounds:
-        deadline = self._ends_at(remaining_ms)
-        window = self._settings.stream_window_seconds
-        if not window:
-            return _Bounds(ends_at=deadline, window=False, quiet_end_from=math.inf)
-        opened = self._clock()
-        window_end = opened + window
-        return _Bounds(
-            ends_at=min(deadline, window_end),
-            window=window_end < deadline,
-            quiet_end_from=opened + window * _WINDOW_EARLIEST_SHARE,
-        )
-
-    def _ends_at(self, remaining_ms: Callable[[], int]) -> float:
-        now = self._clock()
-        ends_at = now + remaining_ms() / 1000 - self._settings.stream_deadline_margin_seconds
-        if self._settings.stream_max_seconds is not None:
-            ends_at = min(ends_at, now + self._settings.stream_max_seconds)
-        if ends_at <= now:
-            logger.warning(
-                "stream has no time left: the function timeout is shorter than "
-                "stream_deadline_margin_seconds; clients will reconnect in a tight loop"
-            )
-        return ends_at
-
     def _stream(
-        self, job: Job, start_id: int, bounds: _Bounds, slot: StreamSlot | None
+        self, job: Job, start_id: int, bounds: StreamBounds, slot: StreamSlot | None
     ) -> Iterator[bytes]:
         ends_at = bounds.ends_at
         stats = StreamStats(job_id=job.job_id, start_id=start_id, last_id=start_id)
@@ -322,12 +216,12 @@ class StreamService:
         self,
         job: Job,
         stats: StreamStats,
-        bounds: _Bounds,
+        bounds: StreamBounds,
         handover: Subscription | None,
         driver: threading.Thread | None,
         slot: StreamSlot | None,
     ) -> Iterator[bytes]:
-        schedule = PollSchedule.from_settings(self._settings, started_at=self._clock())
+        schedule = PollSchedule.from_settings(self._settings, started_at=self._clock.monotonic())
         learned = self._cadence.recall(job.job_id) if self._cadence is not None else None
         if learned is not None:
             schedule.resume(learned)
@@ -342,13 +236,13 @@ class StreamService:
         self,
         job: Job,
         stats: StreamStats,
-        bounds: _Bounds,
+        bounds: StreamBounds,
         handover: Subscription | None,
         driver: threading.Thread | None,
         slot: StreamSlot | None,
         schedule: PollSchedule,
     ) -> Iterator[bytes]:
-        clock = self._clock
+        clock = self._clock.monotonic
         ends_at = bounds.ends_at
         # Where the deadline (or the window) ends the stream: the window's end also tells the
         # client to come straight back.
@@ -442,7 +336,7 @@ class StreamService:
             now = clock()
             delay = schedule.record(now, events=found, size=batch_bytes, created=created)
             consistent = schedule.consistent
-            if now >= bounds.quiet_end_from and _quiet_enough(schedule, now, found, quiet_s):
+            if now >= bounds.quiet_end_from and quiet_enough(schedule, now, found, quiet_s):
                 # The window may end here: the job's next event is not due before a client that
                 # comes back at once is tailing again (or, for a job too busy for that, as little
                 # before as its cadence allows).
@@ -468,7 +362,7 @@ class StreamService:
                     if handover.wait(wake_at - now):
                         break
                 else:
-                    self._sleep(max(wake_at - now, _TICK))
+                    self._clock.sleep(max(wake_at - now, _TICK))
                 now = clock()
                 if now >= next_poll - _TICK or now >= ends_at - _TICK:
                     break
@@ -504,36 +398,14 @@ class StreamService:
         """The seam for inline jobs: the stream function drives the job while a viewer watches."""
         if self._inline_driver is None or not self._drives(job):
             return None
-        driver = self._inline_driver
-        clock = self._clock
-
-        def run() -> None:
-            try:
-                driver(job, stop=stop, seconds_left=lambda: ends_at - clock())
-            except Exception:
-                # The thread has no caller to raise to; the stream keeps tailing whatever the
-                # driver managed to store, and the worker fallback picks the job up later.
-                logger.exception("inline driver failed", extra={"job_id": job.job_id})
-            finally:
-                if handover is not None:
-                    # The job was handed to the worker (or dropped): the stream polls from now on.
-                    handover.wake()
-
-        thread = threading.Thread(target=run, name=f"inline-driver-{job.job_id}", daemon=True)
-        thread.start()
-        return thread
-
-
-def _quiet_enough(schedule: PollSchedule, now: float, found: int, quiet_s: float) -> bool:
-    """Whether a window may end after the poll at ``now``: the next event is predicted at least
-    ``quiet_s`` away; or this poll just delivered events of a job whose cadence is shorter than
-    that, and the next one is still at least half an interval away (the best moment such a job
-    offers: right after an event)."""
-    quiet = schedule.quiet_ahead(now)
-    if quiet >= quiet_s:
-        return True
-    cadence = schedule.cadence
-    return found > 0 and cadence is not None and quiet >= cadence / 2
+        clock = self._clock.monotonic
+        return start_inline_driver(
+            self._inline_driver,
+            job,
+            stop=stop,
+            seconds_left=lambda: ends_at - clock(),
+            handover=handover,
+        )
 
 
 def encode_stored_event(event: StoredEvent) -> bytes:

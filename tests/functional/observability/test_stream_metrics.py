@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from jobstream.auth.tokens import TokenSigner
+from jobstream.clock import SystemClock
 from jobstream.observability import StreamMetrics
 from jobstream.settings import Settings
 from jobstream.store import JobStore, NewEvent
@@ -19,6 +20,13 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 KEY = b"observability-test-key-0123456789abcdef"
+
+
+class NoWaits(SystemClock):
+    """The system's time, without waiting between polls: the stream only ever finds its log."""
+
+    def sleep(self, seconds: float) -> None:
+        return None
 
 
 def _events(first: int, last: int) -> list[NewEvent]:
@@ -44,7 +52,7 @@ def test_a_resumed_stream_reports_replayed_and_live_events_when_it_ends(
         store=store,
         signer=TokenSigner(KEY),
         settings=settings,
-        sleep=lambda seconds: None,
+        clock=NoWaits(),
         on_close=on_close,
     )
     token = TokenSigner(KEY).issue("j1", ttl_seconds=60)

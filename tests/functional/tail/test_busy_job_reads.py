@@ -79,7 +79,6 @@ def test_a_viewer_of_a_job_at_1000_events_per_second_leaves_room_for_200_viewers
         signer=signer,
         settings=settings,
         clock=clock,
-        sleep=clock.sleep,
         on_close=closed.append,
     )
     meter = QueryMeter(ddb, clock)

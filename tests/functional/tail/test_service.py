@@ -43,9 +43,7 @@ def make_service(
     clock: FakeClock,
     **kwargs: Any,
 ) -> StreamService:
-    return StreamService(
-        store=store, signer=signer, settings=settings, clock=clock, sleep=clock.sleep, **kwargs
-    )
+    return StreamService(store=store, signer=signer, settings=settings, clock=clock, **kwargs)
 
 
 def open_stream(

@@ -33,7 +33,6 @@ def parts(
         signer=signer,
         settings=settings.with_changes({"stream_max_per_job": 2}),
         clock=clock,
-        sleep=clock.sleep,
         on_close=closed.append,
         slots=store,
     )

@@ -89,7 +89,6 @@ def make(
         signer=signer,
         settings=settings.with_changes(changes),
         clock=clock,
-        sleep=clock.sleep,
         slots=store,
         on_close=None if closed is None else closed.append,
         cadence=cadence,

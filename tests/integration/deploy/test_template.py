@@ -482,3 +482,33 @@ def test_the_stream_function_has_its_own_memory_size() -> None:
     assert stream["MemorySize"] == {"Ref": "StreamMemorySize"}
     for name in ("ApiFunction", "WorkerFunction"):
         assert translated()["Resources"][name]["Properties"]["MemorySize"] == 512
+
+
+@pytest.mark.parametrize("function", ["StreamFunction", "ApiFunction"])
+def test_snapstart_is_a_parameter_on_a_published_version_behind_the_urls_alias(
+    function: str,
+) -> None:
+    """SnapStart applies to published versions only: the function publishes one per change
+    (old ones deleted: a cached snapshot is billed while its version exists), its Function URL
+    and the URL's public permissions are the alias's, and SnapStart follows the parameter."""
+    properties = translated()["Resources"][function]["Properties"]
+    assert properties["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}
+    }
+    assert _condition_is("SnapStartOn", "SnapStart", "true")
+    aliases = {
+        name: a["Properties"]
+        for name, a in resources("AWS::Lambda::Alias").items()
+        if a["Properties"]["FunctionName"] == {"Ref": function}
+    }
+    assert [a["Name"] for a in aliases.values()] == ["live"]
+    [alias] = aliases
+    version = translated()["Resources"][aliases[alias]["FunctionVersion"]["Fn::GetAtt"][0]]
+    assert version["Type"] == "AWS::Lambda::Version"
+    assert version["DeletionPolicy"] == "Delete"
+    url = translated()["Resources"][f"{function}Url"]["Properties"]
+    assert url["TargetFunctionArn"] == {"Ref": alias}
+    rule = load_template(TEMPLATE)["Rules"]["SnapStartRuntime"]
+    assert rule["Assertions"][0]["Assert"] == {
+        "Contains": [["python3.12", "python3.13", "python3.14"], {"Ref": "PythonRuntime"}]
+    }

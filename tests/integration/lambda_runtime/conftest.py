@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from jobstream_sandbox.recording_runtime_api import RecordingRuntimeAPI, WireRequest
+
 from ...conftest import REPO_ROOT
-from .recording_runtime_api import RecordingRuntimeAPI, WireRequest
 
 TASK_ROOT = Path(__file__).parent / "task_root"
 EXEC_WRAPPER = REPO_ROOT / "shared" / "jobstream" / "lambda_runtime" / "exec-wrapper"

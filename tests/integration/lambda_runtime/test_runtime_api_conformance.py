@@ -15,9 +15,9 @@ import pytest
 
 from jobstream.lambda_runtime.prelude import HTTP_INTEGRATION_CONTENT_TYPE, PRELUDE_DELIMITER
 from jobstream_client.sse import SSEParser
+from jobstream_sandbox.recording_runtime_api import API, WireRequest
 
 from .conftest import TASK_ROOT, StartRuntime
-from .recording_runtime_api import API, WireRequest
 
 ERROR_TYPE = "Lambda-Runtime-Function-Error-Type"
 ERROR_BODY = "Lambda-Runtime-Function-Error-Body"

@@ -13,6 +13,7 @@ from jobstream.store.commit_feed import CommitFeed
 from jobstream.store.models import Checkpoint, Job, JobMode, JobStatus, StoredEvent
 from jobstream.tail.service import StreamService, StreamStats
 from jobstream_client.sse import SSEParser
+from tests.clock import FakeClock
 
 KEY = b"k" * 32
 JOB_ID = "job-1"
@@ -80,6 +81,8 @@ def stream(log: MemoryLog, driver: Callable[[], None]) -> tuple[list[int], Strea
         store=log,
         signer=signer,
         settings=Settings(stream_max_seconds=60),
+        # Its polls wait on this clock, not in real time (the unit tier does not sleep).
+        clock=FakeClock(),
         inline_driver=drive,
         feed=log.feed,
         on_close=closed.append,

@@ -8,7 +8,9 @@ data, when it arrived) and the trailer lines. The recorder is strict: a malforme
 recorded as a framing error (and the connection dropped), never silently repaired.
 
 ``GET /runtime/invocation/next`` hands out queued invocations (blocking, like Lambda, while there
-is none; HTTP 500 once the recorder is closed, which tells a runtime to exit). Every POST is
+is none; HTTP 500 once the recorder is closed, which tells a runtime to exit). SnapStart's
+``GET /runtime/restore/next`` is held, as Lambda holds it while it snapshots the process, until the
+test calls ``restore()``; then answered 200 with no body (HTTP 500 once closed). Every POST is
 answered with ``post_status`` (202 by default, as Lambda documents; tests set 200, 204, 400, 500
 to check how the runtime takes other answers).
 """
@@ -88,8 +90,12 @@ class WireRequest:
 
     @property
     def kind(self) -> str:
-        """ "next", "response", "error" or "init-error"."""
-        return "init-error" if self.path == f"{API}/init/error" else self.path.rsplit("/", 1)[-1]
+        """ "next", "response", "error", "init-error", "restore-next" or "restore-error"."""
+        if self.path == f"{API}/init/error":
+            return "init-error"
+        if self.path.startswith(f"{API}/restore/"):
+            return "restore-" + self.path.rsplit("/", 1)[-1]
+        return self.path.rsplit("/", 1)[-1]
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -106,6 +112,7 @@ class RecordingRuntimeAPI:
     def __init__(self, *, post_status: int | Callable[[WireRequest], int] = 202) -> None:
         self._invocations: queue.Queue[QueuedInvocation] = queue.Queue()
         self._closed = threading.Event()
+        self._restored = threading.Event()
         self._changed = threading.Condition()
         self._connections = itertools.count(1)
         self.post_status = post_status
@@ -141,6 +148,10 @@ class RecordingRuntimeAPI:
         self._closed.set()
         self._server.shutdown()
         self._server.server_close()
+
+    def restore(self) -> None:
+        """SnapStart: answer the held ``/restore/next`` (the snapshot was taken and restored)."""
+        self._restored.set()
 
     def invoke(
         self,
@@ -250,6 +261,11 @@ class RecordingRuntimeAPI:
                 self._answer(request, wfile, 500, b'{"errorType":"recorder.Closed"}')
                 return False
             self._answer(request, wfile, 200, invocation.payload, invocation.headers)
+        elif request.method == "GET" and request.path == f"{API}/restore/next":
+            if not self._wait_for_restore():
+                self._answer(request, wfile, 500, b'{"errorType":"recorder.Closed"}')
+                return False
+            self._answer(request, wfile, 200, b"")
         elif request.method == "POST":
             status = self.post_status(request) if callable(self.post_status) else self.post_status
             self._answer(request, wfile, status, b"" if status == 204 else b'{"status":"OK"}')
@@ -317,6 +333,12 @@ class RecordingRuntimeAPI:
         with self._changed:
             self.requests.append(request)
             self._changed.notify_all()
+
+    def _wait_for_restore(self) -> bool:
+        while not self._closed.is_set():
+            if self._restored.wait(timeout=0.05):
+                return True
+        return False
 
     def _next_invocation(self) -> QueuedInvocation | None:
         while not self._closed.is_set():
