@@ -123,6 +123,12 @@ template-check: $(SAM_STAMP)
 	$(SAM_VENV)/bin/sam validate --lint --template .template-snapstart.yaml --region us-east-1
 	$(SAM_VENV)/bin/cfn-lint .template-snapstart.yaml
 	@rm -f .template-snapstart.yaml
+	@# The REST API front: the only way to the stream (its Function URL AWS_IAM), throttled.
+	sed -e '/^  StreamFront:/,/Default:/s/Default: FunctionUrl/Default: RestApi/' template.yaml > .template-rest.yaml
+	grep -q 'Default: RestApi' .template-rest.yaml
+	$(SAM_VENV)/bin/sam validate --lint --template .template-rest.yaml --region us-east-1
+	$(SAM_VENV)/bin/cfn-lint .template-rest.yaml
+	@rm -f .template-rest.yaml
 
 # The test tiers, one folder each under tests/ (see the README's Tests section). Each tier runs in
 # a pytest process of its own, so that process-wide state one tier leaves behind (log levels,
