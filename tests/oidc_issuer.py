@@ -77,15 +77,23 @@ class Issuer:
         claims.update(overrides)
         return {k: v for k, v in claims.items() if v is not None}
 
-    def token(self, subject: str, /, *, key: SigningKey | None = None, **overrides: Any) -> str:
+    def token(
+        self,
+        subject: str,
+        /,
+        *,
+        key: SigningKey | None = None,
+        typ: str | None = "JWT",
+        **overrides: Any,
+    ) -> str:
         """A well-formed token for ``subject`` signed by ``key`` (default: the first published);
-        ``overrides`` replace claims (None removes one)."""
+        ``overrides`` replace claims (None removes one); ``typ`` is the header's (None: none)."""
         key = key or self.published[0]
         return jwt.encode(
             self.claims(subject, **overrides),
             key.private,
             algorithm=key.algorithm,
-            headers={"kid": key.kid},
+            headers={"kid": key.kid, "typ": typ},
         )
 
     def headers(self, subject: str, /, **overrides: Any) -> dict[str, str]:

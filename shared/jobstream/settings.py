@@ -141,6 +141,12 @@ class Settings(EnvSettings):
     jwt_audience: str | None = None
     # None: <issuer>/.well-known/jwks.json (Cognito, Auth0, Okta and most issuers serve it there).
     jwt_jwks_url: str | None = None
+    # What kind of JWT is accepted (docs/deploy.md, "Who may start jobs"): an ID token proves who
+    # signed in to a client, an access token is what an API is meant to accept. Cognito says which
+    # in its token_use claim ("access" or "id"); RFC 9068 access tokens (Auth0, Okta, ...) in the
+    # header's typ ("at+jwt"). None: not checked.
+    jwt_token_use: Literal["access", "id"] | None = None
+    jwt_typ: Literal["at+jwt"] | None = None
     # Clock skew allowed on exp, nbf and iat.
     jwt_leeway_seconds: float = setting(default=30, ge=0, le=300)
     # The issuer's key set is cached this long; a token naming a key not in it refetches the set at

@@ -4,9 +4,10 @@ PyJWT checks the signature, ``exp``, ``nbf``, ``iat`` and ``iss``; its PyJWKClie
 caches the issuer's key set and refetches it for an unknown ``kid`` at most once per cooldown, so
 rotated keys are found and made-up key ids cannot make us hammer the issuer. What is ours: the
 algorithm allow-list is checked against the token's header *and* the key's own type before decoding
-(no ``alg: none``, no HMAC with a public key as secret), and the audience rule of API Gateway's JWT
+(no ``alg: none``, no HMAC with a public key as secret), the audience rule of API Gateway's JWT
 authorizers (``aud``, or ``client_id`` for tokens without ``aud`` such as Cognito access tokens),
-which PyJWT's ``audience`` option cannot express.
+which PyJWT's ``audience`` option cannot express, and the token's kind (Cognito's ``token_use``,
+RFC 9068's ``typ``), which the caller must choose, as AWS's aws-jwt-verify makes it.
 """
 
 from __future__ import annotations
@@ -66,8 +67,12 @@ class JwtVerifier:
         cache_seconds: float = 300,
         refresh_seconds: float = 30,
         timeout_seconds: float = JWKS_FETCH_TIMEOUT_SECONDS,
+        token_use: str | None = None,
+        typ: str | None = None,
     ) -> None:
         self._issuer = issuer
+        self._token_use = token_use
+        self._typ = typ
         self._audience = audience
         self._leeway = leeway_seconds
         # No per-kid LRU (cache_keys): it never expires, so a key the issuer withdrew would keep
@@ -114,6 +119,8 @@ class JwtVerifier:
             leeway_seconds=settings.jwt_leeway_seconds,
             cache_seconds=settings.jwks_cache_seconds,
             refresh_seconds=settings.jwks_refresh_seconds,
+            token_use=settings.jwt_token_use,
+            typ=settings.jwt_typ,
         )
 
     def caller(self, token: str) -> str:
@@ -162,6 +169,11 @@ class JwtVerifier:
             raise CallerRefused("the JWT's signature or claims are not valid") from None
         if not self._audience_matches(claims):
             raise CallerRefused("the JWT is for another audience")
+        # Checked on a verified token only, so they tell a forger nothing.
+        if self._token_use is not None and claims.get("token_use") != self._token_use:
+            raise CallerRefused(f"this API accepts Cognito {self._token_use} tokens only")
+        if self._typ is not None and _media_type(header.get("typ")) != self._typ:
+            raise CallerRefused(f"this API accepts JWTs of typ {self._typ} only (RFC 9068)")
         return checked_caller_id(claims.get("sub"), what="JWT's sub claim")
 
     def _audience_matches(self, claims: dict[str, Any]) -> bool:
@@ -171,3 +183,11 @@ class JwtVerifier:
         if isinstance(audience, str):
             return audience == self._audience
         return isinstance(audience, list) and self._audience in audience
+
+
+def _media_type(typ: object) -> str | None:
+    """A JOSE typ as the media type it names: case-insensitive, with "application/" optional
+    (RFC 7515, 4.1.9), so "at+jwt" and "application/at+jwt" are one type (RFC 9068, 4)."""
+    if not isinstance(typ, str):
+        return None
+    return typ.lower().removeprefix("application/")

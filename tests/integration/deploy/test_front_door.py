@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from jobstream.settings import Settings
 from tests.integration.deploy.render import Stack
 from tests.integration.deploy.test_template import translated
 
@@ -162,3 +163,26 @@ def test_only_the_worker_is_invocable_and_by_its_exact_arn(driver: str) -> None:
 def test_a_read_only_stream_may_invoke_nothing() -> None:
     resources = _stack(EnableInlineMode="false")
     assert _invoke_resources(resources["StreamFunctionRole"]) == []
+
+
+# --- The JWT kind --------------------------------------------------------------------------------
+KIND_SETTINGS = {"JwtTokenUse": "JOBSTREAM_JWT_TOKEN_USE", "JwtTyp": "JOBSTREAM_JWT_TYP"}
+
+
+@pytest.mark.parametrize("parameter", sorted(KIND_SETTINGS))
+def test_the_jwt_kind_parameters_reach_the_api_as_settings_it_accepts(parameter: str) -> None:
+    variable = KIND_SETTINGS[parameter]
+    spec = translated()["Parameters"][parameter]
+    assert spec["Default"] == ""
+    unset = _stack()["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert variable not in unset  # empty: the setting's own default, no check
+    for value in spec["AllowedValues"]:
+        if not value:
+            continue
+        variables = _stack(**{parameter: value})["ApiFunction"]["Properties"]["Environment"][
+            "Variables"
+        ]
+        assert variables[variable] == value
+        field = variable.removeprefix("JOBSTREAM_").lower()
+        settings = Settings(token_key="k" * 40, worker_function="w", **{field: value})
+        assert getattr(settings, field) == value
