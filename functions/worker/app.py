@@ -23,7 +23,7 @@ from jobstream.composition import lambda_job_service, run_worker_hop
 from jobstream.init_phase import build_during_init
 from jobstream.jobs import JobService, WorkerRequest, remaining_from_context
 from jobstream.jobs.drivers import chosen_driver
-from jobstream.lazy import Lazy
+from jobstream.lazy import Lazy, LazyPerKey
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 
@@ -39,15 +39,18 @@ _settings = Lazy(Settings)
 _store = Lazy(lambda: JobStore(_settings(), observer=observability.AppendMetrics(_metrics)))
 
 
-def _build_chain_service(context: LambdaContext) -> JobService:
-    # Continue on the ARN this invocation came in on: same alias or version as this one.
-    return lambda_job_service(
-        _settings(), worker_function=context.invoked_function_arn, store=_store()
-    )
+def _build_chain_service(invoked_function_arn: str) -> JobService:
+    return lambda_job_service(_settings(), worker_function=invoked_function_arn, store=_store())
 
 
-# Built on the first invocation (it needs its ARN), then kept for the container's life.
-_job_service = Lazy(_build_chain_service)
+# One service per ARN this container is invoked on, kept for the container's life: a job continues
+# on the ARN its current invocation came in on (the same alias or version), not on the ARN of the
+# container's first invocation (one container serves every qualifier that points at its version).
+_services_by_arn = LazyPerKey(_build_chain_service)
+
+
+def _job_service(context: LambdaContext) -> JobService:
+    return _services_by_arn(context.invoked_function_arn)
 
 
 @observability.observe_worker(_metrics)
@@ -92,6 +95,15 @@ _WORKERS: dict[str, Callable[[], Any]] = {
     "chain": lambda: chain_handler,
     "durable": _durable_worker,
 }
-handler = _WORKERS[chosen_driver(Settings()).name]()
-# On Lambda: the settings and the store's client, built during init and again after a restore.
-build_during_init(_settings, _store)
+# Chosen on first use like everything else the container keeps (nothing is built at import off
+# Lambda: tests and the local stack set the environment first).
+_entry = Lazy(lambda: _WORKERS[chosen_driver(_settings()).name]())
+
+
+def handler(event: Any, context: LambdaContext) -> Any:
+    return _entry()(event, context)
+
+
+# On Lambda: the settings, the store's client and the driver's entry, built during init and again
+# after a restore.
+build_during_init(_settings, _store, _entry)

@@ -9,9 +9,8 @@ closure, locked factories, double-checked locks); now every such value is a ``La
 build function.
 
 Written here rather than taken from a library: ``functools.cache`` is not guaranteed to call its
-function once under concurrency (two threads can both build), and it keys on arguments, while the
-worker's first build needs the first invocation's context and later calls must get the same value
-whatever they pass.
+function once under concurrency (two threads can both build). ``LazyPerKey`` is the same promise
+for a value that depends on one key (the worker's service depends on the ARN it was invoked on).
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from typing import Generic, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 class Lazy(Generic[P, T]):
@@ -57,3 +57,35 @@ class Lazy(Generic[P, T]):
         with self._lock:
             self._built = False
             self._value = None
+
+
+class LazyPerKey(Generic[K, T]):
+    """``Lazy`` for each key: ``build(key)`` runs once per distinct key, under the same lock rules,
+    and its value is kept for the container's life. For values that depend on one fact of the
+    invocation, such as the ARN a worker was invoked on (one container serves every alias and
+    qualifier that points at its version, so the ARN can differ between its invocations)."""
+
+    __slots__ = ("_build", "_lock", "_values")
+
+    def __init__(self, build: Callable[[K], T]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._values: dict[K, T] = {}
+
+    def __call__(self, key: K) -> T:
+        # A dict read needs no lock; only a build takes it.
+        if key in self._values:
+            return self._values[key]
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = self._build(key)
+            return self._values[key]
+
+    @property
+    def built(self) -> bool:
+        return bool(self._values)
+
+    def reset(self) -> None:
+        """Forget every value (after a SnapStart restore, as ``Lazy.reset``)."""
+        with self._lock:
+            self._values.clear()

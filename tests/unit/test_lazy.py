@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from jobstream.lazy import Lazy
+from jobstream.lazy import Lazy, LazyPerKey
 
 
 def test_builds_on_first_call_not_before() -> None:
@@ -80,3 +80,40 @@ def test_concurrent_first_calls_build_once() -> None:
 
     assert len(builds) == 1
     assert results == [builds[0]] * callers
+
+
+def test_per_key_builds_once_for_each_key_and_keeps_it() -> None:
+    builds: list[str] = []
+    services = LazyPerKey(lambda arn: builds.append(arn) or f"service for {arn}")
+
+    assert not services.built
+    assert services("worker") == "service for worker"
+    assert services("worker:live") == "service for worker:live"
+    assert services("worker") == "service for worker"
+    assert builds == ["worker", "worker:live"]
+    services.reset()
+    assert not services.built
+    services("worker")
+    assert builds == ["worker", "worker:live", "worker"]
+
+
+def test_per_key_concurrent_first_calls_build_once_per_key() -> None:
+    builds: list[str] = []
+    started = threading.Barrier(8)
+
+    def build(key: str) -> str:
+        builds.append(key)
+        return key
+
+    services = LazyPerKey(build)
+
+    def call(key: str) -> None:
+        started.wait()
+        services(key)
+
+    threads = [threading.Thread(target=call, args=(f"k{i % 2}",)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(builds) == ["k0", "k1"]

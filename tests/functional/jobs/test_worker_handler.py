@@ -56,3 +56,30 @@ def test_the_service_is_built_lazily_from_the_environment(
     continuation = service._driver._invoker
     assert isinstance(continuation, LambdaWorkerInvoker)
     assert continuation._function_name == context.invoked_function_arn
+
+
+def test_each_invocation_continues_on_the_arn_it_came_in_on(
+    worker: ModuleType, settings: Settings, ddb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One container serves every qualifier that points at its version: the unqualified ARN and an
+    # alias. A job must continue on the ARN of the invocation running it, not the container's first.
+    monkeypatch.setenv("JOBSTREAM_TABLE", settings.table)
+    monkeypatch.setenv("JOBSTREAM_REGION", settings.region)
+    unqualified = InvocationContext.for_timeout(60, function_name="stack-worker")
+    aliased = InvocationContext.for_timeout(60, function_name="stack-worker")
+    aliased.invoked_function_arn = unqualified.invoked_function_arn + ":live"
+
+    for context in (unqualified, aliased, unqualified):
+        assert worker.handler({"job_id": "nope", "hop": 0}, context)["outcome"] == "skipped"
+
+    continuations = {
+        context.invoked_function_arn: worker._job_service(context)._driver._invoker._function_name
+        for context in (unqualified, aliased)
+    }
+    assert continuations == {
+        unqualified.invoked_function_arn: unqualified.invoked_function_arn,
+        aliased.invoked_function_arn: aliased.invoked_function_arn,
+    }
+    # Kept per ARN, not rebuilt per invocation: the store (and its client) is shared by both.
+    assert worker._job_service(unqualified) is worker._job_service(unqualified)
+    assert worker._job_service(aliased).store is worker._job_service(unqualified).store

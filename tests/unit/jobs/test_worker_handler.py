@@ -20,7 +20,7 @@ def worker(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 def test_an_event_that_is_not_a_worker_request_is_dropped_not_retried(worker: ModuleType) -> None:
     context = InvocationContext.for_timeout(60, function_name="stack-worker")
     assert worker.handler({"hello": "world"}, context) == {"outcome": "rejected"}
-    assert not worker._job_service.built  # nothing was built for it
+    assert not worker._services_by_arn.built  # nothing was built for it
 
 
 def test_with_the_durable_driver_the_handler_is_a_durable_execution(
