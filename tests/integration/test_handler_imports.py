@@ -58,7 +58,11 @@ def test_the_stream_handler_loads_the_read_path_only() -> None:
 
 @pytest.mark.parametrize("driver", ["chain", "durable"])
 def test_the_worker_handler_loads_no_xray_sdk(driver: str) -> None:
-    modules = loaded_modules("worker", JOBSTREAM_DRIVER=driver)
+    # As on Lambda (a Runtime API address set): the worker picks its driver's entry during init, so
+    # the durable SDK arrives with the cold start under durable only.
+    modules = loaded_modules(
+        "worker", JOBSTREAM_DRIVER=driver, AWS_LAMBDA_RUNTIME_API="127.0.0.1:9"
+    )
 
     assert "jobstream.jobs.service" in modules
     assert ("jobstream.jobs.durable_sdk" in modules) == (driver == "durable")
