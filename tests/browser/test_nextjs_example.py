@@ -215,6 +215,11 @@ def test_route_handlers_refuse_a_caller_who_is_not_signed_in(app: ExampleApp) ->
 
 def test_a_bad_start_is_said_next_to_the_form(page: Page, app: ExampleApp) -> None:
     sign_in(page, app)
+    # A type's params start from its schema's examples (a pace a person can watch).
+    expect(page.locator("option[value='demo.count']")).to_be_attached()
+    page.get_by_label("Job type").select_option("demo.count")
+    expect(page.get_by_label("Parameters (JSON)")).to_have_value('{"n":80,"interval_ms":1000}')
+    page.get_by_label("Job type").select_option("demo.batch")
     page.get_by_label("Parameters (JSON)").fill("{not json")
     page.get_by_role("button", name="Start job").click()
     expect(page.locator("#form-error")).to_have_text(
