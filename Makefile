@@ -35,6 +35,13 @@ WEB_SOURCES := $(WEB)/jobstream-client.js $(wildcard $(WEB)/src/*.js) $(WEB)/tes
 
 .PHONY: sam run check test lint typecheck deadcode template-check web web-typecheck bench invoke lock clean
 
+# The OpenTelemetry Lambda instrumentation the trace tests run (tests/functional/observability; the
+# ADOT layer brings its own on Lambda). Its newest release pins opentelemetry-instrumentation
+# 0.66b1, whose semantic conventions pin opentelemetry-api 1.45.1, one patch below the API lock's
+# 1.45.2 (fastapi's dependency, shipped); no release matches 1.45.2. So it comes without its
+# dependencies, which pyproject.toml's dev extra pins at the 0.66b2 patch built on 1.45.2.
+OTEL_AWS_LAMBDA := opentelemetry-instrumentation-aws-lambda==0.66b1
+
 # Two distributions, both editable: the root one (the layer's package in shared/, the dev tooling in
 # dev/) and the Python client (clients/python, its own distribution, which the tooling uses).
 # Constrained to the locks, so the tests run exactly the versions that ship.
@@ -42,6 +49,7 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml $(LAYER_LOCK) $(API_LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip==26.3
 	$(BIN)/python -m pip install -q -e '.[dev]' -e clients/python -c $(LAYER_LOCK) -c $(API_LOCK)
+	$(BIN)/python -m pip install -q --no-deps $(OTEL_AWS_LAMBDA)
 	@touch $(STAMP)
 
 $(SAM_STAMP):
