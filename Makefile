@@ -33,7 +33,19 @@ WEB_TEST_PAGE := $(WEB)/test-app/dist/index.html
 WEB_SOURCES := $(WEB)/jobstream-client.js $(wildcard $(WEB)/src/*.js) $(WEB)/test-app/index.html \
 	$(WEB)/test-app/main.jsx $(WEB)/test-app/vite.config.js
 
-.PHONY: sam run check test lint typecheck deadcode template-check web web-typecheck bench invoke lock clean
+# The Next.js example (examples/nextjs): its own lockfile, our package from its `npm pack` tarball
+# (as an app installs it from a registry: one copy of React, the app's), then `next build`. Each
+# step only when its inputs changed; the tarball is rebuilt from web/ whenever the package changes
+# (the lockfile records no integrity for it, so npm ci always installs this checkout's package).
+EXAMPLE := examples/nextjs
+EXAMPLE_TARBALL := $(EXAMPLE)/vendor/jobstream-client.tgz
+EXAMPLE_STAMP := $(EXAMPLE)/node_modules/.installed
+EXAMPLE_BUILD := $(EXAMPLE)/.next/BUILD_ID
+EXAMPLE_SOURCES := $(shell find $(EXAMPLE)/app $(EXAMPLE)/lib -type f 2>/dev/null) \
+	$(EXAMPLE)/next.config.mjs $(EXAMPLE)/tsconfig.json
+export NEXT_TELEMETRY_DISABLED := 1
+
+.PHONY: sam run check test lint typecheck deadcode template-check web web-typecheck example-nextjs bench invoke lock clean
 
 # The OpenTelemetry Lambda instrumentation the trace tests run (tests/functional/observability; the
 # ADOT layer brings its own on Lambda). Its newest release pins opentelemetry-instrumentation
@@ -108,6 +120,22 @@ $(WEB_TEST_PAGE): $(NPM_STAMP) $(WEB_SOURCES)
 
 web: web-typecheck $(WEB_TEST_PAGE)
 
+$(EXAMPLE_TARBALL): $(NPM_STAMP) $(WEB)/package.json $(WEB)/jobstream-client.js $(wildcard $(WEB)/src/*.js)
+	@mkdir -p $(@D)
+	packed=$$(cd $(WEB) && npm pack --silent --pack-destination $(abspath $(@D))) && \
+	  mv $(@D)/$$packed $@
+
+$(EXAMPLE_STAMP): $(EXAMPLE)/package-lock.json $(EXAMPLE)/package.json $(EXAMPLE_TARBALL)
+	cd $(EXAMPLE) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+# tests/browser/test_nextjs_*.py start it (`next start`) against a local stack.
+$(EXAMPLE_BUILD): $(EXAMPLE_STAMP) $(EXAMPLE_SOURCES)
+	cd $(EXAMPLE) && node_modules/.bin/next build
+	@touch $@
+
+example-nextjs: $(EXAMPLE_BUILD)
+
 # Offline: neither command calls AWS.
 # Run for both worker drivers: the durable variant is the same template with WorkerDriver=durable
 # (and a runtime that supports it) as defaults, next to it so that CodeUri paths still resolve.
@@ -162,7 +190,7 @@ check: lint typecheck deadcode test-unit
 
 # The full gate (.ci/run calls it): every check, then every tier.
 test: export HYPOTHESIS_PROFILE := gate
-test: lint typecheck deadcode template-check web $(TIER_TARGETS)
+test: lint typecheck deadcode template-check web example-nextjs $(TIER_TARGETS)
 
 # The cold-start lab (section lab) runs `sam build` (SAM_CLI) and needs root for its cgroup and
 # mount namespace; without root it says it was skipped and why.
@@ -180,3 +208,4 @@ invoke: $(STAMP)
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(LOCK_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
 	rm -rf $(WEB)/node_modules $(WEB)/types $(WEB)/test-app/dist
+	rm -rf $(EXAMPLE)/node_modules $(EXAMPLE)/.next $(EXAMPLE)/vendor
