@@ -210,7 +210,10 @@ def test_the_scope_parameters_reach_the_api_as_settings_it_reads(
         separator, items = api["Variables"][variable]["Fn::Join"]
         # CloudFormation's Ref of a CommaDelimitedList is its list; the template joins it back.
         monkeypatch.setenv(variable, separator.join(items.split(",")))
-        assert getattr(Settings(token_key="k" * 40, worker_function="w"), field) == scopes
+        assert (
+            getattr(Settings(api_auth="jwt", token_key="k" * 40, worker_function="w"), field)
+            == scopes
+        )
 
 
 def test_scopes_are_refused_at_deploy_time_without_jwts() -> None:
