@@ -17,7 +17,8 @@ from jobstream". The whole family, where each is defined and what it means::
     ├── TokenError .................... auth/tokens.py: a job's bearer token
     │   ├── TokenMissing
     │   └── TokenInvalid
-    │       └── TokenExpired
+    │       ├── TokenExpired
+    │       └── TokenScopeTooNarrow
     ├── CallerError ................... auth/callers.py: who calls the jobs API
     │   ├── CallerMissing
     │   ├── CallerRefused
