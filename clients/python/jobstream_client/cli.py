@@ -358,9 +358,10 @@ def _attach(
         title if isinstance(title, str) else "job",
         token_file=args.token_file,
         refresh=refresh,
-        # With a way to refresh, the first request gets a fresh view token (a kept one may have
-        # expired; a control token stays out of the stream).
-        stream_token=None if refresh is not None else token,
+        # A control token stays out of the stream: the first request gets a view token. A view
+        # token kept from before is used while it lives (EventStream refreshes it when it nears
+        # its expiry, or once refused).
+        stream_token=None if token is None or token_scope(token) == "control" else token,
     )
 
 
