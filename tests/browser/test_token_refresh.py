@@ -1,14 +1,17 @@
-"""The demo page (and so the package's tokenRefresher) in Chromium against the REAL local stack
-with two-second view tokens: a job that runs several token lifetimes is followed to its end,
-across stream deadlines and a reload, with fresh tokens from POST /jobs/{id}/token (the job's
-control token, ApiAuth none) and no event lost or repeated. Without the refreshes the first
-reconnect after two seconds would be refused (403)."""
+"""The demo page and the React hook (useJobStream with the package's tokenRefresher, on the Vite
+test page) in Chromium against the REAL local stack with two-second view tokens: a job that runs
+several token lifetimes is followed to its end, across stream deadlines (and a reload), with fresh
+tokens from POST /jobs/{id}/token (the job's control token, ApiAuth none) and no event lost or
+repeated. Without the refreshes the first reconnect after two seconds would be refused (403)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 from playwright.sync_api import Page, Request, expect
 
@@ -22,6 +25,7 @@ from tests.browser.test_full_stack import (
     recorded_ids,
     start,
 )
+from tests.browser.test_react_hook import REACT_PAGE, view, wait_view
 
 skip_without_chromium()
 
@@ -75,3 +79,43 @@ def test_the_demo_follows_a_job_longer_than_its_tokens_live(demo: Page) -> None:
     assert stream_tokens
     assert all(".view." in header for header in stream_tokens)
     assert "control" not in demo.url
+
+
+def test_the_react_hook_refreshes_with_the_package_token_refresher(
+    page: Page, short_token_stack: LocalStack
+) -> None:
+    assert REACT_PAGE.is_file(), "build the React test page with `make web`"
+    n = 30
+    created = httpx.post(
+        f"{short_token_stack.url}/jobs",
+        json={"type": "demo.count", "params": {"n": n, "interval_ms": 200}},
+    ).json()
+    minted: list[str] = []
+    streamed: list[str] = []
+
+    def seen(request: Request) -> None:
+        if request.method == "POST" and request.url.endswith("/token"):
+            minted.append(request.headers.get("authorization", ""))
+        if "/events" in request.url:
+            streamed.append(request.headers.get("authorization", ""))
+
+    page.on("request", seen)
+    # The control token reaches the page as an app holds it (in memory), never in its URL.
+    real_api = {
+        "baseUrl": short_token_stack.url,
+        "jobId": created["job_id"],
+        "controlToken": created["control_token"],
+    }
+    page.add_init_script(f"window.jobstreamApi = {json.dumps(real_api)};")
+    query = urlencode({"events_url": created["events_url"], "token": created["token"]})
+    page.goto(f"{short_token_stack.url}/test-app/dist/index.html?{query}")
+
+    wait_view(page, "view.status === 'succeeded'", timeout_ms=JOB_TIMEOUT_MS)
+    shown = view(page)
+    assert shown["events"] == n + 1
+    assert shown["end"] is None
+    assert len(minted) >= 2
+    assert all(".control." in header for header in minted)
+    assert len(streamed) >= 2
+    assert all(".view." in header for header in streamed)
+    assert len(set(streamed)) >= 2  # the stream really went on with fresh tokens
