@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from jobstream.env_settings import EnvSettings, setting
+from jobstream.env_settings import EnvSettings, required, setting
 
 
 class Settings(EnvSettings):
@@ -140,7 +140,12 @@ class Settings(EnvSettings):
     # the caller is the token's ``sub``. iam: the API's Function URL uses AWS_IAM and the caller is
     # the IAM principal Lambda reports. Under jwt and iam a job has an owner, GET /jobs lists the
     # caller's jobs and the quotas below apply.
-    api_auth: Literal["none", "jwt", "iam"] = "none"
+    # No default (issue 22): a function deployed outside our template, with this unset, would run
+    # open to anyone if "none" were assumed; it fails to start instead, naming the setting. The
+    # template sets it on every function (ApiAuth), `make run` and `make invoke` to none.
+    api_auth: Literal["none", "jwt", "iam"] = required(
+        'who may use the jobs API (docs/deploy.md, "Who may start jobs"); `make run` sets none'
+    )
     # The issuer's ``iss`` exactly as it appears in its tokens, e.g. Cognito's
     # https://cognito-idp.<region>.amazonaws.com/<user pool id>.
     jwt_issuer: str | None = None

@@ -7,7 +7,6 @@ the request's log keys (set here, in the request's task) reach every line, where
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -15,7 +14,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from jobstream.api.dependencies import Caller, OwnerAccess, ReadAccess, Resources, Service, Signer
-from jobstream.api.idempotency import MAX_KEY_CHARS
+from jobstream.api.idempotency import MAX_KEY_CHARS, scoped_key
 from jobstream.api.invocation import request_remaining_time
 from jobstream.api.log import log_job_id, logger
 from jobstream.api.schemas import (
@@ -61,9 +60,10 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
         "and body gets the first answer again (same job_id, the status as it was then, freshly "
         "minted tokens: none is stored) with 'Idempotent-Replayed: true'; "
         "the same key with another body is a 422, and a retry while the first request is still "
-        "running a 409. Keys are per caller. Under caller authentication the job belongs to the "
-        "caller, and a caller at its limit of unfinished jobs or of creates per window gets a "
-        "429 with Retry-After and details.limit saying which."
+        "running a 409. Keys are per caller (per source address under ApiAuth none). Under "
+        "caller authentication the job belongs to the caller, and a caller at its limit of "
+        "unfinished jobs or of creates gets a 429 with Retry-After and details.limit saying "
+        "which."
     ),
 )
 async def create_job(
@@ -84,11 +84,12 @@ async def create_job(
     ] = None,
 ) -> CreateJobResponse:
     settings = resources.settings
+    # Where there is no caller (ApiAuth=none), creates are counted and idempotency keys scoped per
+    # source address: the Function URL's requestContext.http.sourceIp (Mangum's client), the peer
+    # locally.
+    address = request.client.host if request.client is not None else None
 
     def create() -> JSONObject:
-        # The address a create is counted against when there is no caller (ApiAuth=none): the
-        # Function URL's requestContext.http.sourceIp (Mangum's client), the peer locally.
-        address = request.client.host if request.client is not None else None
         job = service.create(body.type, body.params, owner=caller, address=address)
         # No token in what the idempotency store keeps: a replay gets freshly minted ones below
         # (a stored token would be handed out again for as long as the record lives).
@@ -105,8 +106,8 @@ async def create_job(
 
         created = await run_in_threadpool(
             resources.idempotency.run,
-            # Per caller: another caller's request with the same key is another request.
-            key=idempotency_key if caller is None else json.dumps([caller, idempotency_key]),
+            # Per caller (per address under none): another's request with this key is another.
+            key=scoped_key(idempotency_key, caller=caller, address=address),
             body=body.model_dump(mode="json"),
             remaining_time=request_remaining_time(
                 scope=request.scope, timeout_seconds=settings.api_timeout_seconds

@@ -31,6 +31,7 @@ from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import BASE_URL
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from mypy_boto3_dynamodb import DynamoDBClient
 
 pytestmark = pytest.mark.anyio
@@ -235,3 +236,34 @@ async def test_a_replay_mints_fresh_tokens_instead_of_handing_out_stored_ones(
     stored = json.dumps(ddb.scan(TableName=api_settings.table)["Items"])
     assert first.json()["token"] not in stored
     assert first.json()["control_token"] not in stored
+
+
+def _client_from(app: FastAPI, address: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app, client=(address, 40_000)), base_url=BASE_URL
+    )
+
+
+async def test_under_none_a_key_guessed_from_another_address_never_returns_the_job(
+    app: FastAPI, ddb: DynamoDBClient, api_settings: Settings
+) -> None:
+    """Issue 22: with no caller, a key seen or guessed elsewhere (the same body too) is another
+    request: the guesser gets a job of its own, never the first client's job or token; the
+    first client's own retry still gets its first answer."""
+    assert api_settings.api_auth == "none"
+    headers = {"Idempotency-Key": "order-42"}
+    async with (
+        _client_from(app, "203.0.113.7") as owner,
+        _client_from(app, "198.51.100.2") as guesser,
+    ):
+        first = await owner.post("/jobs", json=BODY, headers=headers)
+        guessed = await guesser.post("/jobs", json=BODY, headers=headers)
+        retried = await owner.post("/jobs", json=BODY, headers=headers)
+
+    assert (first.status_code, guessed.status_code, retried.status_code) == (201, 201, 201)
+    assert guessed.json()["job_id"] != first.json()["job_id"]
+    assert guessed.json()["token"] != first.json()["token"]
+    assert "idempotent-replayed" not in guessed.headers
+    assert retried.json()["job_id"] == first.json()["job_id"]
+    assert retried.headers["idempotent-replayed"] == "true"
+    assert len(_job_items(ddb, api_settings)) == 2
