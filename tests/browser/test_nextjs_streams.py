@@ -19,8 +19,10 @@ from tests.browser.nextjs_app import ExampleApp, example_app, sign_in
 
 skip_without_chromium()
 
-# Short windows, so that a few seconds of job cross several server-ended connections, and job
-# tokens that expire before the first window ends, so the direct path must renew its token.
+# For the resume tests: short windows, so that a few seconds of job cross several server-ended
+# connections, and job tokens that expire before the first window ends, so the direct path must
+# renew its token. The spacing tests read one connection, so their stack keeps the default window
+# (45 s): a window ending mid-measurement (a loaded machine starts the job late) would cut it.
 WINDOW_S = 4.0
 TOKEN_TTL_S = 2.0
 STEP_MS = 300
@@ -56,6 +58,12 @@ async ([url, params]) => {
 
 @pytest.fixture(scope="module")
 def app() -> Iterator[ExampleApp]:
+    with example_app(window_s=45) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def windowed_app() -> Iterator[ExampleApp]:
     with example_app(window_s=WINDOW_S, token_ttl_s=TOKEN_TTL_S) as running:
         yield running
 
@@ -110,8 +118,9 @@ def test_the_buffering_variant_fails_the_spacing_check(page: Page, app: ExampleA
 
 @pytest.mark.parametrize("path", ["proxy", "direct"])
 def test_a_stream_ended_at_each_window_resumes_exactly(
-    page: Page, app: ExampleApp, path: str
+    page: Page, windowed_app: ExampleApp, path: str
 ) -> None:
+    app = windowed_app
     sign_in(page, app)
     if path == "direct":
         page.get_by_label("Straight to the stream URL").click()
