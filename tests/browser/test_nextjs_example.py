@@ -34,8 +34,11 @@ def app() -> Iterator[ExampleApp]:
 
 def choose_path(page: Page, path: str) -> None:
     if path == "direct":
-        page.get_by_label("Straight to the stream URL").click()
+        page.get_by_role("link", name="Straight to the stream URL").click()
         expect(page.get_by_test_id("path")).to_have_text("direct")
+        expect(page.get_by_role("link", name="Straight to the stream URL")).to_have_attribute(
+            "aria-current", "page"
+        )
 
 
 def start(page: Page, job_type: str, params: dict[str, Any]) -> str:

@@ -2,7 +2,8 @@
 events spaced in time arrive spaced in time (not in one burst at the end), the buffering variant
 kept in the example (the upstream body read whole) fails that same check, and a stream that the
 server ends at each window resumes exactly through the proxy (Last-Event-ID forwarded), and
-straight from the stream URL with job tokens that expire in between (renewed by the page)."""
+straight from the stream URL with job tokens that expire in between (renewed by the page before
+they do)."""
 
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def test_a_stream_ended_at_each_window_resumes_exactly(
     app = windowed_app
     sign_in(page, app)
     if path == "direct":
-        page.get_by_label("Straight to the stream URL").click()
+        page.get_by_role("link", name="Straight to the stream URL").click()
         expect(page.get_by_test_id("path")).to_have_text("direct")
     refusals: list[int] = []
     renewals: list[str] = []
@@ -161,10 +162,11 @@ def test_a_stream_ended_at_each_window_resumes_exactly(
     assert streams[-1].last_id == total
     assert sum(s.events for s in streams) == total
     if path == "direct":
-        # The job token from the create expired before the first window ended: the stream refused
-        # it, the page got a fresh one from its server (POST /api/jobs/{id}/token) and resumed.
-        assert refusals, "the expired token was never refused"
-        assert f"{app.url}/api/jobs/{job_id}/token" in renewals
+        # Job tokens lived 2 s, less than a window: before each reconnect the page saw (from the
+        # token itself) that its token was about to expire and got a fresh one from its server
+        # (POST /api/jobs/{id}/token), so the stream never refused one.
+        assert refusals == []
+        assert renewals.count(f"{app.url}/api/jobs/{job_id}/token") >= len(streams) - 1
     else:
         # Through the app the browser never holds a job token: nothing to refuse or renew.
         assert refusals == []
