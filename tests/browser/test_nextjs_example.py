@@ -103,6 +103,8 @@ def test_a_job_started_on_the_server_is_watched_live_and_lands_in_the_list(
     expect(items.nth(3)).to_have_text("item-4: failed (item 4 is not valid)")
     expect(page.get_by_test_id("result")).to_have_text('{"succeeded":9,"failed":3}')
     expect(page.get_by_role("button", name="Cancel job")).to_be_disabled()
+    # demo.batch logs nothing: once it has ended that is said as final, not "yet".
+    expect(page.locator("section.job .none")).to_have_text("None.")
     # The finished job invalidated the list's query: refetched, it says how the job ended.
     expect(list_row(page, job_id).locator(".status")).to_have_text("succeeded")
 
