@@ -158,11 +158,13 @@ class Settings(EnvSettings):
     # most once per jwks_refresh_seconds (a flood of made-up key ids costs one fetch per interval).
     jwks_cache_seconds: float = setting(default=300, gt=0, le=86_400)
     jwks_refresh_seconds: float = setting(default=30, ge=0, le=3_600)
-    # Per caller (jwt, iam): jobs created and not yet finished, and jobs created per window.
+    # Per caller (jwt, iam): jobs created and not yet finished, and the create rate: a token
+    # bucket (store/quotas.py) of bursts of up to max_creates, refilled at that many per
+    # create_rate_window_seconds (never twice the limit across a window's boundary).
     max_active_jobs_per_caller: int = setting(default=10, ge=1, le=1_000)
     max_creates_per_caller: int = setting(default=60, ge=1, le=100_000)
     # Under "none" there is no caller, and anyone who can reach the API can create a job to get a
     # fresh job token (and so streams beyond any one job's cap): creates are counted per source
-    # address instead, this many per create_rate_window_seconds (0: unbounded).
+    # address instead, at this rate per create_rate_window_seconds (0: unbounded).
     max_creates_per_address: int = setting(default=60, ge=0, le=100_000)
     create_rate_window_seconds: int = setting(default=60, ge=1, le=86_400)

@@ -61,12 +61,13 @@ OWNER_INDEX: Final = "OwnerIndex"
 # each. A create adds its entry in the transaction that puts the job item, on condition that the set
 # has room; the append that ends the job deletes it in the same transaction. The expiry in the entry
 # lets a job that expired unfinished (so never ended) be pruned without reading its item.
-# sk = RATE#<window start>: the number of jobs the caller created in that window (CREATES).
+# sk = RATE: the caller's create rate, a token bucket kept as one number (quotas.py): RATE_TAT, the
+# theoretical arrival time of its next create, in epoch milliseconds.
 CALLER_PK_PREFIX: Final = "CALLER#"
 ACTIVE_SK: Final = "ACTIVE"
-RATE_SK_PREFIX: Final = "RATE#"
+RATE_SK: Final = "RATE"
 ACTIVE_JOBS: Final = "active"
-CREATES: Final = "creates"
+RATE_TAT: Final = "tat"
 
 # --- Stream slots (partition ``JOB#<id>``, sk = ``LIVE#<index>``): who is streaming the job -------
 # One item per slot a live stream holds (stream_slots.py): at most the per-job stream cap of them.
@@ -150,10 +151,6 @@ def job_pk(job_id: str) -> str:
 
 def caller_pk(owner: str) -> str:
     return CALLER_PK_PREFIX + owner
-
-
-def rate_sk(window_start: int) -> str:
-    return f"{RATE_SK_PREFIX}{window_start}"
 
 
 def active_entry(job_id: str, expires_at: float) -> str:
