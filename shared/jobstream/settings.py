@@ -73,6 +73,10 @@ class Settings(EnvSettings):
     # A job neither leased nor finished for this long is re-started by JobService.status(); a lease
     # that has expired is re-started at once.
     stall_after_seconds: float = setting(default=30, gt=0)
+    # The scheduled sweep (jobs/sweep.py) ends with an ``error`` event an unfinished job that
+    # nothing has driven for this long (no lease, no write): an inline job nobody opened, a chain
+    # whose worker died. Far above stall_after_seconds: a status read restarts a stalled job first.
+    abandon_after_seconds: float = setting(default=900, ge=60, le=7 * 24 * 3600)
     # Name or ARN of the worker function, for the API and stream functions to start it (the worker
     # continues itself on its own invoked ARN).
     worker_function: str | None = None

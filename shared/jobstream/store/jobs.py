@@ -72,6 +72,7 @@ class Jobs(TableAccess):
             mode=JobMode(mode),
             now=now,
             expires_at=self._expires_at(now),
+            sweep_at=now + self._settings.abandon_after_seconds,
             owner=owner,
         )
         if quota is not None and owner is not None:

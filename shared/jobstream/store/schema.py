@@ -13,6 +13,7 @@ log expire together: a reader never sees a log whose head has expired before its
 
 from __future__ import annotations
 
+import zlib
 from typing import Final
 
 # --- Keys -----------------------------------------------------------------------------------------
@@ -55,6 +56,15 @@ APPEND_TOKEN: Final = "append_token"  # noqa: S105 - an attribute name, not a se
 # the OWNER_INDEX (template.yaml JobsTable), so only owned job items are in that index.
 OWNER: Final = "owner"
 OWNER_INDEX: Final = "OwnerIndex"
+
+# The sweep's index (sweep_index.py): every unfinished job item carries SWEEP_SHARD and SWEEP_AT,
+# when the scheduled sweep should next look at it; the append that ends a job removes both, so the
+# SWEEP_INDEX (template.yaml JobsTable, keys only) holds unfinished jobs alone. SWEEP_SHARDS
+# spread the index's writes over that many partitions; the sweep queries each.
+SWEEP_SHARD: Final = "sweep_shard"
+SWEEP_AT: Final = "sweep_at"
+SWEEP_INDEX: Final = "SweepIndex"
+SWEEP_SHARDS: Final = 4
 
 # --- Caller items (partition ``CALLER#<owner>``): per-caller quotas ----------------------------
 # sk = ACTIVE: a string set of the caller's unfinished jobs, one "<expires_at> <job_id>" entry
@@ -147,6 +157,15 @@ ATOMIC_APPEND_MAX_BYTES: Final = 1_000_000
 
 def job_pk(job_id: str) -> str:
     return JOB_PK_PREFIX + job_id
+
+
+def sweep_shard_key(shard: int) -> str:
+    return f"S{shard}"
+
+
+def sweep_shard_of(job_id: str) -> str:
+    """The job's shard of the sweep's index: stable per job, spread evenly over the shards."""
+    return sweep_shard_key(zlib.crc32(job_id.encode()) % SWEEP_SHARDS)
 
 
 def caller_pk(owner: str) -> str:
