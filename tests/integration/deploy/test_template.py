@@ -103,7 +103,12 @@ def test_the_stream_streams_through_the_exec_wrapper_shipped_in_the_layer() -> N
 def test_the_worker_may_chain_itself_and_retries_into_a_failure_queue() -> None:
     worker = translated()["Resources"]["WorkerFunction"]["Properties"]
     assert worker["RecursiveLoop"] == "Allow"
-    config = next(iter(resources("AWS::Lambda::EventInvokeConfig").values()))["Properties"]
+    # The worker's (by name: the sweep has one too, test_sweep_template.py).
+    config = next(
+        c["Properties"]
+        for c in resources("AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": "WorkerFunction"}
+    )
     assert config["MaximumRetryAttempts"] == 2
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["WorkerFailureQueue", "Arn"]
