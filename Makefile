@@ -167,6 +167,16 @@ template-check: $(SAM_STAMP)
 	$(SAM_VENV)/bin/sam validate --lint --template .template-rest.yaml --region us-east-1
 	$(SAM_VENV)/bin/cfn-lint .template-rest.yaml
 	@rm -f .template-rest.yaml
+	@# The token key never rotated (TokenKeyRotationDays=0: no rotation function or schedule), and
+	@# the shortest token lifetimes the parameters allow.
+	sed -e '/^  TokenKeyRotationDays:/,/Default:/s/Default: 30/Default: 0/' \
+	    -e '/^  ViewTokenTtlSeconds:/,/Default:/s/Default: 600/Default: 30/' \
+	    -e '/^  ControlTokenTtlSeconds:/,/Default:/s/Default: 604800/Default: 300/' \
+	    template.yaml > .template-norotation.yaml
+	grep -q 'Default: 0$$' .template-norotation.yaml
+	$(SAM_VENV)/bin/sam validate --lint --template .template-norotation.yaml --region us-east-1
+	$(SAM_VENV)/bin/cfn-lint .template-norotation.yaml
+	@rm -f .template-norotation.yaml
 
 # The test tiers, one folder each under tests/ (see the README's Tests section). Each tier runs in
 # a pytest process of its own, so that process-wide state one tier leaves behind (log levels,

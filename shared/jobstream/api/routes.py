@@ -79,7 +79,7 @@ async def create_job(
         Header(
             alias="Idempotency-Key",
             pattern=rf"^[!-~]{{1,{MAX_KEY_CHARS}}}$",
-            description="Retries with the same key (and body) return the same job and token.",
+            description="Retries with the same key (and body) return the same job (fresh tokens).",
         ),
     ] = None,
 ) -> CreateJobResponse:

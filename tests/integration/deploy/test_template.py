@@ -442,6 +442,7 @@ FUNCTIONS = (
     "StreamFunction",
     "WorkerFunction",
     "DurableWorkerFunction",
+    "TokenKeyRotationFunction",
     "SweepFunction",
 )
 
