@@ -161,6 +161,12 @@ template-check: $(SAM_STAMP)
 	$(SAM_VENV)/bin/sam validate --lint --template .template-snapstart.yaml --region us-east-1
 	$(SAM_VENV)/bin/cfn-lint .template-snapstart.yaml
 	@rm -f .template-snapstart.yaml
+	@# Scopes per operation (JWTs): required scopes on every operation.
+	sed -e '/^  Jwt[A-Za-z]*Scopes:/,/Default:/s|Default: ""|Default: "jobs/write,jobs:all"|' template.yaml > .template-scopes.yaml
+	test "$$(grep -c 'Default: "jobs/write,jobs:all"' .template-scopes.yaml)" = 4
+	$(SAM_VENV)/bin/sam validate --lint --template .template-scopes.yaml --region us-east-1
+	$(SAM_VENV)/bin/cfn-lint .template-scopes.yaml
+	@rm -f .template-scopes.yaml
 	@# The REST API front: the only way to the stream (its Function URL AWS_IAM), throttled.
 	sed -e '/^  StreamFront:/,/Default:/s/Default: FunctionUrl/Default: RestApi/' template.yaml > .template-rest.yaml
 	grep -q 'Default: RestApi' .template-rest.yaml

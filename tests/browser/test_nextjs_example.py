@@ -84,7 +84,8 @@ def test_a_job_started_on_the_server_is_watched_live_and_lands_in_the_list(
     choose_path(page, path)
     requests = stream_requests(page)
     job_id = start(page, "demo.batch", {"items": 12, "batch_size": 1, "interval_ms": 250})
-    assert app.stack.jobs.store.get_job(job_id).owner == "alice"
+    # alice's job: its owner is the dev issuer's alice (issuer and subject).
+    assert app.stack.jobs.store.get_job(job_id).owner == f"{app.stack.settings.jwt_issuer}#alice"
 
     # Mid-run: the bar moves, the status line says so, the list has the job as it was.
     progress_between(page, 1, 99)
