@@ -163,6 +163,8 @@ class EventStream:
             while True:
                 new_events = 0
                 failure: str | None = None
+                # The body ended normally (the server's own end, not a drop or an error status).
+                clean_end = False
                 self.attempts += 1
                 if self.attempts > 1:
                     self.reconnects += 1
@@ -178,11 +180,14 @@ class EventStream:
                                 if self.end is not None:
                                     return
                             failure = "stream ended" if new_events else "stream ended empty"
+                            clean_end = True
                 except (httpx.TransportError, httpx.DecodingError) as exc:
                     failure = _describe_transport_error(exc)
                 if self.end is not None:
                     return
-                self._wait_before_retry(failure or "stream ended", new_events)
+                self._wait_before_retry(
+                    failure or "stream ended", new_events, at_once=clean_end and new_events > 0
+                )
         finally:
             if self._owns_client and self._client is not None:
                 self._client.close()
@@ -297,7 +302,7 @@ class EventStream:
 
     # --- between attempts ---------------------------------------------------------------------
 
-    def _wait_before_retry(self, reason: str, new_events: int) -> None:
+    def _wait_before_retry(self, reason: str, new_events: int, *, at_once: bool = False) -> None:
         if new_events:
             self._failures = 0
         else:
@@ -305,7 +310,15 @@ class EventStream:
             if self.max_attempts is not None and self._failures >= self.max_attempts:
                 raise GaveUp(attempts=self._failures, last_failure=reason)
         base_s = None if self.retry_ms is None else self.retry_ms / 1000
-        delay = self.backoff.delay(max(self._failures - 1, 0), base_s=base_s)
+        if at_once and base_s == 0:
+            # The server ended, cleanly, a connection that delivered new events and asked for an
+            # immediate return (``retry: 0``: a stream window's end, timed so that the job's next
+            # event is not due yet). The backoff's floor and jitter, which protect a failing
+            # server, would only delay that event. A drop, an error status or a connection
+            # without new events still backs off.
+            delay = 0.0
+        else:
+            delay = self.backoff.delay(max(self._failures - 1, 0), base_s=base_s)
         # Never sooner than the server asked (capped like the backoff).
         delay = max(delay, min(self._retry_after_s, self.backoff.max_s))
         self._retry_after_s = 0.0
