@@ -33,6 +33,7 @@ from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.errors import JobstreamError
 from jobstream.http_errors import ErrorAnswer, answer_for
 from jobstream.response_stream.response import (
+    LastChunk,
     StreamingResponse,
     empty_response,
     json_response,
@@ -296,7 +297,7 @@ class StreamService:
                     created.append(event.created_at)
                     if event.type in TERMINAL_EVENT_TYPES:
                         stats.reason = "terminal"
-                        yield b"".join(chunk)
+                        yield LastChunk(b"".join(chunk))
                         return
                     if size >= _CHUNK_BYTES:
                         yield b"".join(chunk)
@@ -369,7 +370,9 @@ class StreamService:
 
     def _window_end(self, stats: StreamStats) -> Iterator[bytes]:
         stats.reason = "window"
-        yield encode_event(retry=self._settings.stream_window_retry_ms)
+        # The client reconnects when the body ends: end it before the clean-up (the slot's
+        # delete, the driver's stop), which then runs while the next connection is on its way.
+        yield LastChunk(encode_event(retry=self._settings.stream_window_retry_ms))
 
     @staticmethod
     def _deadline_end(stats: StreamStats) -> Iterator[bytes]:
