@@ -565,10 +565,11 @@ def _viewer_hour(h: ViewerHour, prices: PriceList) -> list[str]:
     writes = sum(v for k, v in h.dynamodb_calls.items() if k in ("PutItem", "DeleteItem"))
     per_window = {k: v / max(h.connections, 1) for k, v in sorted(h.dynamodb_calls.items())}
     mean_window = statistics.mean(h.windows) if h.windows else 0.0
-    # What windows add to an hour: the requests, and per window the open (GetItem, the slot
-    # Query and put) and the end (the slot's delete); the polls themselves are the same.
+    # What windows add to an hour: the requests, and per window the open (one consistent Query
+    # of the job and its slots, the slot's put) and the end (the slot's delete); the polls
+    # themselves are the same.
     extra_requests = windows * prices.lambda_per_request
-    extra_reads = windows * 2 * prices.dynamodb_per_read_unit
+    extra_reads = windows * prices.dynamodb_per_read_unit
     extra_writes = windows * 2 * prices.dynamodb_per_write_unit
     return [
         f"**A viewer-hour with window reconnects** (one viewer of a 1 event/s job for "
@@ -580,7 +581,7 @@ def _viewer_hour(h: ViewerHour, prices: PriceList) -> list[str]:
         + ", ".join(f"{k} {v:.1f}" for k, v in per_window.items())
         + f" ({reads} reads and {writes} writes in all). What the windows add to the hour: "
         f"${extra_requests:.5f} of Lambda requests, ${extra_reads + extra_writes:.5f} of DynamoDB "
-        "(per window one GetItem and one slot Query, one slot put and one delete), against "
+        "(per window one Query of the job and its slots, one slot put and one delete), against "
         f"${3600 * STREAM_GB * prices.lambda_per_gb_second[ARCH]:.4f} of stream duration an hour "
         "that a watched stream pays anyway.",
         "",

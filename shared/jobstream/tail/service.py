@@ -44,7 +44,7 @@ from jobstream.sse.encode import encode_comment, encode_event
 from jobstream.store.commit_feed import CommitFeed, Subscription
 from jobstream.store.errors import StoreError
 from jobstream.store.models import TERMINAL_EVENT_TYPES, Job, JobMode, StoredEvent
-from jobstream.store.stream_slots import LiveSlots, StreamSlot
+from jobstream.store.stream_slots import LiveSlots, SlotsSeen, StreamSlot
 from jobstream.tail.bounds import StreamBounds, quiet_enough
 from jobstream.tail.cadence_memory import CadenceMemory
 from jobstream.tail.errors import StreamRejected
@@ -116,13 +116,13 @@ class StreamService:
         with every slot of the job held by a live stream the answer is 429 with Retry-After.
         """
         try:
-            job, start_id = self._admit(job_id, token, last_event_id)
+            job, start_id, seen = self._admit(job_id, token, last_event_id)
             if job.status.is_terminal and start_id >= job.last_event_id:
                 # Nothing left to send; 204 is how an SSE client is told to stop reconnecting.
                 return empty_response(204)
             bounds = StreamBounds.starting(self._settings, self._clock, remaining_ms)
             # At the job's cap: StreamsAtCap, a 429 with Retry-After (jobstream.http_errors).
-            slot = self._claim(job, bounds, viewer)
+            slot = self._claim(job, bounds, viewer, seen)
         except JobstreamError as refused:
             answer = answer_for(refused)
             if answer is None:
@@ -130,13 +130,19 @@ class StreamService:
             return error_response(answer)
         return sse_response(self._stream(job, start_id, bounds, slot))
 
-    def _claim(self, job: Job, bounds: StreamBounds, viewer: str | None) -> StreamSlot | None:
+    def _claim(
+        self, job: Job, bounds: StreamBounds, viewer: str | None, seen: SlotsSeen | None
+    ) -> StreamSlot | None:
         if self._slots is None:
             return None
         # The slot's lease is on the store's wall clock; the bounds are on the stream's.
         until = self._slots.now() + max(0.0, bounds.ends_at - self._clock.monotonic())
         slot = self._slots.claim_stream_slot(
-            job.job_id, cap=self._settings.stream_max_per_job, until=until, viewer=viewer
+            job.job_id,
+            cap=self._settings.stream_max_per_job,
+            until=until,
+            viewer=viewer,
+            seen=seen,
         )
         if slot.superseded is not None:
             logger.info(
@@ -145,19 +151,26 @@ class StreamService:
             )
         return slot
 
-    def _admit(self, job_id: str, token: str | None, raw_last_id: str | None) -> tuple[Job, int]:
+    def _admit(
+        self, job_id: str, token: str | None, raw_last_id: str | None
+    ) -> tuple[Job, int, SlotsSeen | None]:
         # Token first: it is checked without I/O, and an unauthenticated caller learns nothing,
         # not even whether the job exists. Every refusal is answered by jobstream.http_errors.
         self._signer.verify(token, job_id)
         last_id = parse_last_event_id(raw_last_id)
-        job = self._store.get_job(job_id)
+        seen: SlotsSeen | None = None
+        if self._slots is not None:
+            # One request for the job and its slots: every window's reconnect waits for it.
+            job, seen = self._slots.read_job_and_slots(job_id)
+        else:
+            job = self._store.get_job(job_id)
         if last_id is not None and last_id > job.last_event_id:
             raise StreamRejected(
                 400,
                 "invalid_last_event_id",
                 f"Last-Event-ID {last_id} is beyond this job's last event ({job.last_event_id})",
             )
-        return job, last_id or 0
+        return job, last_id or 0, seen
 
     def _stream(
         self, job: Job, start_id: int, bounds: StreamBounds, slot: StreamSlot | None
