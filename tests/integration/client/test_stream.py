@@ -283,6 +283,26 @@ def test_retry_zero_after_a_clean_end_with_new_events_reconnects_at_once(
         assert all(delay >= 0.0495 for delay in stream.delays)
 
 
+def test_quiet_windows_ending_with_retry_zero_are_not_failures(
+    make_server: MakeServer, stream_for: StreamFor
+) -> None:
+    # A quiet job's windows bring only heartbeats, then `retry: 0` and a clean end: the client
+    # comes back within the floor's 50 ms each time, and never gives up.
+    server = make_server(
+        count_log(2),
+        script=lambda n, _lid: (
+            Reply(events=0, end="clean", heartbeat=True, retry_ms=0)
+            if n < 12
+            else Reply(retry_ms=0)
+        ),
+    )
+    stream = stream_for(server, max_attempts=3, backoff=Backoff(random=lambda: 0.99))
+
+    assert ids(list(stream)) == [1, 2, 3]
+    assert stream.attempts == 13
+    assert max(stream.delays) <= 0.05
+
+
 def test_a_stream_of_heartbeats_only_counts_as_a_failure(
     make_server: MakeServer, stream_for: StreamFor
 ) -> None:
