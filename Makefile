@@ -33,7 +33,26 @@ WEB_TEST_PAGE := $(WEB)/test-app/dist/index.html
 WEB_SOURCES := $(WEB)/jobstream-client.js $(wildcard $(WEB)/src/*.js) $(WEB)/test-app/index.html \
 	$(WEB)/test-app/main.jsx $(WEB)/test-app/vite.config.js
 
-.PHONY: sam run check test lint typecheck deadcode template-check web web-typecheck bench invoke lock clean
+# The Next.js example (examples/nextjs): its own lockfile, our package from its `npm pack` tarball
+# (as an app installs it from a registry: one copy of React, the app's), then `next build`. Each
+# step only when its inputs changed; the tarball is rebuilt from web/ whenever the package changes
+# (the lockfile records no integrity for it, so npm ci always installs this checkout's package).
+EXAMPLE := examples/nextjs
+EXAMPLE_TARBALL := $(EXAMPLE)/vendor/jobstream-client.tgz
+EXAMPLE_STAMP := $(EXAMPLE)/node_modules/.installed
+EXAMPLE_BUILD := $(EXAMPLE)/.next/BUILD_ID
+EXAMPLE_SOURCES := $(shell find $(EXAMPLE)/app $(EXAMPLE)/lib -type f 2>/dev/null) \
+	$(EXAMPLE)/next.config.mjs $(EXAMPLE)/tsconfig.json
+export NEXT_TELEMETRY_DISABLED := 1
+
+.PHONY: sam run check test lint typecheck deadcode template-check web web-typecheck example-nextjs bench invoke lock clean
+
+# The OpenTelemetry Lambda instrumentation the trace tests run (tests/functional/observability; the
+# ADOT layer brings its own on Lambda). Its newest release pins opentelemetry-instrumentation
+# 0.66b1, whose semantic conventions pin opentelemetry-api 1.45.1, one patch below the API lock's
+# 1.45.2 (fastapi's dependency, shipped); no release matches 1.45.2. So it comes without its
+# dependencies, which pyproject.toml's dev extra pins at the 0.66b2 patch built on 1.45.2.
+OTEL_AWS_LAMBDA := opentelemetry-instrumentation-aws-lambda==0.66b1
 
 # Two distributions, both editable: the root one (the layer's package in shared/, the dev tooling in
 # dev/) and the Python client (clients/python, its own distribution, which the tooling uses).
@@ -42,6 +61,7 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml $(LAYER_LOCK) $(API_LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip==26.3
 	$(BIN)/python -m pip install -q -e '.[dev]' -e clients/python -c $(LAYER_LOCK) -c $(API_LOCK)
+	$(BIN)/python -m pip install -q --no-deps $(OTEL_AWS_LAMBDA)
 	@touch $(STAMP)
 
 $(SAM_STAMP):
@@ -98,6 +118,22 @@ $(WEB_TEST_PAGE): $(NPM_STAMP) $(WEB_SOURCES)
 
 web: web-typecheck $(WEB_TEST_PAGE)
 
+$(EXAMPLE_TARBALL): $(NPM_STAMP) $(WEB)/package.json $(WEB)/jobstream-client.js $(wildcard $(WEB)/src/*.js)
+	@mkdir -p $(@D)
+	packed=$$(cd $(WEB) && npm pack --silent --pack-destination $(abspath $(@D))) && \
+	  mv $(@D)/$$packed $@
+
+$(EXAMPLE_STAMP): $(EXAMPLE)/package-lock.json $(EXAMPLE)/package.json $(EXAMPLE_TARBALL)
+	cd $(EXAMPLE) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+# tests/browser/test_nextjs_*.py start it (`next start`) against a local stack.
+$(EXAMPLE_BUILD): $(EXAMPLE_STAMP) $(EXAMPLE_SOURCES)
+	cd $(EXAMPLE) && node_modules/.bin/next build
+	@touch $@
+
+example-nextjs: $(EXAMPLE_BUILD)
+
 # Offline: neither command calls AWS.
 # Run for both worker drivers: the durable variant is the same template with WorkerDriver=durable
 # (and a runtime that supports it) as defaults, next to it so that CodeUri paths still resolve.
@@ -152,7 +188,7 @@ check: lint typecheck deadcode test-unit
 
 # The full gate (.ci/run calls it): every check, then every tier.
 test: export HYPOTHESIS_PROFILE := gate
-test: lint typecheck deadcode template-check web $(TIER_TARGETS)
+test: lint typecheck deadcode template-check web example-nextjs $(TIER_TARGETS)
 
 # The cold-start lab (section lab) runs `sam build` (SAM_CLI) and needs root for its cgroup and
 # mount namespace; without root it says it was skipped and why.
@@ -170,3 +206,4 @@ invoke: $(STAMP)
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(LOCK_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
 	rm -rf $(WEB)/node_modules $(WEB)/types $(WEB)/test-app/dist
+	rm -rf $(EXAMPLE)/node_modules $(EXAMPLE)/.next $(EXAMPLE)/vendor

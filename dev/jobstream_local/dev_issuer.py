@@ -3,9 +3,11 @@
 ``JOBSTREAM_API_AUTH=jwt make run`` without ``JOBSTREAM_JWT_ISSUER`` starts one: it makes an EC
 P-256 key, serves its JWKS and OpenID configuration on 127.0.0.1, and signs access tokens (ES256,
 as an identity provider would) for whoever asks, so the stack prints ready tokens for two example
-callers and the demo page signs in as either. Because it signs for anyone, it lives here in the
-dev tooling, never in ``shared/`` (the layer), and it refuses any address but loopback. On AWS
-the issuer is yours (a Cognito user pool, Auth0, ...; docs/deploy.md).
+callers and the demo page signs in as either. A web app signs its users in through its
+authorization code flow (jobstream_local.dev_sign_in; examples/nextjs does, with Auth.js).
+Because it signs for anyone, it lives here in the dev tooling, never in ``shared/`` (the layer),
+and it refuses any address but loopback. On AWS the issuer is yours (a Cognito user pool,
+Auth0, ...; docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -17,12 +19,21 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from jobstream_local.dev_sign_in import (
+    AUTHORIZE_PATH,
+    TOKEN_PATH,
+    SignInError,
+    SignIns,
+    basic_client_id,
+)
 
 __all__ = [
     "DEV_AUDIENCE",
@@ -67,6 +78,7 @@ class DevIssuer:
         self._kid = f"dev-{secrets.token_hex(4)}"
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._sign_ins = SignIns(EXAMPLE_CALLERS)
         self.url = ""
 
     @property
@@ -75,17 +87,54 @@ class DevIssuer:
 
     def start(self) -> str:
         documents = self._documents
+        sign_ins = self._sign_ins
+        tokens = self._token_response
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path == AUTHORIZE_PATH:
+                    try:
+                        page = sign_ins.page(sign_ins.authorization(parts.query))
+                    except SignInError as refused:
+                        self._send(400, refused.body())
+                        return
+                    self._send_bytes(200, "text/html; charset=utf-8", page.encode())
+                    return
                 body = documents().get(self.path)
                 if body is None:
                     self.send_error(404)
                     return
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
+                self._send(200, body)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                form = self.rfile.read(length).decode("utf-8", "replace")
+                try:
+                    if self.path == AUTHORIZE_PATH:
+                        location = sign_ins.approve(form)
+                        self.send_response(303)
+                        self.send_header("location", location)
+                        self.send_header("content-length", "0")
+                        self.end_headers()
+                    elif self.path == TOKEN_PATH:
+                        grant = sign_ins.redeem(
+                            form, basic_client=basic_client_id(self.headers.get("authorization"))
+                        )
+                        self._send(200, tokens(grant))
+                    else:
+                        self.send_error(404)
+                except SignInError as refused:
+                    self._send(400, refused.body())
+
+            def _send(self, status: int, body: dict[str, Any]) -> None:
+                self._send_bytes(status, "application/json", json.dumps(body).encode())
+
+            def _send_bytes(self, status: int, content_type: str, data: bytes) -> None:
+                self.send_response(status)
+                self.send_header("content-type", content_type)
                 self.send_header("content-length", str(len(data)))
+                self.send_header("cache-control", "no-store")
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -126,6 +175,34 @@ class DevIssuer:
         }
         return jwt.encode(claims, self._key, algorithm="ES256", headers={"kid": self._kid})
 
+    def id_token(
+        self, subject: str, *, client_id: str, nonce: str | None = None, ttl_s: float = 3600
+    ) -> str:
+        """An OpenID Connect ID token for ``subject``, for the client that signed them in."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.url,
+            "aud": client_id,
+            "sub": subject,
+            "name": subject,
+            "iat": now,
+            "exp": now + int(ttl_s),
+        }
+        if nonce is not None:
+            claims["nonce"] = nonce
+        return jwt.encode(claims, self._key, algorithm="ES256", headers={"kid": self._kid})
+
+    def _token_response(self, grant: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token(grant["subject"]),
+            "id_token": self.id_token(
+                grant["subject"], client_id=grant["client_id"], nonce=grant["nonce"]
+            ),
+            "token_type": "Bearer",
+            "expires_in": TOKEN_TTL_S,
+            "scope": "openid",
+        }
+
     def _documents(self) -> dict[str, dict[str, Any]]:
         key: dict[str, Any] = ECAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
         return {
@@ -133,9 +210,19 @@ class DevIssuer:
             CONFIGURATION_PATH: {
                 "issuer": self.url,
                 "jwks_uri": self.jwks_url,
+                "authorization_endpoint": self.url + AUTHORIZE_PATH,
+                "token_endpoint": self.url + TOKEN_PATH,
                 "id_token_signing_alg_values_supported": ["ES256"],
                 "subject_types_supported": ["public"],
-                "response_types_supported": ["token"],
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code"],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_basic",
+                    "client_secret_post",
+                    "none",
+                ],
+                "scopes_supported": ["openid"],
             },
         }
 

@@ -31,6 +31,8 @@ from jobstream.store import JobStore
 logger = Logger(service="jobstream")
 # No request/response bodies from botocore in the log, even at DEBUG (tokens, job data).
 observability.quiet_wire_logs()
+# With the ADOT layer: no token or viewer id from a request's URL in any span.
+observability.redact_credentials_in_traces()
 _metrics = observability.metrics_sink()
 
 

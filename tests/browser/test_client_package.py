@@ -65,9 +65,11 @@ def test_the_exports_map_resolves_the_core_and_the_react_entry() -> None:
     assert {"subscribe", "events", "createParser", "createJobStream", "reduceView"} <= set(
         exports["core"]
     )
-    # The core entry is framework-free: the hook lives only behind "jobstream-client/react".
+    # The core entry is framework-free: the hook and the components (issue 24) live only behind
+    # "jobstream-client/react".
     assert "useJobStream" not in exports["core"]
-    assert exports["react"] == ["useJobStream"]
+    assert "JobProgress" not in exports["core"]
+    assert exports["react"] == ["JobProgress", "JobStatus", "jobStatusText", "useJobStream"]
 
 
 def test_npm_pack_ships_modules_and_generated_types_only() -> None:

@@ -1,10 +1,15 @@
-// useJobStream: a job's derived view in a React component. React is a peer dependency; nothing
-// else is imported beyond this package's framework-free core.
+"use client";
+// useJobStream: a job's derived view in a React component, and small accessible components that
+// show it (components.js). React is a peer dependency; nothing else is imported beyond this
+// package's framework-free core. "use client": a hook runs in the browser; with the directive a
+// Next.js App Router server component can import from this entry without a wrapper of its own.
 
 import { useEffect, useRef, useState } from "react";
 
 import { createJobStream } from "./job-stream.js";
 import { EMPTY_VIEW } from "./view.js";
+
+export { JobProgress, JobStatus, jobStatusText } from "./components.js";
 
 /** @typedef {import("./view.js").JobView} JobView */
 

@@ -21,5 +21,21 @@ export default defineConfig({
     ],
   },
   logLevel: "warn",
-  build: { outDir: "dist", emptyOutDir: true, minify: false, sourcemap: true },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    minify: false,
+    sourcemap: true,
+    rollupOptions: {
+      // The package's React entry starts with "use client" (for the Next.js App Router); a bundle
+      // for the browser has no server components, and Rollup's note that it dropped the directive
+      // is expected, not a problem to show.
+      onwarn(warning, warn) {
+        if (warning.code === "MODULE_LEVEL_DIRECTIVE" && warning.message.includes('"use client"')) {
+          return;
+        }
+        warn(warning);
+      },
+    },
+  },
 });
