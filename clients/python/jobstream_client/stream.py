@@ -88,9 +88,10 @@ class EventStream:
     based on the server's ``retry:``. An attempt that yields at least one new event resets the
     failure streak, and so does a stream window's end (``retry: 0``, then a clean end: the
     server asks for the client back, at once when the window brought new events);
-    ``max_attempts`` failures in a row raise ``GaveUp`` (``None``: never give up). A 4xx raises a ``ServerRejected`` subclass; a wrong content type, an unexpected status or
-    an event without an integer id raise ``ProtocolViolation``. A 429 (the job's cap on live
-    streams) is retried no sooner than its ``Retry-After``.
+    ``max_attempts`` failures in a row raise ``GaveUp`` (``None``: never give up). A 4xx raises
+    a ``ServerRejected`` subclass; a wrong content type, an unexpected status or an event without
+    an integer id raise ``ProtocolViolation``. A 429 (the job's cap on live streams) is retried
+    no sooner than its ``Retry-After``.
 
     ``viewer_id`` is sent as ``Viewer-Id``: the server keeps one live stream per viewer, so a
     reconnect ends the connection it replaces. The default ("") makes a fresh id for this
@@ -320,15 +321,13 @@ class EventStream:
             if self.max_attempts is not None and self._failures >= self.max_attempts:
                 raise GaveUp(attempts=self._failures, last_failure=reason)
         base_s = None if self.retry_ms is None else self.retry_ms / 1000
-        if at_once:
-            # The server ended, cleanly, a connection that delivered new events and asked for an
-            # immediate return (``retry: 0``: a stream window's end, timed so that the job's next
-            # event is not due yet). The backoff's floor and jitter, which protect a failing
-            # server, would only delay that event. A drop, an error status or a connection
-            # without new events still backs off.
-            delay = 0.0
-        else:
-            delay = self.backoff.delay(max(self._failures - 1, 0), base_s=base_s)
+        # ``at_once``: the server ended, cleanly, a connection that delivered new events and asked
+        # for an immediate return (``retry: 0``: a stream window's end, timed so that the job's
+        # next event is not due yet). The backoff's floor and jitter, which protect a failing
+        # server, would only delay that event. A drop, an error status or a connection without
+        # new events still backs off.
+        retry_number = max(self._failures - 1, 0)
+        delay = 0.0 if at_once else self.backoff.delay(retry_number, base_s=base_s)
         # Never sooner than the server asked (capped like the backoff).
         delay = max(delay, min(self._retry_after_s, self.backoff.max_s))
         self._retry_after_s = 0.0
