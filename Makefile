@@ -85,6 +85,8 @@ lock: $(LOCK_STAMP)
 	$(PIP_COMPILE) --output-file=$(LAYER_LOCK) pyproject.toml
 	$(PIP_COMPILE) --output-file=$(API_LOCK) functions/api/requirements.in
 
+# The code has no default auth mode (settings.py, api_auth): the local stack chooses none unless
+# you do (`JOBSTREAM_API_AUTH=jwt make run` signs callers in with the dev issuer).
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m jobstream_local
 

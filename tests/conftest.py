@@ -71,6 +71,16 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _open_api_unless_a_test_says_otherwise() -> Iterator[None]:
+    """The settings have no default auth mode (JOBSTREAM_API_AUTH is required): tests run under
+    none, as `make run` does, unless they pass ``api_auth`` or clear the variable themselves.
+    Session-wide, so that module-scoped fixtures building settings see it too."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("JOBSTREAM_API_AUTH", "none")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _job_tokens_kept_per_test(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The `jobstream` command keeps job tokens (jobstream_client.token_store): in the test's own

@@ -6,7 +6,12 @@
 // log is the one source of truth, and a stored copy of the view could not outgrow sessionStorage
 // or disagree with the job after this page's code changes.
 
-import { createJobStream, isFinished } from "./jobstream-client.js";
+import {
+  createJobsApi,
+  createJobStream,
+  isFinished,
+  tokenRefresher,
+} from "./jobstream-client.js";
 
 /** @typedef {import("./jobstream-client.js").JobView} JobView */
 /** @typedef {import("./jobstream-client.js").StreamEvent} StreamEvent */
@@ -26,7 +31,9 @@ const MAX_ROWS = 500;
  * @property {string} job_id
  * @property {string} events_url
  * @property {string} [status_url]
- * @property {string} token
+ * @property {string} token  The view token (minutes; refreshed before it expires).
+ * @property {string | null} [control_token]  ApiAuth none: what refreshes it and cancels. Kept in
+ *   this tab's sessionStorage only, never in a URL.
  * @property {string} [type]
  */
 
@@ -690,6 +697,7 @@ class DemoPage {
         events_url: body.events_url,
         status_url: body.status_url,
         token: body.token,
+        control_token: typeof body.control_token === "string" ? body.control_token : null,
         type,
       };
       this.saveJob(job);
@@ -761,11 +769,12 @@ class DemoPage {
    */
   follow(job, { resumed }) {
     this.current?.stream.close();
+    const getToken = this.tokensFor(job);
     /** @type {Following} */
     const following = {
       job,
       stream: createJobStream(job.events_url, {
-        token: job.token,
+        getToken,
         // The whole log, even after a reload: the view is rebuilt, not patched.
         from: "start",
         onEvent: (event) => this.onEvent(following, event),
@@ -795,7 +804,7 @@ class DemoPage {
     following.shown = following.stream.getView();
     this.announce(resumed ? "Replaying the job's events…" : "Job started.");
     if (resumed) {
-      void this.lastEventIdOf(job).then((id) => {
+      void this.lastEventIdOf(job, getToken).then((id) => {
         following.replayUntil = id;
         this.sayWhenCaughtUp(following);
       });
@@ -808,15 +817,40 @@ class DemoPage {
   }
 
   /**
+   * The job's view tokens: the stored one while it has time left, then fresh ones (before it
+   * expires, and after a refusal) from the access token or the job's control token. Without
+   * either (a page that only got a view token) the stored one is all there is.
+   * @param {StoredJob} job
+   * @returns {(request: import("./jobstream-client.js").TokenRequest) => Promise<string>}
+   */
+  tokensFor(job) {
+    const controlToken = job.control_token ?? undefined;
+    if (!this.accessToken && !controlToken) return async () => job.token;
+    const api = createJobsApi({ baseUrl: this.apiBase, accessToken: () => this.accessToken });
+    const refresh = tokenRefresher({ api, jobId: job.job_id, token: job.token, controlToken });
+    return async (request) => {
+      const token = await refresh(request);
+      if (token !== job.token) {
+        job.token = token;
+        // A reload then starts with the fresh one.
+        if (this.current?.job === job) this.saveJob(job);
+      }
+      return token;
+    };
+  }
+
+  /**
    * The job's last event id now (GET /jobs/{id}); 0 if the API cannot say.
    * @param {StoredJob} job
+   * @param {(request: import("./jobstream-client.js").TokenRequest) => Promise<string>} getToken
    * @returns {Promise<number>}
    */
-  async lastEventIdOf(job) {
+  async lastEventIdOf(job, getToken) {
     try {
       const url = job.status_url ?? `${this.apiBase}/jobs/${encodeURIComponent(job.job_id)}`;
+      const token = await getToken({ refused: false, attempt: 0 });
       const response = await fetch(url, {
-        headers: { Authorization: `Bearer ${job.token}`, Accept: "application/json" },
+        headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
       });
       const body = response.ok ? await response.json() : null;
       return Number(body?.last_event_id) || 0;
@@ -1071,9 +1105,9 @@ class DemoPage {
         {
           method: "POST",
           // Under caller authentication only the job's owner may cancel it, with their token;
-          // without, the job's own token opens it.
+          // without, the job's control token (a view token only watches).
           headers: {
-            Authorization: `Bearer ${this.accessToken || job.token}`,
+            Authorization: `Bearer ${this.accessToken || job.control_token || job.token}`,
             Accept: "application/json",
           },
         },

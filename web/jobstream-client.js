@@ -23,6 +23,7 @@ export {
 export { createJobStream } from "./src/job-stream.js";
 export { tabViewerId } from "./src/viewer.js";
 export { createJobsApi, JobsApiError } from "./src/jobs-api.js";
+export { tokenExpiresAt, tokenRefresher } from "./src/job-token.js";
 
 /** @typedef {import("./src/parser.js").ParsedEvent} ParsedEvent */
 /** @typedef {import("./src/parser.js").ParserOptions} ParserOptions */
@@ -50,3 +51,5 @@ export { createJobsApi, JobsApiError } from "./src/jobs-api.js";
 /** @typedef {import("./src/jobs-api.js").CreatedJob} CreatedJob */
 /** @typedef {import("./src/jobs-api.js").ListedJob} ListedJob */
 /** @typedef {import("./src/jobs-api.js").JobList} JobList */
+/** @typedef {import("./src/jobs-api.js").JobToken} JobToken */
+/** @typedef {import("./src/job-token.js").TokenRefresherOptions} TokenRefresherOptions */

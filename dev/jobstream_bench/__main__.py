@@ -99,7 +99,7 @@ def _viewer_cost(repo: Path, *, quick: bool) -> viewer_cost.ViewerCost:
         # A connection lives one window (StreamWindowSeconds), or without windows until the
         # function's timeout minus the deadline margin (Settings).
         stream_max_seconds=min(
-            stream_timeout - Settings().stream_deadline_margin_seconds,
+            stream_timeout - Settings(api_auth="none").stream_deadline_margin_seconds,
             float(parameters["StreamWindowSeconds"]["Default"]) or stream_timeout,
         ),
     )

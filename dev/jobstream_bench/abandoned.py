@@ -92,7 +92,10 @@ def _stack(closes: Closes, *, concurrency: int = 100, **settings: Any) -> Iterat
     logger = logging.getLogger("jobstream")
     level = logger.level
     base = Settings(
-        job_registry=BENCH_REGISTRY, table=f"jobstream-bench-{uuid.uuid4().hex[:8]}", **settings
+        api_auth="none",
+        job_registry=BENCH_REGISTRY,
+        table=f"jobstream-bench-{uuid.uuid4().hex[:8]}",
+        **settings,
     )
     with LocalStack(
         port=0,
@@ -525,7 +528,7 @@ class StreamsResult:
 def run(*, quick: bool, latency_window_s: float | None = None) -> StreamsResult:
     """``latency_window_s``: the window of the latency run (default: the template's, 45 s: jobs
     then run over two minutes each); a run at 6 s windows follows, for many more reconnects."""
-    defaults = Settings()
+    defaults = Settings(api_auth="none")
     after = measure_after_leave(viewers=2 if quick else 6)
     reloads = measure_reload(reloads=2 if quick else 5)
     hour = measure_viewer_hour(minutes=1.0 if quick else 3.0)

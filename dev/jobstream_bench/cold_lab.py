@@ -144,6 +144,7 @@ class _Lab:
         self.dynamodb = dynamodb
         self.table = table
         self.settings = Settings(
+            api_auth="none",
             table=table,
             region=REGION,
             dynamodb_endpoint_url=dynamodb.endpoint_url,
@@ -172,6 +173,7 @@ class _Lab:
             "JOBSTREAM_REGION": REGION,
             "JOBSTREAM_DYNAMODB_ENDPOINT_URL": self.dynamodb.endpoint_url,
             "JOBSTREAM_TOKEN_KEY": TOKEN_KEY,
+            "JOBSTREAM_API_AUTH": "none",
             "JOBSTREAM_WORKER_FUNCTION": "lab-worker",
             "JOBSTREAM_JOB_REGISTRY": "jobstream.examples.demo:registry",
             "JOBSTREAM_STREAM_BASE_URL": "https://stream.lambda-url.us-east-1.on.aws/",

@@ -291,7 +291,7 @@ def run(
     idle_minutes: int = 5,
 ) -> DynamoCostResult:
     """``emit_runs``: (events/s, events) pairs; slow rates need fewer events for the same figure."""
-    base = Settings(table="unused", region="us-east-1")
+    base = Settings(api_auth="none", table="unused", region="us-east-1")
     emit: list[EmitCost] = []
     replay: list[ReplayCost] = []
     with moto_dynamodb() as client:

@@ -265,7 +265,9 @@ def _stack() -> LocalStack:
     from jobstream_local.stack import LocalStack
 
     settings = Settings(
-        job_registry=BENCH_REGISTRY, table=f"jobstream-bench-{uuid.uuid4().hex[:8]}"
+        api_auth="none",
+        job_registry=BENCH_REGISTRY,
+        table=f"jobstream-bench-{uuid.uuid4().hex[:8]}",
     )
     return LocalStack(port=0, function_timeout_s=120, stream_timeout_s=300, settings=settings)
 

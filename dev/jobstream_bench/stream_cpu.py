@@ -99,6 +99,7 @@ def _function_env(endpoint: str, table: str) -> dict[str, str]:
         "JOBSTREAM_REGION": _REGION,
         "JOBSTREAM_DYNAMODB_ENDPOINT_URL": endpoint,
         "JOBSTREAM_TOKEN_KEY": _KEY,
+        "JOBSTREAM_API_AUTH": "none",
         "POWERTOOLS_SERVICE_NAME": "jobstream",
         "POWERTOOLS_METRICS_NAMESPACE": "jobstream-bench",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -171,7 +172,10 @@ def run(functions_dir: Path, *, runs: int = 3, seconds: float = 30.0) -> StreamC
     measured: list[StreamRun] = []
     with EmbeddedDynamoDB(table=table, region=_REGION) as dynamodb:
         settings = Settings(
-            table=table, region=_REGION, dynamodb_endpoint_url=dynamodb.endpoint_url
+            api_auth="none",
+            table=table,
+            region=_REGION,
+            dynamodb_endpoint_url=dynamodb.endpoint_url,
         )
         client = boto3.client(
             "dynamodb",

@@ -19,6 +19,7 @@ from types import FrameType
 from typing import TextIO
 
 from jobstream.auth.jwt_verifier import JwtKeysUnusable, JwtSettingsMissing
+from jobstream.env_settings import SettingsError
 from jobstream.jobs.drivers import DRIVERS, chosen_driver
 from jobstream.jobs.errors import RegistryNotFound
 from jobstream.settings import Settings
@@ -51,14 +52,20 @@ def main(
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # The code has no default auth mode (a function deployed without one must not run open): the
+    # local stack chooses none unless told otherwise, and its banner says so.
+    os.environ.setdefault("JOBSTREAM_API_AUTH", "none")
     try:
-        settings = Settings()
+        try:
+            settings = Settings()
+        except SettingsError as error:
+            return _fail(err, str(error))
         if settings.api_auth == "iam":
             # The principal comes from Lambda's check of a SigV4 signature, which nothing here does.
             return _fail(
                 err,
                 "JOBSTREAM_API_AUTH=iam needs the API's AWS_IAM Function URL on Lambda; locally "
-                "use none (the default) or jwt, with JOBSTREAM_JWT_ISSUER and "
+                "use none (what `make run` sets) or jwt, with JOBSTREAM_JWT_ISSUER and "
                 "JOBSTREAM_JWT_AUDIENCE",
             )
         try:

@@ -198,6 +198,7 @@ def _serve_stream(
     return service.open(
         request.job_id,
         token=request.token,
+        token_in_url=request.token_in_url,
         last_event_id=request.last_event_id,
         remaining_ms=context.get_remaining_time_in_millis,
         viewer=request.viewer,

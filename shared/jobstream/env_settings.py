@@ -7,6 +7,7 @@ path imports nothing else of pydantic, so settings alone decided it. What this k
 behaviour: ``Settings()`` reads ``<prefix><NAME>`` (any case) for every field not given as a
 keyword; keywords win; values are checked against their type and bounds, and every problem is
 reported at once; instances are frozen, compare by value and hide secret fields from ``repr``.
+A field declared ``= required(...)`` has no default: unset, it is reported like a bad value.
 
 Field types understood: ``str``, ``int``, ``float``, ``bool``, ``list[str]``, ``Literal[...]`` of
 strings and any of those ``| None``. From the environment, a ``list[str]`` is a JSON list or
@@ -38,7 +39,12 @@ class SettingsError(ConfigurationError, ValueError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("invalid settings:\n  " + "\n  ".join(problems))
+        # One problem (the usual case: one variable unset or mistyped) reads as one line, as the
+        # first line of a Lambda init error or a local start-up failure shows it.
+        if len(problems) == 1:
+            super().__init__(f"invalid settings: {problems[0]}")
+        else:
+            super().__init__("invalid settings:\n  " + "\n  ".join(problems))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,8 @@ class _Spec:
     # Further environment names read after the prefixed one (first found wins).
     env_aliases: tuple[str, ...] = ()
     repr: bool = True
+    # Set by ``required()``: the field has no default; this says what choosing it means.
+    required: str | None = None
 
 
 @overload
@@ -93,12 +101,29 @@ def setting(
     return _Spec(default, default_factory, gt, ge, le, env_aliases, repr)
 
 
+def required(meaning: str) -> Any:
+    """A field with no default: left unset, building the settings fails with one line naming its
+    environment variable, its allowed values (for a ``Literal``) and ``meaning``.
+
+    Typed ``Any`` and not a field specifier on purpose: type checkers then treat the field as
+    defaulted, since ``Settings()`` may find it in the environment rather than in a keyword.
+    """
+    return _Spec(required=meaning)
+
+
 @dataclass(frozen=True, slots=True)
 class _Field:
     name: str
     spec: _Spec
     parse: Parse
     env_names: tuple[str, ...]
+    # For a Literal field, its allowed values (named in the "required" message).
+    choices: tuple[str, ...] = ()
+
+    def missing(self) -> str:
+        """The problem reported when a required field is not set."""
+        allowed = f" (one of {', '.join(self.choices)})" if self.choices else ""
+        return f"{self.env_names[0]} is required{allowed}: {self.spec.required}"
 
     def default(self) -> object:
         factory = self.spec.default_factory
@@ -122,7 +147,7 @@ class EnvSettings:
             declared = cls.__dict__.get(name, getattr(cls, name, None))
             spec = declared if isinstance(declared, _Spec) else _Spec(default=declared)
             env_names = ((cls.env_prefix + name).upper(), *(a.upper() for a in spec.env_aliases))
-            fields[name] = _Field(name, spec, _parser(hint), env_names)
+            fields[name] = _Field(name, spec, _parser(hint), env_names, _choices(hint))
         cls._fields = fields
 
     def __init__(self, **values: object) -> None:
@@ -138,6 +163,9 @@ class EnvSettings:
                 given.add(field.name)
             else:
                 found = next((n for n in field.env_names if n in environ), None)
+                if found is None and field.spec.required is not None:
+                    problems.append(field.missing())
+                    continue
                 if found is None:
                     object.__setattr__(self, field.name, field.default())
                     continue
@@ -247,6 +275,14 @@ def _parser(hint: object) -> Parse:
     if hint in simple:
         return simple[hint]
     raise TypeError(f"unsupported settings type {hint!r}")
+
+
+def _choices(hint: object) -> tuple[str, ...]:
+    if typing.get_origin(hint) is typing.Annotated:
+        return _choices(typing.get_args(hint)[0])
+    if typing.get_origin(hint) is Literal:
+        return tuple(str(choice) for choice in typing.get_args(hint))
+    return ()
 
 
 def _string(raw: object) -> object:

@@ -5,6 +5,7 @@ from jobstream". The whole family, where each is defined and what it means::
     ├── ConfigurationError ............ a setting is wrong: fix it, do not retry
     │   ├── SettingsError ............. env_settings.py: JOBSTREAM_* values that cannot be read
     │   ├── SigningKeyNotConfigured ... auth/keys.py: no token key anywhere
+    │   ├── RotationRefused ........... auth/rotation.py: the key secret is not in a rotatable state
     │   ├── JwtSettingsMissing ........ auth/jwt_verifier.py: api_auth=jwt without issuer/audience
     │   ├── JwtKeysUnusable ........... auth/jwt_verifier.py: the JWKS URL cannot serve keys
     │   ├── WorkerFunctionNotConfigured  here: no worker function to start jobs on
@@ -17,7 +18,8 @@ from jobstream". The whole family, where each is defined and what it means::
     ├── TokenError .................... auth/tokens.py: a job's bearer token
     │   ├── TokenMissing
     │   └── TokenInvalid
-    │       └── TokenExpired
+    │       ├── TokenExpired
+    │       └── TokenScopeTooNarrow
     ├── CallerError ................... auth/callers.py: who calls the jobs API
     │   ├── CallerMissing
     │   ├── CallerRefused

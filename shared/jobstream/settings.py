@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from jobstream.env_settings import EnvSettings, setting
+from jobstream.env_settings import EnvSettings, required, setting
 
 
 class Settings(EnvSettings):
@@ -103,11 +103,19 @@ class Settings(EnvSettings):
     durable_execution_timeout_seconds: float = setting(default=86_400, gt=0)
 
     # --- Tokens ---------------------------------------------------------------------------------
-    # Key for per-job bearer tokens. In AWS it comes from SSM (token_key_parameter) through
-    # Powertools Parameters; locally it is generated at start-up unless set.
+    # Key for per-job bearer tokens. In AWS it comes from Secrets Manager (token_key_secret, the
+    # template's rotated TokenKeySecret) or SSM; locally it is generated at start-up unless set.
     token_key: str | None = setting(default=None, repr=False)
     token_key_parameter: str | None = None
-    token_ttl_seconds: float = setting(default=7 * 24 * 3600, gt=0)
+    # View tokens (read a job, open its stream; the ones that travel in ?token= URLs) live minutes:
+    # a leaked link stops working soon. Clients get fresh ones before this runs out
+    # (POST /jobs/{id}/token) with the caller's credential, or under ApiAuth none the job's control
+    # token (docs/deploy.md, "Job tokens").
+    token_ttl_seconds: float = setting(default=600, gt=0, le=7 * 24 * 3600)
+    # Control tokens (ApiAuth none: cancel, fresh view tokens; header only, never in a URL) live as
+    # long as the job's creator may come back to it. Keep it below the key's rotation interval: a
+    # token outlives one rotation (its key becomes the previous one), not two.
+    control_token_ttl_seconds: float = setting(default=7 * 24 * 3600, gt=0, le=366 * 24 * 3600)
 
     # --- Jobs API -------------------------------------------------------------------------------
     # Origin of the stream function (its Function URL); events_url is built on it. None means the
@@ -132,7 +140,12 @@ class Settings(EnvSettings):
     # the caller is the token's ``sub``. iam: the API's Function URL uses AWS_IAM and the caller is
     # the IAM principal Lambda reports. Under jwt and iam a job has an owner, GET /jobs lists the
     # caller's jobs and the quotas below apply.
-    api_auth: Literal["none", "jwt", "iam"] = "none"
+    # No default (issue 22): a function deployed outside our template, with this unset, would run
+    # open to anyone if "none" were assumed; it fails to start instead, naming the setting. The
+    # template sets it on every function (ApiAuth), `make run` and `make invoke` to none.
+    api_auth: Literal["none", "jwt", "iam"] = required(
+        'who may use the jobs API (docs/deploy.md, "Who may start jobs"); `make run` sets none'
+    )
     # The issuer's ``iss`` exactly as it appears in its tokens, e.g. Cognito's
     # https://cognito-idp.<region>.amazonaws.com/<user pool id>.
     jwt_issuer: str | None = None

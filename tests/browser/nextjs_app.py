@@ -108,9 +108,10 @@ def next_server(env: dict[str, str], port: int) -> Iterator[str]:
 
 
 @contextmanager
-def example_app(*, window_s: float) -> Iterator[ExampleApp]:
-    """A jwt stack with the dev issuer (streams end every ``window_s``), and the example on its
-    own origin, allowed by the stack's CORS for the direct path."""
+def example_app(*, window_s: float, token_ttl_s: float | None = None) -> Iterator[ExampleApp]:
+    """A jwt stack with the dev issuer (streams end every ``window_s``; job tokens live
+    ``token_ttl_s`` when given), and the example on its own origin, allowed by the stack's CORS
+    for the direct path."""
     require_build()
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
@@ -120,6 +121,7 @@ def example_app(*, window_s: float) -> Iterator[ExampleApp]:
         api_auth="jwt",
         cors_allowed_origins=[origin],
         stream_window_seconds=window_s,
+        **({} if token_ttl_s is None else {"token_ttl_seconds": token_ttl_s}),
     )
     with LocalStack(
         port=0,

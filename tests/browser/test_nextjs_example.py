@@ -7,9 +7,11 @@ URL), and the refusals. The streams' timing and windows: test_nextjs_streams.py.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -39,10 +41,11 @@ def start(page: Page, job_type: str, params: dict[str, Any]) -> str:
     expect(page.locator(f"option[value='{job_type}']")).to_be_attached()
     page.get_by_label("Job type").select_option(job_type)
     page.get_by_label("Parameters (JSON)").fill(json.dumps(params))
+    before = page.url
     page.get_by_role("button", name="Start job").click()
-    page.wait_for_url("**/?job=*")
-    job_id = page.locator("section.job").get_attribute("data-job-id")
-    assert job_id
+    page.wait_for_url(lambda url: "job=" in url and url != before)
+    job_id = parse_qs(urlsplit(page.url).query)["job"][0]
+    expect(page.locator(f"section.job[data-job-id='{job_id}']")).to_be_visible()
     return job_id
 
 
@@ -112,6 +115,26 @@ def test_a_job_started_on_the_server_is_watched_live_and_lands_in_the_list(
             # The job's token, not the caller's access token (a JWT: base64url JSON, "eyJ...").
             assert not headers["authorization"].removeprefix("Bearer ").startswith("eyJ")
         assert headers.get("viewer-id") == page.get_by_test_id("viewer").inner_text()
+
+
+def test_phases_and_log_lines_are_shown_and_announced(page: Page, app: ExampleApp) -> None:
+    sign_in(page, app)
+    start(page, "demo.phases", {"interval_ms": 150})
+    # The status line (a polite live region) names the phase; the bar is weighted over phases.
+    expect(page.get_by_role("status")).to_have_text("Running: process (phase 2 of 3).")
+    expect(page.get_by_test_id("phase")).to_have_text("process (2 of 3)")
+    expect(page.get_by_test_id("status")).to_have_text("succeeded", timeout=30_000)
+    expect(page.get_by_test_id("result")).to_have_text('{"phases":["download","process","upload"]}')
+
+    start(page, "demo.logs", {"lines": 6, "interval_ms": 250})
+    # No total: an indeterminate bar (no aria-valuenow) that still says how much is done.
+    bar = page.get_by_role("progressbar", name="Job progress")
+    expect(bar).to_have_attribute("aria-valuetext", re.compile(r"^[1-5] done$"))
+    assert bar.get_attribute("aria-valuenow") is None
+    expect(page.get_by_test_id("status")).to_have_text("succeeded", timeout=30_000)
+    log = page.get_by_role("list", name="Log").locator("li")
+    expect(log).to_have_count(6)
+    expect(log.first).to_contain_text("[info]")
 
 
 def test_the_access_token_stays_on_the_server(page: Page, app: ExampleApp) -> None:
@@ -215,6 +238,11 @@ def test_route_handlers_refuse_a_caller_who_is_not_signed_in(app: ExampleApp) ->
 
 def test_a_bad_start_is_said_next_to_the_form(page: Page, app: ExampleApp) -> None:
     sign_in(page, app)
+    # A type's params start from its schema's examples (a pace a person can watch).
+    expect(page.locator("option[value='demo.count']")).to_be_attached()
+    page.get_by_label("Job type").select_option("demo.count")
+    expect(page.get_by_label("Parameters (JSON)")).to_have_value('{"n":80,"interval_ms":1000}')
+    page.get_by_label("Job type").select_option("demo.batch")
     page.get_by_label("Parameters (JSON)").fill("{not json")
     page.get_by_role("button", name="Start job").click()
     expect(page.locator("#form-error")).to_have_text(

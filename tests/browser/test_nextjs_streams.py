@@ -1,7 +1,8 @@
 """The Next.js example's stream proxy (examples/nextjs/lib/stream-proxy.ts) through `next start`:
 events spaced in time arrive spaced in time (not in one burst at the end), the buffering variant
 kept in the example (the upstream body read whole) fails that same check, and a stream that the
-server ends at each window resumes exactly through the proxy (Last-Event-ID forwarded)."""
+server ends at each window resumes exactly through the proxy (Last-Event-ID forwarded), and
+straight from the stream URL with job tokens that expire in between (renewed by the page)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from tests.browser.nextjs_app import ExampleApp, example_app, sign_in
 
 skip_without_chromium()
 
-# Short windows, so that a few seconds of job cross several server-ended connections.
+# Short windows, so that a few seconds of job cross several server-ended connections, and job
+# tokens that expire before the first window ends, so the direct path must renew its token.
 WINDOW_S = 4.0
+TOKEN_TTL_S = 2.0
 STEP_MS = 300
 STEPS = 6
 
@@ -53,7 +56,7 @@ async ([url, params]) => {
 
 @pytest.fixture(scope="module")
 def app() -> Iterator[ExampleApp]:
-    with example_app(window_s=WINDOW_S) as running:
+    with example_app(window_s=WINDOW_S, token_ttl_s=TOKEN_TTL_S) as running:
         yield running
 
 
@@ -105,10 +108,23 @@ def test_the_buffering_variant_fails_the_spacing_check(page: Page, app: ExampleA
     assert not spaced_in_time(result["reads"], STEP_MS), result["reads"]
 
 
-def test_a_stream_ended_at_each_window_resumes_exactly_through_the_proxy(
-    page: Page, app: ExampleApp
+@pytest.mark.parametrize("path", ["proxy", "direct"])
+def test_a_stream_ended_at_each_window_resumes_exactly(
+    page: Page, app: ExampleApp, path: str
 ) -> None:
     sign_in(page, app)
+    if path == "direct":
+        page.get_by_label("Straight to the stream URL").click()
+        expect(page.get_by_test_id("path")).to_have_text("direct")
+    refusals: list[int] = []
+    renewals: list[str] = []
+    page.on(
+        "response",
+        lambda r: (
+            refusals.append(r.status) if "/events" in r.url and r.status in (401, 403) else None
+        ),
+    )
+    page.on("request", lambda r: renewals.append(r.url) if r.url.endswith("/token") else None)
     page.get_by_label("Job type").select_option("demo.count")
     page.get_by_label("Parameters (JSON)").fill('{"n": 40, "interval_ms": 250}')
     page.get_by_role("button", name="Start job").click()
@@ -121,7 +137,7 @@ def test_a_stream_ended_at_each_window_resumes_exactly_through_the_proxy(
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuetext", "100% (40 of 40)")
 
     # The server ended connections at its windows, and each next one began right after the last
-    # event the one before delivered: every event once, in order, through the proxy.
+    # event the one before delivered: every event once, in order.
     deadline = time.monotonic() + 10
     while True:
         streams = sorted(app.streams.of(job_id), key=lambda s: s.start_id)
@@ -135,3 +151,12 @@ def test_a_stream_ended_at_each_window_resumes_exactly_through_the_proxy(
         assert after.start_id == before.last_id, [(s.start_id, s.last_id) for s in streams]
     assert streams[-1].last_id == total
     assert sum(s.events for s in streams) == total
+    if path == "direct":
+        # The job token from the create expired before the first window ended: the stream refused
+        # it, the page got a fresh one from its server (POST /api/jobs/{id}/token) and resumed.
+        assert refusals, "the expired token was never refused"
+        assert f"{app.url}/api/jobs/{job_id}/token" in renewals
+    else:
+        # Through the app the browser never holds a job token: nothing to refuse or renew.
+        assert refusals == []
+        assert renewals == []

@@ -162,6 +162,7 @@ def start_function(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> It
             "JOBSTREAM_TOKEN_KEY": TOKEN_KEY,
             "JOBSTREAM_WORKER_FUNCTION": "built-worker",
             "JOBSTREAM_STAGE": "test",
+            "JOBSTREAM_API_AUTH": "none",
             "POWERTOOLS_SERVICE_NAME": "jobstream",
             "POWERTOOLS_METRICS_NAMESPACE": "jobstream",
             "POWERTOOLS_LOGGER_LOG_EVENT": "false",

@@ -30,7 +30,8 @@ def loaded_modules(handler: str, **env: str) -> set[str]:
     completed = subprocess.run(
         [sys.executable, "-c", REPORT],
         cwd=FUNCTIONS / handler,
-        env={**clean, "AWS_DEFAULT_REGION": "us-east-1", **env},
+        # JOBSTREAM_API_AUTH has no default: the template sets it on every function.
+        env={**clean, "AWS_DEFAULT_REGION": "us-east-1", "JOBSTREAM_API_AUTH": "none", **env},
         capture_output=True,
         text=True,
         timeout=120,

@@ -288,8 +288,10 @@ def test_status_and_cancel_token_refusals(
         refused(http.request(method, url, headers=bearer(expired)), 403, "token_invalid")
         refused(http.request(method, url, params={"token": "v1.²³.x"}), 403, "token_invalid")
     unknown = "f" * 32
-    token = signer.issue(unknown, ttl_seconds=60)
-    for method, suffix in (("GET", ""), ("POST", "/cancel")):
+    # Cancelling needs the job's control token (a view token is refused before any lookup).
+    view = signer.issue(unknown, ttl_seconds=60)
+    control = signer.issue(unknown, ttl_seconds=60, scope="control")
+    for method, suffix, token in (("GET", "", view), ("POST", "/cancel", control)):
         response = http.request(
             method, f"{stack.url}/jobs/{unknown}{suffix}", headers=bearer(token)
         )

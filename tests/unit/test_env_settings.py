@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 import pytest
 
-from jobstream.env_settings import EnvSettings, SettingsError, setting
+from jobstream.env_settings import EnvSettings, SettingsError, required, setting
 from jobstream.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -152,3 +152,45 @@ def test_settings_reads_the_templates_comma_separated_origins(
     settings = Settings()
     assert settings.cors_allowed_origins == ["https://a.example", "https://b.example"]
     assert settings.mode_inline_enabled is False
+
+
+class Chosen(EnvSettings):
+    env_prefix: ClassVar[str] = "CHOSEN_"
+
+    mode: Literal["open", "closed"] = required("who may come in")
+    size: int = 3
+
+
+def test_a_required_field_unset_is_one_line_naming_it_and_its_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CHOSEN_MODE", raising=False)
+    with pytest.raises(SettingsError) as raised:
+        Chosen()
+    assert str(raised.value) == (
+        "invalid settings: CHOSEN_MODE is required (one of open, closed): who may come in"
+    )
+    monkeypatch.setenv("CHOSEN_MODE", "closed")
+    assert Chosen().mode == "closed"
+    assert Chosen(mode="open").mode == "open"
+
+
+def test_a_required_field_set_empty_is_refused_not_defaulted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHOSEN_MODE", "")
+    with pytest.raises(SettingsError, match="CHOSEN_MODE: must be one of open, closed"):
+        Chosen()
+
+
+def test_the_auth_mode_has_no_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 22: a function deployed without JOBSTREAM_API_AUTH must not run open."""
+    monkeypatch.delenv("JOBSTREAM_API_AUTH", raising=False)
+    with pytest.raises(SettingsError) as raised:
+        Settings(table="t")
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "JOBSTREAM_API_AUTH is required (one of none, jwt, iam)" in message
+    for mode in ("none", "jwt", "iam"):
+        monkeypatch.setenv("JOBSTREAM_API_AUTH", mode)
+        assert Settings(table="t").api_auth == mode

@@ -25,6 +25,7 @@ ENTRY_POINTS = {
     "jobstream.jobs.durable_sdk",  # functions/worker/app.py, WorkerDriver=durable
     "jobstream.examples.demo",  # JOBSTREAM_JOB_REGISTRY=jobstream.examples.demo:registry
     "jobstream.init_phase",  # functions/*/app.py: what each builds during Lambda's init
+    "jobstream.auth.rotation",  # functions/rotate_token_key/app.py: the key's rotation steps
 }
 
 

@@ -61,8 +61,8 @@ export function jobStatusText(view) {
 
 /**
  * The job's progress as an ARIA progressbar (`role="progressbar"`, aria-valuenow 0-100, and an
- * aria-valuetext such as "42% (21 of 50)"); indeterminate (no aria-valuenow) while the amount of
- * work is unknown. Contains one element, data-part="fill", whose width is the percentage.
+ * aria-valuetext such as "42% (21 of 50)"); indeterminate (no aria-valuenow; "7 done") while the
+ * amount of work is unknown. Contains one element, data-part="fill", whose width is the percentage.
  * @param {JobProgressProps & Record<string, unknown>} props
  */
 export function JobProgress({ view, label = "Job progress", className, ...rest }) {
@@ -78,7 +78,8 @@ export function JobProgress({ view, label = "Job progress", className, ...rest }
       "aria-valuemin": 0,
       "aria-valuemax": 100,
       "aria-valuenow": rounded ?? undefined,
-      "aria-valuetext": rounded === null ? "Working…" : `${rounded}%${counted}`,
+      "aria-valuetext":
+        rounded !== null ? `${rounded}%${counted}` : view.done !== null ? `${view.done} done` : "Working…",
       "aria-busy": view.status === "running" || view.status === "pending",
       className,
     },

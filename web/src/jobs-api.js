@@ -16,7 +16,18 @@
  * @property {string} status
  * @property {string} events_url
  * @property {string} status_url
- * @property {string} token  The job's token, for its stream and status.
+ * @property {string} token  The job's view token, for its stream and status (lives minutes).
+ * @property {number} expires_in  Seconds the view token lives.
+ * @property {string | null} control_token  ApiAuth none only: cancels the job and gets fresh view
+ *   tokens (`jobToken`). Keep it to this page (never in a URL or a shared link).
+ */
+
+/**
+ * @typedef {object} JobToken
+ * @property {string} job_id
+ * @property {string} token  A fresh view token.
+ * @property {number} expires_in  Seconds it lives.
+ * @property {string} events_url
  */
 
 /**
@@ -27,7 +38,8 @@
  * @property {number} created_at  Epoch seconds.
  * @property {string} status_url
  * @property {string} events_url
- * @property {string} token  A fresh token for the job's stream.
+ * @property {string} token  A fresh view token for the job's stream.
+ * @property {number} expires_in  Seconds it lives.
  */
 
 /**
@@ -43,6 +55,9 @@
  * @property {(jobId: string, options?: {token?: string}) => Promise<Record<string, unknown>>} getJob
  *   `token`: the job's own token (not needed for the caller's own jobs under caller auth).
  * @property {(jobId: string, options?: {token?: string}) => Promise<Record<string, unknown>>} cancelJob
+ *   `token`: the job's control token (ApiAuth none); under caller auth the owner's access token.
+ * @property {(jobId: string, options?: {token?: string}) => Promise<JobToken>} jobToken
+ *   A fresh view token: with the access token, or (ApiAuth none) `token` = the control token.
  * @property {(options?: {limit?: number, cursor?: string}) => Promise<JobList>} listJobs
  * @property {() => Promise<{types: Array<Record<string, unknown>>}>} jobTypes
  */
@@ -89,7 +104,8 @@ export function createJobsApi(options = {}) {
   /**
    * @param {string} method
    * @param {string} path
-   * @param {{jobToken?: string, query?: Record<string, string | number | undefined>,
+   * @param {{jobToken?: string, ownerOnly?: boolean,
+   *   query?: Record<string, string | number | undefined>,
    *   body?: unknown, headers?: Record<string, string>}} [request]
    * @returns {Promise<any>}
    */
@@ -103,7 +119,8 @@ export function createJobsApi(options = {}) {
     }
     if (caller) {
       headers.Authorization = `Bearer ${caller}`;
-      if (request.jobToken) query.set("token", request.jobToken);
+      // Where only the owner may act, the caller's token is all that counts: no job token.
+      if (request.jobToken && !request.ownerOnly) query.set("token", request.jobToken);
     } else if (request.jobToken) {
       headers.Authorization = `Bearer ${request.jobToken}`;
     }
@@ -158,7 +175,15 @@ export function createJobsApi(options = {}) {
      * @param {{token?: string}} [opts]
      */
     cancelJob(jobId, opts = {}) {
-      return call("POST", `${job(jobId)}/cancel`, { jobToken: opts.token });
+      return call("POST", `${job(jobId)}/cancel`, { jobToken: opts.token, ownerOnly: true });
+    },
+    /**
+     * A fresh view token for the job (see tokenRefresher, which calls this before expiry).
+     * @param {string} jobId
+     * @param {{token?: string}} [opts]  the job's control token (ApiAuth none)
+     */
+    jobToken(jobId, opts = {}) {
+      return call("POST", `${job(jobId)}/token`, { jobToken: opts.token, ownerOnly: true });
     },
     /**
      * The caller's jobs, newest first.

@@ -4,6 +4,7 @@
 
 import { StrictMode, useCallback, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
+import { createJobsApi, tokenRefresher } from "jobstream-client";
 import { useJobStream } from "jobstream-client/react";
 
 /**
@@ -12,6 +13,8 @@ import { useJobStream } from "jobstream-client/react";
  * @property {string} token
  * @property {string} [refreshUrl]  Where getToken fetches a fresh token (the app's own endpoint).
  * @property {string} [from]
+ * @property {(request: import("jobstream-client").TokenRequest) => Promise<string>} [refresher]  The package's
+ *   tokenRefresher against a real jobs API (window.jobstreamApi, set by the test before load).
  */
 
 /** What the tests read: getToken's calls, and how often a JobProgress effect ran (StrictMode
@@ -20,23 +23,25 @@ const record = { tokenRequests: /** @type {boolean[]} */ ([]), mounts: 0 };
 
 /** @param {{ job: Job, name: string }} props */
 function JobProgress({ job, name }) {
-  const { refreshUrl, token } = job;
+  const { refreshUrl, refresher, token } = job;
   const getToken = useCallback(
-    /** @param {{ refused: boolean }} request */
-    async ({ refused }) => {
+    /** @param {import("jobstream-client").TokenRequest} request */
+    async (request) => {
+      const { refused } = request;
       record.tokenRequests.push(refused);
+      if (refresher) return refresher(request);
       if (!refused || !refreshUrl) return token;
       const response = await fetch(refreshUrl);
       return (await response.json()).token;
     },
-    [refreshUrl, token],
+    [refreshUrl, refresher, token],
   );
   useEffect(() => {
     record.mounts += 1;
   }, []);
   const view = useJobStream(
     job.eventsUrl,
-    refreshUrl ? { getToken, from: job.from } : { token, from: job.from },
+    refreshUrl || refresher ? { getToken, from: job.from } : { token, from: job.from },
   );
   return (
     <section aria-label={name}>
@@ -85,6 +90,9 @@ function App({ initial }) {
 
 const query = new URLSearchParams(window.location.search);
 const eventsUrl = query.get("events_url");
+/** A real jobs API to refresh view tokens from (never in the URL: it may hold a control token).
+ * @type {{ baseUrl: string, jobId: string, controlToken?: string } | undefined} */
+const realApi = /** @type {any} */ (window).jobstreamApi;
 /** @type {Job | null} */
 const initial = eventsUrl
   ? {
@@ -92,6 +100,14 @@ const initial = eventsUrl
       token: query.get("token") ?? "",
       refreshUrl: query.get("refresh_url") ?? undefined,
       from: query.get("from") ?? undefined,
+      refresher: realApi
+        ? tokenRefresher({
+            api: createJobsApi({ baseUrl: realApi.baseUrl }),
+            jobId: realApi.jobId,
+            token: query.get("token") ?? undefined,
+            controlToken: realApi.controlToken,
+          })
+        : undefined,
     }
   : null;
 const app = <App initial={initial} />;

@@ -17,6 +17,7 @@ from jobstream_client.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from jobstream_client.job_tokens import token_expires_at, token_scope
 from jobstream_client.jobs_api import (
     AccessToken,
     CreatedJob,
@@ -56,4 +57,6 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "default_timeout",
+    "token_expires_at",
+    "token_scope",
 ]

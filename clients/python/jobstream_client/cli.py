@@ -45,6 +45,7 @@ from jobstream_client.errors import (
     printable,
     redact_url,
 )
+from jobstream_client.job_tokens import token_scope
 from jobstream_client.jobs_api import JobsAPI
 from jobstream_client.stream import (
     DEFAULT_MAX_ATTEMPTS,
@@ -95,6 +96,10 @@ class _Target:
     api_known: bool = True
     # Where the token can be read again (--token-file), for the command printed after Ctrl-C.
     token_file: Path | None = None
+    # Gets a fresh view token for the stream (None: the token is all there is).
+    refresh: Callable[[], str] | None = None
+    # The token the stream starts with (None: the first request gets one from ``refresh``).
+    stream_token: str | None = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -284,15 +289,35 @@ def _start(
     store: TokenStore,
 ) -> _Target:
     job = api.create(args.type, params, idempotency_key=args.idempotency_key)
+    # What is kept is what lets this job be followed and stopped later: its control token (no
+    # caller authentication), else its view token (the access token gets fresh ones).
+    credential = job.control_token or job.token
     if args.token_file is not None:
-        _save_token(args.token_file, job.token)
-    kept = store.save(job.job_id, job.token)
+        _save_token(args.token_file, credential)
+    kept = store.save(job.job_id, credential)
     out.print(Text(f"started job {printable(job.job_id)} ({printable(args.type)})", style="bold"))
     if kept is None and args.token_file is None:
         out.print(
             Text(f"(could not keep its token in {store.folder}: use --token-file)", style="yellow")
         )
-    return _Target(job.events_url, job.token, job.job_id, args.type, token_file=args.token_file)
+    return _Target(
+        job.events_url,
+        credential,
+        job.job_id,
+        args.type,
+        token_file=args.token_file,
+        refresh=_refresher(api, job.job_id, credential),
+        stream_token=job.token,
+    )
+
+
+def _refresher(api: JobsAPI, job_id: str, credential: str | None) -> Callable[[], str] | None:
+    """Fresh view tokens for the job's stream: with the access token, or the control token."""
+    if api.has_access_token:
+        return api.refresher(job_id)
+    if credential is not None and token_scope(credential) == "control":
+        return api.refresher(job_id, control_token=credential)
+    return None
 
 
 def _job_token(api: JobsAPI, job_id: str, given: str | None, store: TokenStore) -> str | None:
@@ -325,12 +350,18 @@ def _attach(
     if not isinstance(events_url, str) or not events_url:
         events_url = api.job_url(args.job_id, "/events")
     title = status.get("type")
+    refresh = _refresher(api, args.job_id, token)
     return _Target(
         events_url,
         token,
         args.job_id,
         title if isinstance(title, str) else "job",
         token_file=args.token_file,
+        refresh=refresh,
+        # A control token stays out of the stream: the first request gets a view token. A view
+        # token kept from before is used while it lives (EventStream refreshes it when it nears
+        # its expiry, or once refused).
+        stream_token=None if token is None or token_scope(token) == "control" else token,
     )
 
 
@@ -347,7 +378,8 @@ def _follow(
     view = ProgressView(out, title=target.title)
     stream = EventStream(
         target.events_url,
-        token=target.token,
+        token=target.stream_token if target.refresh is not None else target.token,
+        refresh_token=target.refresh,
         last_event_id=getattr(args, "last_event_id", None),
         client=http_client,
         max_attempts=args.max_attempts or None,

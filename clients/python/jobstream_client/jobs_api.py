@@ -8,6 +8,11 @@ A deployment with caller authentication (``JOBSTREAM_API_AUTH=jwt``) needs the c
 token on every call: pass ``access_token``, a string or a function returning a fresh one (it is
 called before each request, so it may refresh an expiring token). A job's own token then travels
 as ``?token=`` where one is given, the access token in the Authorization header.
+
+Job tokens: ``token`` (a view token) reads the job and lives minutes; ``refresher`` gives a
+function that gets fresh ones (``POST /jobs/{id}/token``) with the access token, or without caller
+authentication with the job's ``control_token``, which POST /jobs returns to its creator only.
+The control token is sent in the Authorization header only: the server refuses it in a URL.
 """
 
 from __future__ import annotations
@@ -42,6 +47,10 @@ class CreatedJob:
     status_url: str
     # Kept out of repr so that logging or printing the object never shows it.
     token: str = field(repr=False)
+    # Seconds the view token lives (None: the server did not say).
+    expires_in: float | None = None
+    # ApiAuth none only: cancels the job and gets fresh view tokens; keep it, never in a URL.
+    control_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +127,8 @@ class JobsAPI:
         payload = self._call(
             "POST", url, json={"type": type, "params": params}, headers=headers, secrets=(access,)
         )
+        expires_in = payload.get("expires_in")
+        control = payload.get("control_token")
         try:
             return CreatedJob(
                 job_id=_text(payload, "job_id"),
@@ -125,6 +136,8 @@ class JobsAPI:
                 events_url=_text(payload, "events_url"),
                 status_url=str(payload.get("status_url") or ""),
                 token=_text(payload, "token"),
+                expires_in=float(expires_in) if isinstance(expires_in, int | float) else None,
+                control_token=control if isinstance(control, str) and control else None,
             )
         except KeyError as exc:
             raise ProtocolViolation(
@@ -138,14 +151,14 @@ class JobsAPI:
 
     def cancel(self, job_id: str, *, token: str | None) -> dict[str, Any]:
         """Ask the job to stop. With caller authentication only its owner may (the access token
-        is what counts); without, its token."""
-        return self._job_call("POST", self.job_url(job_id, "/cancel"), token)
+        is what counts); without, its control token."""
+        return self._job_call("POST", self.job_url(job_id, "/cancel"), token, owner_only=True)
 
     def job_token(self, job_id: str, *, token: str | None = None) -> JobToken:
-        """A fresh token for the job. With caller authentication its owner gets one with the
-        access token alone; without, ``token`` (a valid one for the job) is exchanged."""
+        """A fresh view token for the job. With caller authentication its owner gets one with
+        the access token alone; without, ``token`` must be the job's control token."""
         url = self.job_url(job_id, "/token")
-        payload = self._job_call("POST", url, token)
+        payload = self._job_call("POST", url, token, owner_only=True)
         try:
             return JobToken(
                 job_id=_text(payload, "job_id"),
@@ -155,6 +168,13 @@ class JobsAPI:
             )
         except (KeyError, TypeError, ValueError):
             raise ProtocolViolation(f"POST {redact_url(url)} answered no token") from None
+
+    def refresher(self, job_id: str, *, control_token: str | None = None) -> Callable[[], str]:
+        """A function returning a fresh view token for the job (for ``EventStream``'s
+        ``refresh_token``): with the access token, else with the job's control token."""
+        if not self.has_access_token and control_token is None:
+            raise ValueError("refreshing a job token needs an access token or the control token")
+        return lambda: self.job_token(job_id, token=control_token).token
 
     def list_jobs(self, *, limit: int = 20, cursor: str | None = None) -> JobList:
         """A page of the caller's jobs, newest first (needs an API with caller authentication)."""
@@ -184,17 +204,22 @@ class JobsAPI:
             raise ProtocolViolation(f"GET {redact_url(url)} answered no job list") from None
         return JobList(jobs=jobs, next_cursor=next_cursor if isinstance(next_cursor, str) else None)
 
-    def _job_call(self, method: str, url: str, token: str | None) -> dict[str, Any]:
+    def _job_call(
+        self, method: str, url: str, token: str | None, *, owner_only: bool = False
+    ) -> dict[str, Any]:
         access = self._access()
         if access is None:
             return self._call(method, url, headers=_bearer(token), secrets=(token,))
-        # The Authorization header carries the caller's token; the job's own goes in the query.
+        # The Authorization header carries the caller's token; the job's own (a view token) goes
+        # in the query where it can open the job. Where only the owner may act the caller's token
+        # is all that counts, and a job token is not sent at all.
+        send_job_token = token is not None and not owner_only
         return self._call(
             method,
             url,
             headers=_bearer(access),
             secrets=(token, access),
-            params={"token": token} if token else None,
+            params={"token": token} if send_job_token and token else None,
         )
 
     def close(self) -> None:

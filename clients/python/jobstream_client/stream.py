@@ -32,6 +32,7 @@ from jobstream_client.errors import (
     redact_url,
     rejection,
 )
+from jobstream_client.job_tokens import token_expires_at
 from jobstream_client.sse import ServerSentEvent, SSEParser
 from jobstream_client.stream_failure import is_stream_failure
 
@@ -52,6 +53,11 @@ DEFAULT_MAX_ATTEMPTS = 10
 _RETRYABLE_STATUSES = frozenset({408, 425, 429})
 # A 4xx body is a small JSON object; read no more of a misbehaving one.
 _MAX_ERROR_BODY = 16 * 1024
+# A token refused this way may just have expired (or its key rotated away): worth one fresh one.
+_REFRESHABLE_STATUSES = frozenset({401, 403})
+# A (re)connect refreshes a token that would expire within this many seconds: the server checks
+# the token when a connection opens, and every window's reconnect opens one.
+DEFAULT_REFRESH_MARGIN_S = 60.0
 
 
 def default_timeout(read_s: float = 45.0) -> httpx.Timeout:
@@ -97,6 +103,11 @@ class EventStream:
     reconnect ends the connection it replaces. The default ("") makes a fresh id for this
     EventStream; pass a stable one to let a restarted program replace its earlier stream; None
     sends none.
+
+    ``refresh_token`` returns a fresh token for the job (``JobsAPI.refresher``): view tokens live
+    minutes. It is called before a request when there is no token yet or the token expires
+    within ``refresh_margin_s``, and once after a 401/403 (the request is then made again at
+    once; a fresh token refused too raises as any 4xx does).
     """
 
     def __init__(
@@ -112,6 +123,9 @@ class EventStream:
         timeout: httpx.Timeout | None = None,
         on_retry: Callable[[RetryNotice], None] | None = None,
         viewer_id: str | None = "",
+        refresh_token: Callable[[], str] | None = None,
+        refresh_margin_s: float = DEFAULT_REFRESH_MARGIN_S,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if max_attempts is not None and max_attempts < 1:
             raise ValueError("max_attempts must be at least 1 (or None for no limit)")
@@ -126,6 +140,12 @@ class EventStream:
         self._sleep = sleep
         self._timeout = timeout or default_timeout()
         self._on_retry = on_retry
+        self._refresh_token = refresh_token
+        self._refresh_margin_s = refresh_margin_s
+        self._clock = clock
+        # The last request's token was refused and replaced: a second refusal is final.
+        self._refreshed_after_refusal = False
+        self.token_refreshes = 0  # fresh tokens fetched (before expiry or after a refusal)
         # Sent as Viewer-Id: the server keeps one live stream per viewer, so each reconnect of this
         # stream ends the connection it replaces at once (on Lambda an abandoned connection would
         # run, billed, until its window ends). One id per EventStream by default; None: none.
@@ -170,10 +190,13 @@ class EventStream:
                 self.attempts += 1
                 if self.attempts > 1:
                     self.reconnects += 1
+                self._refresh_if_expiring()
                 try:
                     with self._http().stream(
                         "GET", self.url, headers=self._headers(), timeout=self._timeout
                     ) as response:
+                        if self._refreshed_on_refusal(response):
+                            continue
                         failure = self._check_status(response)
                         if failure is None and self.end is None:
                             for event in self._read(response):
@@ -220,6 +243,31 @@ class EventStream:
         self.close()
 
     # --- one attempt --------------------------------------------------------------------------
+
+    def _refresh_if_expiring(self) -> None:
+        if self._refresh_token is None:
+            return
+        expires_at = None if self._token is None else token_expires_at(self._token)
+        if self._token is None or (
+            expires_at is not None and expires_at - self._clock() <= self._refresh_margin_s
+        ):
+            self._token = self._refresh_token()
+            self.token_refreshes += 1
+
+    def _refreshed_on_refusal(self, response: httpx.Response) -> bool:
+        """True if a 401/403 was answered by fetching a fresh token: make the request again."""
+        if response.status_code not in _REFRESHABLE_STATUSES:
+            self._refreshed_after_refusal = False
+            return False
+        if self._refresh_token is None or self._refreshed_after_refusal:
+            return False
+        fresh = self._refresh_token()
+        self.token_refreshes += 1
+        if fresh == self._token:
+            return False
+        self._token = fresh
+        self._refreshed_after_refusal = True
+        return True
 
     def _http(self) -> httpx.Client:
         if self._client is None:

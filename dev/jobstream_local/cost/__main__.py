@@ -55,6 +55,7 @@ def main() -> int:
     measurements = []
     with EmbeddedDynamoDB(table=table, template_path=template) as database:
         settings = Settings(
+            api_auth="none",
             table=table,
             dynamodb_endpoint_url=database.endpoint_url,
             token_key=secrets.token_urlsafe(48),

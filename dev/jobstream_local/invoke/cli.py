@@ -32,6 +32,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from jobstream.aws_clients import dynamodb_client
+from jobstream.env_settings import SettingsError
 from jobstream.invocation_context import InvocationContext
 from jobstream.jobs.errors import RegistryNotFound
 from jobstream.lambda_runtime.handler_loader import HandlerLoadError, load_handler
@@ -92,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args([*given, *more])
     try:
         return _run(args)
-    except (UsageError, RegistryNotFound) as exc:
+    except (UsageError, RegistryNotFound, SettingsError) as exc:
         _note(f"error: {exc}")
         return EXIT_USAGE
 
@@ -224,6 +225,8 @@ def _prepare_environment(args: argparse.Namespace, template: Path, stack: ExitSt
     )
     env.setdefault("JOBSTREAM_TABLE", LOCAL_TABLE)
     env.setdefault("JOBSTREAM_TOKEN_KEY", secrets.token_urlsafe(48))
+    # The code has no default auth mode; a local invoke is open, as `make run` is.
+    env.setdefault("JOBSTREAM_API_AUTH", "none")
     env.setdefault("JOBSTREAM_WORKER_FUNCTION", LOCAL_WORKER)
     endpoint = env.get("JOBSTREAM_DYNAMODB_ENDPOINT_URL")
     if endpoint:

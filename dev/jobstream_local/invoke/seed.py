@@ -48,8 +48,11 @@ def seed_job(
 
 
 def token_for(settings: Settings, job_id: str) -> SeededJob:
-    """A valid token for an existing job (signed with the deployment's key in ``settings``)."""
-    token = token_signer(settings).issue(job_id, ttl_seconds=settings.token_ttl_seconds)
+    """A valid token for an existing job (signed with the deployment's key in ``settings``): its
+    control token, as its creator holds it, since the events send it in the header and cancel."""
+    token = token_signer(settings).issue(
+        job_id, ttl_seconds=settings.control_token_ttl_seconds, scope="control"
+    )
     return SeededJob(job_id=job_id, token=token)
 
 

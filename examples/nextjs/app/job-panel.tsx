@@ -123,6 +123,7 @@ export function JobPanel({ jobId, path }: { jobId: string; path: StreamPath }) {
       <div className="columns">
         <div>
           <h3 id="items-heading">Items</h3>
+          {view.items.length === 0 ? <p className="none">None yet.</p> : null}
           <ol aria-labelledby="items-heading" className="items">
             {view.items.map((item) => (
               <li key={item.id + item.key} data-ok={item.ok}>
@@ -133,6 +134,7 @@ export function JobPanel({ jobId, path }: { jobId: string; path: StreamPath }) {
         </div>
         <div>
           <h3 id="log-heading">Log</h3>
+          {view.log.length === 0 ? <p className="none">None yet.</p> : null}
           <ol aria-labelledby="log-heading" className="log">
             {view.log.map((line) => (
               <li key={line.id} data-level={line.level}>

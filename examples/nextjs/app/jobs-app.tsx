@@ -19,9 +19,26 @@ interface JobRow {
   created_at: number;
 }
 
+interface ParamsSchema {
+  properties?: Record<string, { examples?: unknown[]; default?: unknown }>;
+  required?: string[];
+}
+
 interface JobType {
   type: string;
   description?: string;
+  params_schema?: ParamsSchema;
+}
+
+/** Params to start from: each field's first example (the demo types suggest a pace you can watch),
+ * and the default of a required field that has none. */
+function suggestedParams(schema: ParamsSchema | undefined): string {
+  const suggested: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(schema?.properties ?? {})) {
+    if (field.examples?.length) suggested[name] = field.examples[0];
+    else if (schema?.required?.includes(name) && "default" in field) suggested[name] = field.default;
+  }
+  return JSON.stringify(suggested);
 }
 
 export const JOBS_KEY = ["jobs"] as const;
@@ -47,8 +64,16 @@ export function JobsApp({ jobId, path }: { jobId: string | null; path: StreamPat
     queryFn: () => fetchJson<{ jobs: JobRow[] }>("/api/jobs"),
   });
   const [type, setType] = useState("demo.batch");
-  const [params, setParams] = useState('{"items": 20, "interval_ms": 500}');
+  const [params, setParams] = useState('{"items": 60, "interval_ms": 1000}');
   const [formError, setFormError] = useState<string | null>(null);
+  // A deployment without the demo types: start from the first type it lists.
+  useEffect(() => {
+    const listed = types.data?.types;
+    if (listed?.length && !listed.some((option) => option.type === type)) {
+      setType(listed[0].type);
+      setParams(suggestedParams(listed[0].params_schema));
+    }
+  }, [types.data, type]);
   const [starting, setStarting] = useState(false);
   // Client-only state is read in an effect, never while rendering (the server has no tab).
   const [viewer, setViewer] = useState<string | null>(null);
@@ -93,7 +118,16 @@ export function JobsApp({ jobId, path }: { jobId: string | null; path: StreamPat
         <form onSubmit={start}>
           <label>
             Job type
-            <select value={type} onChange={(event) => setType(event.target.value)}>
+            <select
+              value={type}
+              onChange={(event) => {
+                const chosen = event.target.value;
+                setType(chosen);
+                const listed = types.data?.types.find((option) => option.type === chosen);
+                setParams(suggestedParams(listed?.params_schema));
+                setFormError(null);
+              }}
+            >
               {(types.data?.types ?? [{ type }]).map((option) => (
                 <option key={option.type} value={option.type}>
                   {option.type}

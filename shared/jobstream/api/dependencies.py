@@ -18,8 +18,8 @@ from jobstream.api.idempotency import IdempotentCreate
 from jobstream.api.log import log_job_id
 from jobstream.api.schemas import JOB_ID_PATTERN
 from jobstream.auth.callers import CallerRefused
-from jobstream.auth.keys import load_signing_key
-from jobstream.auth.tokens import TokenError, TokenSigner, is_job_token
+from jobstream.auth.keys import token_signer
+from jobstream.auth.tokens import Scope, TokenError, TokenSigner, is_job_token
 from jobstream.http_errors import Refused
 from jobstream.jobs.registry import JobRegistry
 from jobstream.lazy import Lazy
@@ -64,8 +64,9 @@ class ApiResources:
         self.service = Lazy(service_factory)
 
     def signer(self) -> TokenSigner:
-        # Loaded per request: Powertools caches a remote key, and a rotated one is picked up.
-        return TokenSigner(load_signing_key(self.settings))
+        # Per request: the keys are cached per container (jobstream.auth.keys), and a rotated one
+        # is picked up.
+        return token_signer(self.settings)
 
 
 def _resources(request: Request) -> ApiResources:
@@ -95,10 +96,13 @@ Signer = Annotated[TokenSigner, Depends(_signer)]
 _bearer = HTTPBearer(
     auto_error=False,
     description="JOBSTREAM_API_AUTH=jwt: a JWT from the deployment's identity provider, on every "
-    "request. On GET /jobs/{job_id} (and, under 'none', its cancel) a job's own token works too.",
+    "request. On GET /jobs/{job_id} a job's view token works too; under 'none', its control "
+    "token (header only) cancels it and gets fresh view tokens.",
 )
 _query_token = APIKeyQuery(
-    name="token", auto_error=False, description="The job's token as a query parameter."
+    name="token",
+    auto_error=False,
+    description="The job's view token as a query parameter (a control token is refused here).",
 )
 _JOB_ID = re.compile(JOB_ID_PATTERN)
 
@@ -142,9 +146,11 @@ async def _job_access(
     credentials: HTTPAuthorizationCredentials | None,
     query_token: str | None,
     job_token_opens: bool,
+    scope: Scope,
 ) -> JobAccess:
-    """Who may act on the path's job. Under "none": whoever holds its token (401 without one, 403
-    if refused). Under jwt/iam: its token opens it where ``job_token_opens`` (reading: a shared
+    """Who may act on the path's job. Under "none": whoever holds its token with ``scope``
+    (401 without one, 403 if refused: a view token does not control, a control token never comes
+    in a URL). Under jwt/iam: its view token opens it where ``job_token_opens`` (reading: a shared
     view, native EventSource), else the caller's own credential, for the caller's own jobs only
     (the service answers 404 for anyone else's).
 
@@ -155,14 +161,14 @@ async def _job_access(
     bearer = credentials.credentials if credentials is not None else None
     auth = resources.callers
     if not auth.enabled:
-        signer.verify(bearer or query_token, job_id)
+        signer.verify(bearer or query_token, job_id, scope=scope, in_url=bearer is None)
         return JobAccess(job_id=job_id, owner=None)
     bearer_is_job_token = bearer is not None and is_job_token(bearer)
     job_token = query_token or (bearer if bearer_is_job_token else None)
     caller_bearer = None if bearer_is_job_token else bearer
     if job_token is not None and job_token_opens:
         try:
-            signer.verify(job_token, job_id)
+            signer.verify(job_token, job_id, scope=scope, in_url=bool(query_token))
             return JobAccess(job_id=job_id, owner=None)
         except TokenError:
             # With a caller credential as well, the caller's own jobs still open; without one the
@@ -191,6 +197,7 @@ async def _read_access(
         credentials=credentials,
         query_token=query_token,
         job_token_opens=True,
+        scope="view",
     )
 
 
@@ -202,7 +209,7 @@ async def _owner_access(
     credentials: Bearer,
     query_token: QueryToken,
 ) -> JobAccess:
-    # Under "none" there is no owner: the job's token is all there is, as before.
+    # Under "none" there is no owner: the job's control token stands for its creator.
     return await _job_access(
         request,
         job_id,
@@ -211,6 +218,7 @@ async def _owner_access(
         credentials=credentials,
         query_token=query_token,
         job_token_opens=not resources.callers.enabled,
+        scope="control",
     )
 
 

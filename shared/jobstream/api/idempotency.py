@@ -9,12 +9,25 @@ The payload Powertools sees is ``{"key": <header value>, "body": <request body>}
 selects the record and the body is validated against it, so reusing a key with a different body is
 refused (IdempotencyValidationError) instead of silently returning another job.
 
+Keys are scoped (``scoped_key``): under caller authentication (jwt, iam) to the caller; under
+``none``, where there is no caller, to the request's source address, so that a key guessed or seen
+elsewhere (``order-42``) cannot return another client's job and token: from another address it is
+another request. Why the address and not a rule that keys look random: no check of a client-chosen
+string can tell a random key from a predictable one (a timestamp or an order number passes any
+length and alphabet rule), while the address is the Function URL's ``requestContext.http.
+sourceIp``, which Lambda sets and a client cannot (unlike X-Forwarded-For); it is also what the
+create quota counts under ``none``. Its limits (docs/deploy.md, "Who may start jobs"): clients
+behind one NAT share a scope; a retry from a new address (a phone changing networks) is a new
+request; and behind a proxy in front of the API URL every client shares the proxy's address (use
+jwt or iam there).
+
 The stored response includes the job's token. That adds no exposure: whoever can read the table
 can read the job's events directly, which is all the token grants.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -39,6 +52,15 @@ IDEMPOTENCY_PARTITION = "IDEMPOTENCY"
 # default prefix includes the function name).
 KEY_PREFIX = "jobstream.api.create_job"
 MAX_KEY_CHARS = 255
+
+
+def scoped_key(key: str, *, caller: str | None, address: str | None) -> str:
+    """The record's key for ``key``: the caller's (jwt, iam), else its source address's (none).
+    Two elements for a caller (the form records were first written in), three for an address, so
+    the two scopes never meet."""
+    if caller is not None:
+        return json.dumps([caller, key])
+    return json.dumps(["address", address or "", key])
 
 
 class IdempotentCreate:

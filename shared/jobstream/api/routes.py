@@ -7,7 +7,6 @@ the request's log keys (set here, in the request's task) reach every line, where
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -15,7 +14,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from jobstream.api.dependencies import Caller, OwnerAccess, ReadAccess, Resources, Service, Signer
-from jobstream.api.idempotency import MAX_KEY_CHARS
+from jobstream.api.idempotency import MAX_KEY_CHARS, scoped_key
 from jobstream.api.invocation import request_remaining_time
 from jobstream.api.log import log_job_id, logger
 from jobstream.api.schemas import (
@@ -56,12 +55,15 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
     responses=_errors(400, 409, 413, 422, 429),
     summary="Create a job and get its token and stream URL",
     description=(
-        "With an Idempotency-Key, a retry with the same key and body gets the first answer again "
-        "(same job_id and token, the status as it was then) with 'Idempotent-Replayed: true'; "
+        "Returns the job's view token (minutes; expires_in) and, under ApiAuth none, its "
+        "control token (keep it; header only). With an Idempotency-Key, a retry with the same key "
+        "and body gets the first answer again (same job_id, the status as it was then, freshly "
+        "minted tokens: none is stored) with 'Idempotent-Replayed: true'; "
         "the same key with another body is a 422, and a retry while the first request is still "
-        "running a 409. Keys are per caller. Under caller authentication the job belongs to the "
-        "caller, and a caller at its limit of unfinished jobs or of creates per window gets a "
-        "429 with Retry-After and details.limit saying which."
+        "running a 409. Keys are per caller (per source address under ApiAuth none). Under "
+        "caller authentication the job belongs to the caller, and a caller at its limit of "
+        "unfinished jobs or of creates gets a 429 with Retry-After and details.limit saying "
+        "which."
     ),
 )
 async def create_job(
@@ -82,14 +84,16 @@ async def create_job(
     ] = None,
 ) -> CreateJobResponse:
     settings = resources.settings
+    # Where there is no caller (ApiAuth=none), creates are counted and idempotency keys scoped per
+    # source address: the Function URL's requestContext.http.sourceIp (Mangum's client), the peer
+    # locally.
+    address = request.client.host if request.client is not None else None
 
     def create() -> JSONObject:
-        # The address a create is counted against when there is no caller (ApiAuth=none): the
-        # Function URL's requestContext.http.sourceIp (Mangum's client), the peer locally.
-        address = request.client.host if request.client is not None else None
         job = service.create(body.type, body.params, owner=caller, address=address)
-        token = signer.issue(job.job_id, ttl_seconds=settings.token_ttl_seconds)
-        return {"job_id": job.job_id, "status": job.status.value, "token": token}
+        # No token in what the idempotency store keeps: a replay gets freshly minted ones below
+        # (a stored token would be handed out again for as long as the record lives).
+        return {"job_id": job.job_id, "status": job.status.value}
 
     replayed = False
     if idempotency_key is None:
@@ -102,8 +106,8 @@ async def create_job(
 
         created = await run_in_threadpool(
             resources.idempotency.run,
-            # Per caller: another caller's request with the same key is another request.
-            key=idempotency_key if caller is None else json.dumps([caller, idempotency_key]),
+            # Per caller (per address under none): another's request with this key is another.
+            key=scoped_key(idempotency_key, caller=caller, address=address),
             body=body.model_dump(mode="json"),
             remaining_time=request_remaining_time(
                 scope=request.scope, timeout_seconds=settings.api_timeout_seconds
@@ -121,7 +125,15 @@ async def create_job(
         status=JobStatus(created["status"]),
         events_url=events_url(settings=settings, request=request, job_id=job_id),
         status_url=str(request.url_for("get_job", job_id=job_id)),
-        token=str(created["token"]),
+        token=signer.issue(job_id, ttl_seconds=settings.token_ttl_seconds),
+        expires_in=settings.token_ttl_seconds,
+        # Under caller authentication the caller's credential cancels and refreshes; a second
+        # long-lived secret would only be one more thing to leak.
+        control_token=(
+            signer.issue(job_id, ttl_seconds=settings.control_token_ttl_seconds, scope="control")
+            if caller is None
+            else None
+        ),
     )
 
 
@@ -171,6 +183,7 @@ async def list_jobs(
                 status_url=str(request.url_for("get_job", job_id=job.job_id)),
                 events_url=events_url(settings=settings, request=request, job_id=job.job_id),
                 token=signer.issue(job.job_id, ttl_seconds=settings.token_ttl_seconds),
+                expires_in=settings.token_ttl_seconds,
             )
             for job in page.jobs
         ],
@@ -241,10 +254,11 @@ async def cancel_job(
     name="job_token",
     response_model=JobTokenResponse,
     responses=_errors(403, 404),
-    summary="A fresh token for a job: to follow it again later, from anywhere",
+    summary="A fresh view token for a job: before the last one expires, or to follow it later",
     description="Under caller authentication only the job's owner gets one, with their own "
     "credential (another caller's job is a 404; a job token does not open this); under 'none', "
-    "whoever holds a valid token for the job (a token about to expire is exchanged for a new one).",
+    "whoever holds the job's control token, in 'Authorization: Bearer' (a view token cannot renew "
+    "itself, so a leaked link dies with its token).",
 )
 async def job_token(
     access: OwnerAccess,

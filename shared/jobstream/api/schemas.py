@@ -32,15 +32,24 @@ class CreateJobResponse(BaseModel):
     )
     status_url: str = Field(description="Absolute URL of GET /jobs/{job_id}.")
     token: str = Field(
-        description="Bearer token for this job only: 'Authorization: Bearer <token>' or "
-        "'?token=<token>' on the status, cancel and events URLs."
+        description="View token for this job only ('Authorization: Bearer <token>', or "
+        "'?token=<token>' where no header can be sent): reads its status and stream. It lives "
+        "expires_in seconds; POST /jobs/{job_id}/token gives a fresh one."
+    )
+    expires_in: float = Field(description="Seconds until the view token expires.")
+    control_token: str | None = Field(
+        default=None,
+        description="ApiAuth none only (null otherwise: the caller's own credential does this): "
+        "the job's control token, for its creator to keep. It cancels the job and gets fresh view "
+        "tokens (POST /jobs/{job_id}/token); it is accepted in 'Authorization: Bearer' only, never "
+        "in a URL, so never put it in a link.",
     )
 
 
 class JobTokenResponse(BaseModel):
     job_id: str
     token: str = Field(
-        description="A fresh bearer token for this job only, used as the one POST /jobs returned."
+        description="A fresh view token for this job only, used as the one POST /jobs returned."
     )
     expires_in: float = Field(description="Seconds until the token expires.")
     events_url: str = Field(description="Absolute URL of the job's Server-Sent Events stream.")
@@ -83,9 +92,10 @@ class JobListItem(BaseModel):
     status_url: str = Field(description="Absolute URL of GET /jobs/{job_id}.")
     events_url: str = Field(description="Absolute URL of the job's Server-Sent Events stream.")
     token: str = Field(
-        description="A fresh token for this job, as POST /jobs returns: a page that lost its "
-        "state resumes the job's stream with it."
+        description="A fresh view token for this job, as POST /jobs returns: a page that lost "
+        "its state resumes the job's stream with it."
     )
+    expires_in: float = Field(description="Seconds until the view token expires.")
 
 
 class JobListResponse(BaseModel):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from jobstream.auth.tokens import bearer_token
+from jobstream.auth.tokens import bearer_token_and_place
 from jobstream.tail.cors import Preflight, preflight_from_headers
 from jobstream.tail.errors import StreamRejected
 
@@ -51,6 +51,8 @@ class StreamRequest:
     last_event_id: str | None
     # The client's per-page id (header wins over the ``viewer`` query parameter); None if unsent.
     viewer: str | None = None
+    # The token came in the query string (native EventSource): only a view token may.
+    token_in_url: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +109,13 @@ def parse_stream_request(event: Mapping[str, Any]) -> StreamRequest:
     last_event_id = headers.get("last-event-id")
     if last_event_id is None:
         last_event_id = query.get("last_event_id")
+    token, token_in_url = bearer_token_and_place(headers.get("authorization"), query.get("token"))
     return StreamRequest(
         job_id=match["job_id"],
-        token=bearer_token(headers.get("authorization"), query.get("token")),
+        token=token,
         last_event_id=last_event_id,
         viewer=_viewer(headers.get(VIEWER_HEADER, query.get(VIEWER_QUERY))),
+        token_in_url=token_in_url,
     )
 
 

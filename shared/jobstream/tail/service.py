@@ -107,6 +107,7 @@ class StreamService:
         last_event_id: str | None,
         remaining_ms: Callable[[], int],
         viewer: str | None = None,
+        token_in_url: bool = False,
     ) -> StreamingResponse:
         """Check the request and return the stream, or a 4xx/204 response before any byte.
 
@@ -116,7 +117,9 @@ class StreamService:
         with every slot of the job held by a live stream the answer is 429 with Retry-After.
         """
         try:
-            job, start_id, seen = self._admit(job_id, token, last_event_id)
+            job, start_id, seen = self._admit(
+                job_id, token, last_event_id, token_in_url=token_in_url
+            )
             if job.status.is_terminal and start_id >= job.last_event_id:
                 # Nothing left to send; 204 is how an SSE client is told to stop reconnecting.
                 return empty_response(204)
@@ -152,11 +155,12 @@ class StreamService:
         return slot
 
     def _admit(
-        self, job_id: str, token: str | None, raw_last_id: str | None
+        self, job_id: str, token: str | None, raw_last_id: str | None, *, token_in_url: bool
     ) -> tuple[Job, int, SlotsSeen | None]:
-        # Token first: it is checked without I/O, and an unauthenticated caller learns nothing,
-        # not even whether the job exists. Every refusal is answered by jobstream.http_errors.
-        self._signer.verify(token, job_id)
+        # Token first: it is checked without I/O (a token naming a key this container does not
+        # hold yet fetches the keys, rarely), and an unauthenticated caller learns nothing, not
+        # even whether the job exists. Every refusal is answered by jobstream.http_errors.
+        self._signer.verify(token, job_id, in_url=token_in_url)
         last_id = parse_last_event_id(raw_last_id)
         seen: SlotsSeen | None = None
         if self._slots is not None:

@@ -33,7 +33,15 @@ async def test_create_returns_job_urls_and_a_token_for_it(
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"job_id", "status", "events_url", "status_url", "token"}
+    assert set(body) == {
+        "job_id",
+        "status",
+        "events_url",
+        "status_url",
+        "token",
+        "expires_in",
+        "control_token",
+    }
     job_id = body["job_id"]
     assert body["status"] == JobStatus.QUEUED
     # Same origin locally: the stream is served next to the API.

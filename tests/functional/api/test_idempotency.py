@@ -9,6 +9,7 @@ is still running gets 409 ``idempotency_in_progress``.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from jobstream.api import create_app
 from jobstream.api.idempotency import IDEMPOTENCY_PARTITION, KEY_PREFIX, IdempotentCreate
+from jobstream.auth.tokens import TokenSigner
 from jobstream.invocation_context import InvocationContext
 from jobstream.jobs import JobService
 from jobstream.settings import Settings
@@ -29,6 +31,7 @@ from jobstream_sandbox.invokers import RecordingInvoker
 from tests.functional.api.conftest import BASE_URL
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from mypy_boto3_dynamodb import DynamoDBClient
 
 pytestmark = pytest.mark.anyio
@@ -41,11 +44,12 @@ def _job_items(ddb: DynamoDBClient, settings: Settings) -> list[str]:
     return sorted(item["pk"]["S"] for item in items if item["sk"]["S"] == "META")
 
 
-async def test_same_key_returns_the_same_job_and_token(
+async def test_same_key_returns_the_same_job_and_a_token_for_it(
     client: httpx.AsyncClient,
     ddb: DynamoDBClient,
     api_settings: Settings,
     invoker: RecordingInvoker,
+    signer: TokenSigner,
 ) -> None:
     headers = {"Idempotency-Key": "order-42"}
 
@@ -54,7 +58,8 @@ async def test_same_key_returns_the_same_job_and_token(
 
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json()["job_id"] == first.json()["job_id"]
-    assert again.json()["token"] == first.json()["token"]
+    signer.verify(again.json()["token"], first.json()["job_id"])
+    signer.verify(again.json()["control_token"], first.json()["job_id"], scope="control")
     assert again.json()["events_url"] == first.json()["events_url"]
     assert "idempotent-replayed" not in first.headers
     assert again.headers["idempotent-replayed"] == "true"
@@ -203,3 +208,62 @@ async def test_a_retry_while_the_first_runs_is_a_409_over_http(
     assert [r.status_code for r in retries] == [409]
     assert retries[0].json()["error"]["code"] == "idempotency_in_progress"
     assert retries[0].headers["retry-after"] == "1"
+
+
+async def test_a_replay_mints_fresh_tokens_instead_of_handing_out_stored_ones(
+    client: httpx.AsyncClient, api_settings: Settings, service: JobService, ddb: DynamoDBClient
+) -> None:
+    """The idempotency record keeps no token: a replay after the key rotated gets tokens of the
+    new key (a stored one would be handed out, unchanged, for as long as the record lives)."""
+    headers = {"Idempotency-Key": "order-rotated"}
+    first = await client.post("/jobs", json=BODY, headers=headers)
+    new_key = "n" * 48
+    rotated = create_app(
+        api_settings.with_changes({"token_key": new_key}), service=service, dynamodb=ddb
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(rotated), base_url=BASE_URL
+    ) as after_rotation:
+        again = await after_rotation.post("/jobs", json=BODY, headers=headers)
+
+    assert again.headers["idempotent-replayed"] == "true"
+    job_id = first.json()["job_id"]
+    assert again.json()["job_id"] == job_id
+    assert again.json()["token"] != first.json()["token"]
+    assert again.json()["control_token"] != first.json()["control_token"]
+    TokenSigner(new_key.encode()).verify(again.json()["token"], job_id)
+    TokenSigner(new_key.encode()).verify(again.json()["control_token"], job_id, scope="control")
+    stored = json.dumps(ddb.scan(TableName=api_settings.table)["Items"])
+    assert first.json()["token"] not in stored
+    assert first.json()["control_token"] not in stored
+
+
+def _client_from(app: FastAPI, address: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app, client=(address, 40_000)), base_url=BASE_URL
+    )
+
+
+async def test_under_none_a_key_guessed_from_another_address_never_returns_the_job(
+    app: FastAPI, ddb: DynamoDBClient, api_settings: Settings
+) -> None:
+    """Issue 22: with no caller, a key seen or guessed elsewhere (the same body too) is another
+    request: the guesser gets a job of its own, never the first client's job or token; the
+    first client's own retry still gets its first answer."""
+    assert api_settings.api_auth == "none"
+    headers = {"Idempotency-Key": "order-42"}
+    async with (
+        _client_from(app, "203.0.113.7") as owner,
+        _client_from(app, "198.51.100.2") as guesser,
+    ):
+        first = await owner.post("/jobs", json=BODY, headers=headers)
+        guessed = await guesser.post("/jobs", json=BODY, headers=headers)
+        retried = await owner.post("/jobs", json=BODY, headers=headers)
+
+    assert (first.status_code, guessed.status_code, retried.status_code) == (201, 201, 201)
+    assert guessed.json()["job_id"] != first.json()["job_id"]
+    assert guessed.json()["token"] != first.json()["token"]
+    assert "idempotent-replayed" not in guessed.headers
+    assert retried.json()["job_id"] == first.json()["job_id"]
+    assert retried.headers["idempotent-replayed"] == "true"
+    assert len(_job_items(ddb, api_settings)) == 2

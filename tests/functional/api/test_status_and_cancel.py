@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
 from jobstream.auth.tokens import TokenSigner
+from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream.store.models import JobStatus, NewEvent
 from jobstream_sandbox.invokers import RecordingInvoker
@@ -16,10 +19,17 @@ pytestmark = pytest.mark.anyio
 
 
 async def _create(client: httpx.AsyncClient) -> tuple[str, str]:
+    """A new job's id and view token."""
+    job_id, token, _ = await _create_with_control(client)
+    return job_id, token
+
+
+async def _create_with_control(client: httpx.AsyncClient) -> tuple[str, str, str]:
+    """A new job's id, view token and control token (ApiAuth none: its creator keeps it)."""
     response = await client.post("/jobs", json={"type": "demo.count", "params": {"n": 2}})
     assert response.status_code == 201
     body = response.json()
-    return body["job_id"], body["token"]
+    return body["job_id"], body["token"], body["control_token"]
 
 
 async def test_status_of_a_new_job(client: httpx.AsyncClient) -> None:
@@ -151,9 +161,10 @@ async def test_unknown_job_with_a_valid_token_is_a_404(
     client: httpx.AsyncClient, signer: TokenSigner
 ) -> None:
     token = signer.issue("doesnotexist", ttl_seconds=60)
+    control = signer.issue("doesnotexist", ttl_seconds=60, scope="control")
 
     get = await client.get("/jobs/doesnotexist", headers=bearer(token))
-    cancel = await client.post("/jobs/doesnotexist/cancel", headers=bearer(token))
+    cancel = await client.post("/jobs/doesnotexist/cancel", headers=bearer(control))
 
     assert (get.status_code, cancel.status_code) == (404, 404)
     assert get.json()["error"]["code"] == "job_not_found"
@@ -169,10 +180,10 @@ async def test_id_that_cannot_name_a_job_is_a_404(client: httpx.AsyncClient) -> 
 async def test_cancel_is_accepted_and_idempotent(
     client: httpx.AsyncClient, store: JobStore, invoker: RecordingInvoker
 ) -> None:
-    job_id, token = await _create(client)
+    job_id, _, control = await _create_with_control(client)
 
-    first = await client.post(f"/jobs/{job_id}/cancel", headers=bearer(token))
-    second = await client.post(f"/jobs/{job_id}/cancel", headers=bearer(token))
+    first = await client.post(f"/jobs/{job_id}/cancel", headers=bearer(control))
+    second = await client.post(f"/jobs/{job_id}/cancel", headers=bearer(control))
 
     assert (first.status_code, second.status_code) == (202, 202)
     assert first.json()["cancel_requested"] is True
@@ -185,11 +196,11 @@ async def test_cancel_is_accepted_and_idempotent(
 async def test_cancel_of_a_finished_job_is_still_accepted(
     client: httpx.AsyncClient, store: JobStore
 ) -> None:
-    job_id, token = await _create(client)
+    job_id, _, control = await _create_with_control(client)
     lease, _ = store.acquire_lease(job_id, duration_s=30)
     store.append(lease, [NewEvent("complete", {})], after_id=0, status=JobStatus.SUCCEEDED)
 
-    response = await client.post(f"/jobs/{job_id}/cancel", headers=bearer(token))
+    response = await client.post(f"/jobs/{job_id}/cancel", headers=bearer(control))
 
     assert response.status_code == 202
     assert response.json()["status"] == "succeeded"
@@ -214,9 +225,9 @@ async def test_status_names_the_jobs_durable_execution_once_it_has_one(
 async def test_without_caller_authentication_a_token_is_exchanged_for_a_fresh_one(
     client: httpx.AsyncClient,
 ) -> None:
-    job_id, token = await _create(client)
+    job_id, _, control = await _create_with_control(client)
 
-    minted = await client.post(f"/jobs/{job_id}/token", headers=bearer(token))
+    minted = await client.post(f"/jobs/{job_id}/token", headers=bearer(control))
 
     assert minted.status_code == 200, minted.text
     fresh = minted.json()["token"]
@@ -224,5 +235,50 @@ async def test_without_caller_authentication_a_token_is_exchanged_for_a_fresh_on
     missing = await client.post(f"/jobs/{job_id}/token")
     assert missing.status_code == 401
     other_id, _ = await _create(client)
-    refused = await client.post(f"/jobs/{other_id}/token", headers=bearer(token))
+    refused = await client.post(f"/jobs/{other_id}/token", headers=bearer(control))
     assert refused.status_code == 403
+
+
+async def test_a_view_token_reads_but_neither_cancels_nor_renews_itself(
+    client: httpx.AsyncClient, store: JobStore
+) -> None:
+    """Sharing a view link shares the watching, not the cancel button, and a leaked link dies
+    with its token (it cannot be exchanged for a fresh one)."""
+    job_id, view, _ = await _create_with_control(client)
+
+    read = await client.get(f"/jobs/{job_id}", headers=bearer(view))
+    cancel = await client.post(f"/jobs/{job_id}/cancel", headers=bearer(view))
+    renew = await client.post(f"/jobs/{job_id}/token", headers=bearer(view))
+
+    assert read.status_code == 200
+    assert (cancel.status_code, renew.status_code) == (403, 403)
+    assert "control token" in cancel.json()["error"]["message"]
+    assert store.get_job(job_id).cancel_requested is False
+
+
+async def test_a_control_token_is_refused_in_a_url(
+    client: httpx.AsyncClient, store: JobStore
+) -> None:
+    job_id, _, control = await _create_with_control(client)
+
+    read = await client.get(f"/jobs/{job_id}", params={"token": control})
+    cancel = await client.post(f"/jobs/{job_id}/cancel", params={"token": control})
+
+    assert (read.status_code, cancel.status_code) == (403, 403)
+    assert "never accepted in a URL" in cancel.json()["error"]["message"]
+    assert store.get_job(job_id).cancel_requested is False
+    assert (await client.get(f"/jobs/{job_id}", headers=bearer(control))).status_code == 200
+
+
+async def test_view_tokens_live_minutes_and_control_tokens_are_for_the_creator(
+    client: httpx.AsyncClient, api_settings: Settings
+) -> None:
+    response = await client.post("/jobs", json={"type": "demo.count", "params": {"n": 2}})
+    body = response.json()
+
+    view_expiry = int(body["token"].split(".")[3])
+    control_expiry = int(body["control_token"].split(".")[3])
+    assert body["expires_in"] == api_settings.token_ttl_seconds == 600
+    assert abs(view_expiry - (time.time() + 600)) < 5
+    assert abs(control_expiry - (time.time() + api_settings.control_token_ttl_seconds)) < 5
+    assert (body["token"].split(".")[2], body["control_token"].split(".")[2]) == ("view", "control")

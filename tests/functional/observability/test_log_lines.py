@@ -91,6 +91,7 @@ def test_no_line_holds_the_token_and_every_line_names_its_job_and_request(
     create["headers"]["idempotency-key"] = "log-test-1"
     created = json.loads(api.handler(create, _context("api"))["body"])
     job_id, token = created["job_id"], created["token"]
+    control = created["control_token"]
     mac = token.rsplit(".", 1)[1]
     create_lines = len(capture.json_lines)
 
@@ -109,7 +110,9 @@ def test_no_line_holds_the_token_and_every_line_names_its_job_and_request(
         _event("stream_from_start.json", job_id=job_id, token=token + "x"), _context("stream")
     )
     status = api.handler(_event("api_job_status.json", job_id=job_id, token=token), _context("api"))
-    cancel = api.handler(_event("api_cancel_job.json", job_id=job_id, token=token), _context("api"))
+    cancel = api.handler(
+        _event("api_cancel_job.json", job_id=job_id, token=control), _context("api")
+    )
     replay = api.handler(create, _context("api"))
 
     # The flow did what it should (so the capture below saw a real run).
@@ -118,13 +121,15 @@ def test_no_line_holds_the_token_and_every_line_names_its_job_and_request(
     assert b"id: 4\n" in resumed
     assert refused.status_code == 403
     assert (status["statusCode"], cancel["statusCode"]) == (200, 202)
-    assert json.loads(replay["body"])["token"] == token  # the idempotent replay
+    assert json.loads(replay["body"])["job_id"] == job_id  # the idempotent replay
 
     output = capsys.readouterr()
     everything = [*capture.raw, output.out, output.err]
     assert capture.json_lines
     assert not [text for text in everything if token in text]
     assert not [text for text in everything if mac in text]
+    assert not [text for text in everything if control in text]
+    assert not [text for text in everything if control.rsplit(".", 1)[1] in text]
     # Structured: the request id on every line, the job id on every line once the job exists
     # (the create's lines before the id is known carry it in their message at most).
     assert all(line.get("function_request_id") for line in capture.json_lines)

@@ -203,8 +203,21 @@ def test_auth_is_on_by_default_and_jwt_demands_its_issuer() -> None:
     asserted = [a["Assert"] for a in rule["Assertions"]]
     assert {"Not": [{"Equals": [{"Ref": "JwtIssuer"}, ""]}]} in asserted
     assert {"Not": [{"Equals": [{"Ref": "JwtAudience"}, ""]}]} in asserted
-    api = template["Resources"]["ApiFunction"]["Properties"]
-    assert api["Environment"]["Variables"]["JOBSTREAM_API_AUTH"] == {"Ref": "ApiAuth"}
+
+
+def test_every_function_is_told_who_may_use_the_api() -> None:
+    """The code has no default auth mode (a function deployed without it does not start): the
+    template gives every function ApiAuth, as deployed (SAM's Globals merged in)."""
+    resources = translated()["Resources"]
+    functions = {
+        name: resource["Properties"]
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+    assert {"ApiFunction", "StreamFunction", "WorkerFunction"} <= functions.keys()
+    for name, properties in functions.items():
+        variables = properties["Environment"]["Variables"]
+        assert variables["JOBSTREAM_API_AUTH"] == {"Ref": "ApiAuth"}, name
 
 
 def test_every_function_serves_the_registry_the_parameters_choose() -> None:

@@ -246,3 +246,8 @@ def test_jwt_without_an_issuer_runs_the_dev_issuer_and_prints_tokens_for_two_cal
             process.wait(STOP_TIMEOUT_S)
         assert process.stdout is not None
         process.stdout.close()
+
+
+def test_a_bad_auth_mode_is_one_line_naming_its_values() -> None:
+    error = _fails_with_one_line(_environment(_free_port()) | {"JOBSTREAM_API_AUTH": "open"})
+    assert "JOBSTREAM_API_AUTH: must be one of none, jwt, iam" in error
