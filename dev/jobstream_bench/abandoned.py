@@ -45,7 +45,6 @@ import httpx
 
 from jobstream.settings import Settings
 from jobstream.tail import StreamStats
-from jobstream_bench.heap import frozen_heap
 from jobstream_bench.jobs import TICK_EVENT, TICKS
 from jobstream_bench.stats import percentile
 from jobstream_client import EventStream, JobsAPI, RetryNotice
@@ -413,10 +412,10 @@ def measure_window_latency(
 ) -> list[WindowLatency]:
     """Each run follows the same job twice at once, on a stack with windows off and one with
     windows of ``window_s``: both see the same load and the same pauses of the one process they
-    share, so the ratio of their p99s is what windows change. Once both stacks are warm their
-    objects are frozen out of the garbage collector's reach (heap.frozen_heap): otherwise its full
-    collections of the embedded DynamoDB's growing heap (~250 ms every few seconds at 10 events/s,
-    a process Lambda does not have) set both p99s and hide what windows do."""
+    share (the garbage collector's full collections of the embedded DynamoDB's growing heap take
+    ~250 ms every few seconds at 10 events/s, a process Lambda does not have), so the ratio of
+    their p99s is what windows change. The first event after each reconnect and the reconnect
+    gap show what a window costs directly."""
     results: list[WindowLatency] = []
     with (
         _stack(Closes(), stream_window_seconds=0.0) as off,
@@ -429,27 +428,26 @@ def measure_window_latency(
         for api, http in apis.values():
             # Warm-up: imports, connections, the stack's lazy parts.
             _follow(api, http, {"n": 20, "rate": 0})
-        with frozen_heap():
-            for rate in rates:
-                # Long enough to cross ``windows`` windows of ``window_s``.
-                n = int(rate * window_s * windows) + int(rate * 2)
-                params = {"n": n, "rate": rate, "start_delay_ms": 1_000}
-                followed: dict[float, list[_Followed]] = {w: [] for w in apis}
-                for _ in range(runs):
-                    for window, one in _follow_at_once(apis, params).items():
-                        followed[window].append(one)
-                for window, runs_of in followed.items():
-                    results.append(
-                        WindowLatency(
-                            rate=rate,
-                            window_s=window,
-                            p99_ms=[percentile(f.latencies, 99) for f in runs_of],
-                            p50_ms=[percentile(f.latencies, 50) for f in runs_of],
-                            connections=[f.attempts for f in runs_of],
-                            gaps_ms=[g for f in runs_of for g in f.gaps_ms],
-                            after_reconnect_ms=[a for f in runs_of for a in f.after_reconnect_ms],
-                        )
+        for rate in rates:
+            # Long enough to cross ``windows`` windows of ``window_s``.
+            n = int(rate * window_s * windows) + int(rate * 2)
+            params = {"n": n, "rate": rate, "start_delay_ms": 1_000}
+            followed: dict[float, list[_Followed]] = {w: [] for w in apis}
+            for _ in range(runs):
+                for window, one in _follow_at_once(apis, params).items():
+                    followed[window].append(one)
+            for window, runs_of in followed.items():
+                results.append(
+                    WindowLatency(
+                        rate=rate,
+                        window_s=window,
+                        p99_ms=[percentile(f.latencies, 99) for f in runs_of],
+                        p50_ms=[percentile(f.latencies, 50) for f in runs_of],
+                        connections=[f.attempts for f in runs_of],
+                        gaps_ms=[g for f in runs_of for g in f.gaps_ms],
+                        after_reconnect_ms=[a for f in runs_of for a in f.after_reconnect_ms],
                     )
+                )
     return results
 
 
@@ -526,8 +524,10 @@ class StreamsResult:
 
 
 def run(*, quick: bool, latency_window_s: float | None = None) -> StreamsResult:
-    """``latency_window_s``: the window of the latency run (default: the template's, 45 s: jobs
-    then run over two minutes each); a run at 6 s windows follows, for many more reconnects."""
+    """``latency_window_s``: the window of the latency run (default 6 s, so that each job crosses
+    three windows in about 20 s; the template's 45 s makes each job run 2 min 20 s, and the two
+    stacks' embedded DynamoDB then grew this process past the machine's memory in one run); with
+    a window longer than 6 s a run at 6 s windows follows, for many more reconnects."""
     defaults = Settings(api_auth="none")
     after = measure_after_leave(viewers=2 if quick else 6)
     reloads = measure_reload(reloads=2 if quick else 5)
@@ -537,7 +537,7 @@ def run(*, quick: bool, latency_window_s: float | None = None) -> StreamsResult:
         attacks.append(measure_attack(200, cap=0))
     rates = (10.0, 2.0, 1.0)
     runs = 1 if quick else 3
-    latency_window = latency_window_s or (3.0 if quick else defaults.stream_window_seconds)
+    latency_window = latency_window_s or (3.0 if quick else 6.0)
     latency = measure_window_latency(rates, window_s=latency_window, windows=3, runs=runs)
     stress_window = 0.0 if quick or latency_window <= 6.0 else 6.0
     stress = (
