@@ -525,9 +525,10 @@ class StreamsResult:
 
 def run(*, quick: bool, latency_window_s: float | None = None) -> StreamsResult:
     """``latency_window_s``: the window of the latency run (default 6 s, so that each job crosses
-    three windows in about 20 s; the template's 45 s makes each job run 2 min 20 s, and the two
-    stacks' embedded DynamoDB then grew this process past the machine's memory in one run); with
-    a window longer than 6 s a run at 6 s windows follows, for many more reconnects."""
+    three windows in about 20 s; at the template's 45 s each job runs 2 min 20 s, and one such
+    run, with the garbage collector's heap frozen, grew this process to 23 GB, the machine's
+    memory: cause not isolated, so not the default); with a window longer than 6 s a run at 6 s
+    windows follows, for many more reconnects."""
     defaults = Settings(api_auth="none")
     after = measure_after_leave(viewers=2 if quick else 6)
     reloads = measure_reload(reloads=2 if quick else 5)
