@@ -161,12 +161,28 @@ template-check: $(SAM_STAMP)
 	$(SAM_VENV)/bin/sam validate --lint --template .template-snapstart.yaml --region us-east-1
 	$(SAM_VENV)/bin/cfn-lint .template-snapstart.yaml
 	@rm -f .template-snapstart.yaml
+	@# Scopes per operation (JWTs): required scopes on every operation.
+	sed -e '/^  Jwt[A-Za-z]*Scopes:/,/Default:/s|Default: ""|Default: "jobs/write,jobs:all"|' template.yaml > .template-scopes.yaml
+	test "$$(grep -c 'Default: "jobs/write,jobs:all"' .template-scopes.yaml)" = 4
+	$(SAM_VENV)/bin/sam validate --lint --template .template-scopes.yaml --region us-east-1
+	$(SAM_VENV)/bin/cfn-lint .template-scopes.yaml
+	@rm -f .template-scopes.yaml
 	@# The REST API front: the only way to the stream (its Function URL AWS_IAM), throttled.
 	sed -e '/^  StreamFront:/,/Default:/s/Default: FunctionUrl/Default: RestApi/' template.yaml > .template-rest.yaml
 	grep -q 'Default: RestApi' .template-rest.yaml
 	$(SAM_VENV)/bin/sam validate --lint --template .template-rest.yaml --region us-east-1
 	$(SAM_VENV)/bin/cfn-lint .template-rest.yaml
 	@rm -f .template-rest.yaml
+	@# The token key never rotated (TokenKeyRotationDays=0: no rotation function or schedule), and
+	@# the shortest token lifetimes the parameters allow.
+	sed -e '/^  TokenKeyRotationDays:/,/Default:/s/Default: 30/Default: 0/' \
+	    -e '/^  ViewTokenTtlSeconds:/,/Default:/s/Default: 600/Default: 30/' \
+	    -e '/^  ControlTokenTtlSeconds:/,/Default:/s/Default: 604800/Default: 300/' \
+	    template.yaml > .template-norotation.yaml
+	grep -q 'Default: 0$$' .template-norotation.yaml
+	$(SAM_VENV)/bin/sam validate --lint --template .template-norotation.yaml --region us-east-1
+	$(SAM_VENV)/bin/cfn-lint .template-norotation.yaml
+	@rm -f .template-norotation.yaml
 
 # The test tiers, one folder each under tests/ (see the README's Tests section). Each tier runs in
 # a pytest process of its own, so that process-wide state one tier leaves behind (log levels,

@@ -68,9 +68,9 @@ _store = Lazy(lambda: JobStore(_settings(), observer=observability.AppendMetrics
 _dependencies = Lazy(_build_dependencies)
 # Built (and jobstream.jobs imported) by the first stream of an inline job.
 _jobs = Lazy(_build_jobs)
-# Reads the token key once (Secrets Manager, through Powertools' cache): the first stream then
-# verifies its token without a network call. Each request takes the key from that cache, so a
-# rotated key is picked up when the cached one expires.
+# Reads the token keys once (Secrets Manager's current and previous, cached per container by
+# jobstream.auth.keys): the first stream then verifies its token without a network call. Each
+# request takes the keys from that cache; a token naming a newer key fetches them again.
 _token_key = Lazy(lambda: token_signer(_settings()))
 
 # On Lambda: what every stream needs, built during init and again after a SnapStart restore.

@@ -183,7 +183,7 @@ def _serve_stream(
 ) -> StreamingResponse:
     service = StreamService(
         store=parts.store,
-        # Per request: the key source is cached by Powertools and a rotated key is picked up.
+        # Per request: the keys are cached per container (auth/keys.py) and a rotation is picked up.
         signer=token_signer(parts.settings),
         settings=parts.settings,
         inline_driver=parts.inline_driver,

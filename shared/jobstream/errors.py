@@ -8,6 +8,7 @@ from jobstream". The whole family, where each is defined and what it means::
     │   ├── RotationRefused ........... auth/rotation.py: the key secret is not in a rotatable state
     │   ├── JwtSettingsMissing ........ auth/jwt_verifier.py: api_auth=jwt without issuer/audience
     │   ├── JwtKeysUnusable ........... auth/jwt_verifier.py: the JWKS URL cannot serve keys
+    │   ├── ScopeWithoutJwt, ScopeMalformed  api/callers.py: scopes set but unusable
     │   ├── WorkerFunctionNotConfigured  here: no worker function to start jobs on
     │   ├── RegistryNotFound .......... jobs/errors.py: job_registry names nothing importable
     │   └── HandlerLoadError .......... lambda_runtime/handler_loader.py: _HANDLER cannot load
@@ -23,6 +24,7 @@ from jobstream". The whole family, where each is defined and what it means::
     ├── CallerError ................... auth/callers.py: who calls the jobs API
     │   ├── CallerMissing
     │   ├── CallerRefused
+    │   ├── CallerLacksScope .......... a valid JWT without the operation's scope (a 403)
     │   └── IdentityProviderUnavailable
     ├── StoreError .................... store/errors.py: the job store
     │   ├── JobNotFound, JobAlreadyExists, JobFinished

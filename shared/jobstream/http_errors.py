@@ -18,7 +18,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from jobstream.auth.callers import CallerError, CallerMissing, IdentityProviderUnavailable
+from jobstream.auth.callers import (
+    CallerError,
+    CallerLacksScope,
+    CallerMissing,
+    IdentityProviderUnavailable,
+)
 from jobstream.auth.tokens import TokenError, TokenMissing
 from jobstream.errors import InvalidParams, JobstreamError, UnknownJobType
 from jobstream.store.errors import (
@@ -123,6 +128,16 @@ def _size_details(error: PayloadTooLarge) -> dict[str, int]:
     return {"size": error.size, "limit": error.limit}
 
 
+def _scope_challenge(error: CallerLacksScope) -> Mapping[str, str]:
+    # RFC 6750, 3.1: the scopes that would do, for a client that can ask for them.
+    scopes = " ".join(sorted(error.required))
+    return {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scopes}"'}
+
+
+def _scope_details(error: CallerLacksScope) -> dict[str, list[str]]:
+    return {"required_scopes": sorted(error.required)}
+
+
 def _quota_retry_after(error: QuotaExceeded) -> Mapping[str, str]:
     return retry_after(error.retry_after)
 
@@ -156,6 +171,9 @@ RULES: list[Rule[Any]] = [
     Rule(TokenError, 403, "token_invalid", headers=INVALID_TOKEN_CHALLENGE),
     Rule(CallerMissing, 401, "unauthenticated", headers=BEARER_CHALLENGE),
     Rule(CallerError, 401, "unauthenticated", headers=INVALID_TOKEN_CHALLENGE),
+    # A valid JWT without any of the operation's scopes: the caller is known, and not allowed this.
+    Rule(CallerLacksScope, 403, "insufficient_scope",
+         details=_scope_details, headers=_scope_challenge),
     Rule(IdentityProviderUnavailable, 503, "unavailable", headers=retry_after(5)),
     Rule(JobNotFound, 404, "job_not_found"),
     Rule(JobFinished, 409, "job_finished"),

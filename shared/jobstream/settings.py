@@ -137,9 +137,10 @@ class Settings(EnvSettings):
     # --- Callers: who may use the jobs API (docs/deploy.md, "Who may start jobs") -------------
     # none: anyone who reaches the API may create jobs; a job opens with its token only (make run).
     # jwt: every jobs API request carries 'Authorization: Bearer <JWT>' from the OIDC issuer below;
-    # the caller is the token's ``sub``. iam: the API's Function URL uses AWS_IAM and the caller is
-    # the IAM principal Lambda reports. Under jwt and iam a job has an owner, GET /jobs lists the
-    # caller's jobs and the quotas below apply.
+    # the caller is the token's issuer and ``sub`` (a job stored under ``sub`` alone, before owners
+    # named their issuer, is still that caller's). iam: the API's Function URL uses AWS_IAM and the
+    # caller is the IAM principal Lambda reports. Under jwt and iam a job has an owner, GET /jobs
+    # lists the caller's jobs and the quotas below apply.
     # No default (issue 22): a function deployed outside our template, with this unset, would run
     # open to anyone if "none" were assumed; it fails to start instead, naming the setting. The
     # template sets it on every function (ApiAuth), `make run` and `make invoke` to none.
@@ -160,6 +161,15 @@ class Settings(EnvSettings):
     # header's typ ("at+jwt"). None: not checked.
     jwt_token_use: Literal["access", "id"] | None = None
     jwt_typ: Literal["at+jwt"] | None = None
+    # Scopes per operation (docs/deploy.md, "Scopes per operation"): a JWT must carry at least one
+    # of an operation's scopes in its scope (or scp) claim, as API Gateway's JWT authorizers check
+    # a route's; a valid JWT with none of them is a 403. Empty: no scope needed (any valid JWT).
+    # create: POST /jobs; read: a job's status and a fresh token for it; cancel: a job's cancel;
+    # list: GET /jobs. Under jwt only. From the environment a JSON list or comma-separated.
+    jwt_create_scopes: list[str] = setting(default_factory=list)
+    jwt_read_scopes: list[str] = setting(default_factory=list)
+    jwt_cancel_scopes: list[str] = setting(default_factory=list)
+    jwt_list_scopes: list[str] = setting(default_factory=list)
     # Clock skew allowed on exp, nbf and iat.
     jwt_leeway_seconds: float = setting(default=30, ge=0, le=300)
     # The issuer's key set is cached this long; a token naming a key not in it refetches the set at

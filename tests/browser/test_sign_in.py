@@ -48,7 +48,8 @@ def test_the_page_signs_in_as_either_caller_and_the_job_is_theirs(
     start(page, '{"n": 3, "interval_ms": 50}')
     expect(page.locator("#job-badge")).to_have_text("succeeded", timeout=30_000)
     job_id = page.locator("#job-id").inner_text()
-    assert jwt_stack.jobs.store.get_job(job_id).owner == "bob"
+    # The owner is the dev issuer's bob: its issuer and subject.
+    assert jwt_stack.jobs.store.get_job(job_id).owner == f"{jwt_stack.settings.jwt_issuer}#bob"
 
     # A reload keeps the caller.
     page.reload()

@@ -4,6 +4,7 @@
 // this app (/api/jobs/{id}/events: same origin, the session cookie, no token in the browser) or
 // straight from the stream function's URL with the job's own short-lived token.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { tokenExpiresAt } from "jobstream-client";
 import { JobProgress, JobStatus, useJobStream } from "jobstream-client/react";
 import { useCallback, useEffect, useState } from "react";
 
@@ -16,13 +17,14 @@ interface JobToken {
 }
 
 const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
+const RENEW_MARGIN_MS = 60_000;
 
 export function JobPanel({ jobId, path }: { jobId: string; path: StreamPath }) {
   const queryClient = useQueryClient();
   const direct = path === "direct";
   const tokenKey = ["job-token", jobId];
   // Direct only: the job's token and stream URL, from this app's server (which asks the API with
-  // the caller's access token). Kept until the stream says it was refused (expired), then renewed.
+  // the caller's access token). Renewed the same way before it expires (getToken below).
   const grant = useQuery({
     queryKey: tokenKey,
     queryFn: () => fetchJson<JobToken>(`/api/jobs/${encodeURIComponent(jobId)}/token`, { method: "POST" }),
@@ -32,9 +34,12 @@ export function JobPanel({ jobId, path }: { jobId: string; path: StreamPath }) {
   });
   const getToken = useCallback(
     async ({ refused }: { refused: boolean }) => {
-      if (!refused) {
-        const known = queryClient.getQueryData<JobToken>(tokenKey);
-        if (known) return known.token;
+      // The held token while it has a minute left (view tokens live minutes; the package reads
+      // their expiry), else a fresh one, and always a fresh one after the stream refused it.
+      const known = queryClient.getQueryData<JobToken>(tokenKey);
+      const expiresAt = tokenExpiresAt(known?.token);
+      if (!refused && known && (expiresAt === null || expiresAt - Date.now() > RENEW_MARGIN_MS)) {
+        return known.token;
       }
       const fresh = await queryClient.fetchQuery({
         queryKey: tokenKey,

@@ -3,6 +3,7 @@
 // jobs. Server state (job types, the job list, job tokens) goes through TanStack Query; the live
 // job comes from useJobStream; a job that finishes invalidates the list, which refetches.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 
@@ -154,27 +155,16 @@ export function JobsApp({ jobId, path }: { jobId: string | null; path: StreamPat
             Start job
           </button>
         </form>
-        <fieldset>
-          <legend>Stream path</legend>
-          <label>
-            <input
-              type="radio"
-              name="path"
-              checked={path === "proxy"}
-              onChange={() => router.replace(pageUrl(jobId, "proxy"))}
-            />
+        {/* Links, not radio buttons: they work before the page has hydrated, too. */}
+        <nav aria-label="Stream path" className="paths">
+          Stream path:{" "}
+          <Link href={pageUrl(jobId, "proxy")} aria-current={path === "proxy" ? "page" : undefined}>
             Through this app (same origin)
-          </label>
-          <label>
-            <input
-              type="radio"
-              name="path"
-              checked={path === "direct"}
-              onChange={() => router.replace(pageUrl(jobId, "direct"))}
-            />
+          </Link>{" "}
+          <Link href={pageUrl(jobId, "direct")} aria-current={path === "direct" ? "page" : undefined}>
             Straight to the stream URL
-          </label>
-        </fieldset>
+          </Link>
+        </nav>
       </section>
 
       {jobId ? <JobPanel key={`${jobId} ${path}`} jobId={jobId} path={path} /> : null}

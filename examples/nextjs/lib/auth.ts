@@ -14,8 +14,6 @@ interface Issuer {
   clientSecret: string;
 }
 
-let devIssuer: Promise<string> | undefined;
-
 /**
  * The OIDC issuer: OIDC_ISSUER, or (for the local stack only) the DEV issuer `make run` started
  * under JOBSTREAM_API_AUTH=jwt, which the stack names at GET /dev/callers. A deployment always
@@ -31,19 +29,19 @@ async function issuer(): Promise<Issuer> {
     }
     return { url: configured.replace(/\/+$/, ""), clientId, clientSecret };
   }
-  devIssuer ??= fetch(`${apiUrl()}/dev/callers`, { cache: "no-store" }).then(async (response) => {
-    if (!response.ok) {
-      devIssuer = undefined;
-      throw new Error(
-        `no OIDC_ISSUER and ${apiUrl()} has no dev issuer (HTTP ${response.status}): start the ` +
-          "local stack with JOBSTREAM_API_AUTH=jwt make run, or set OIDC_ISSUER",
-      );
-    }
-    return ((await response.json()) as { issuer: string }).issuer;
-  });
+  // Asked each time (one loopback request): a restarted stack has a new dev issuer (another port,
+  // another key), and the next sign-in must go to that one.
+  const response = await fetch(`${apiUrl()}/dev/callers`, { cache: "no-store" });
+  if (!response.ok) {
+    throw new Error(
+      `no OIDC_ISSUER and ${apiUrl()} has no dev issuer (HTTP ${response.status}): start the ` +
+        "local stack with JOBSTREAM_API_AUTH=jwt make run, or set OIDC_ISSUER",
+    );
+  }
+  const { issuer: url } = (await response.json()) as { issuer: string };
   // The dev issuer accepts any client; these names only say who asked.
   return {
-    url: await devIssuer,
+    url,
     clientId: process.env.OIDC_CLIENT_ID ?? "jobstream-nextjs-example",
     clientSecret: process.env.OIDC_CLIENT_SECRET ?? "dev-only",
   };

@@ -6,19 +6,6 @@ import { NextResponse, type NextRequest } from "next/server";
 import { callerAccessToken } from "./auth";
 import { apiUrl } from "./config";
 
-/** POST /jobs/{id}/token's answer: a fresh token for one job's stream, and where the stream is. */
-export interface JobToken {
-  job_id: string;
-  token: string;
-  expires_in: number;
-  events_url: string;
-}
-
-export interface CallerApi extends JobsApi {
-  /** A fresh token for one of the caller's jobs (the owner's right; 404 for anyone else's job). */
-  jobToken(jobId: string): Promise<JobToken>;
-}
-
 /** An error answer in the API's own shape, {"error": {"code", "message"}}. */
 export function problem(
   status: number,
@@ -30,33 +17,12 @@ export function problem(
 }
 
 /** The jobs API for the caller of `request`, or the 401 to answer when nobody is signed in. */
-export async function callerApi(request: NextRequest): Promise<CallerApi | NextResponse> {
+export async function callerApi(request: NextRequest): Promise<JobsApi | NextResponse> {
   const accessToken = await callerAccessToken(request);
   if (!accessToken) {
     return problem(401, "signed_out", "Sign in (again) to start and follow jobs.");
   }
-  const base = apiUrl();
-  const jobs = createJobsApi({ baseUrl: base, accessToken });
-  return {
-    ...jobs,
-    async jobToken(jobId) {
-      const response = await fetch(`${base}/jobs/${encodeURIComponent(jobId)}/token`, {
-        method: "POST",
-        headers: { Accept: "application/json", Authorization: `Bearer ${accessToken}` },
-        cache: "no-store",
-      });
-      const body = await response.json().catch(() => undefined);
-      if (!response.ok) {
-        const retryAfter = Number.parseInt(response.headers.get("retry-after") ?? "", 10);
-        throw new JobsApiError(
-          response.status,
-          body?.error,
-          Number.isFinite(retryAfter) ? retryAfter : null,
-        );
-      }
-      return body as JobToken;
-    },
-  };
+  return createJobsApi({ baseUrl: apiUrl(), accessToken });
 }
 
 /**

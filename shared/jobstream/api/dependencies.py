@@ -6,14 +6,14 @@ settings and an authorized job id. Built once per app (per Lambda container) and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
-from jobstream.api.callers import CallerAuth, JobAccess
+from jobstream.api.callers import Caller, CallerAuth, JobAccess, Operation
 from jobstream.api.idempotency import IdempotentCreate
 from jobstream.api.log import log_job_id
 from jobstream.api.schemas import JOB_ID_PATTERN
@@ -40,9 +40,21 @@ class JobsService(Protocol):
         owner: str | None = None,
         address: str | None = None,
     ) -> Job: ...
-    def status(self, job_id: str, /, *, owner: str | None = None) -> Job: ...
-    def cancel(self, job_id: str, /, *, owner: str | None = None) -> Job: ...
-    def list_jobs(self, owner: str, /, *, limit: int, cursor: str | None = None) -> JobPage: ...
+    def status(
+        self, job_id: str, /, *, owner: str | None = None, former_owner: str | None = None
+    ) -> Job: ...
+    def cancel(
+        self, job_id: str, /, *, owner: str | None = None, former_owner: str | None = None
+    ) -> Job: ...
+    def list_jobs(
+        self,
+        owner: str,
+        /,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        former_owner: str | None = None,
+    ) -> JobPage: ...
     @property
     def registry(self) -> JobRegistry: ...
 
@@ -115,18 +127,26 @@ def _lambda_event(request: Request) -> dict[str, object] | None:
     return event if isinstance(event, dict) else None
 
 
-async def _caller(request: Request, resources: Resources, credentials: Bearer) -> str | None:
-    """The caller (401 without a valid credential), or None when the API has no caller
-    authentication (Settings.api_auth "none")."""
-    auth = resources.callers
-    if not auth.enabled:
-        return None
-    bearer = credentials.credentials if credentials is not None else None
-    # In the thread pool: the first token (or one naming a new key) fetches the issuer's keys.
-    return await run_in_threadpool(auth.caller, bearer=bearer, event=_lambda_event(request))
+def _caller_for(operation: Operation | None) -> Callable[..., Awaitable[Caller | None]]:
+    async def caller(request: Request, resources: Resources, credentials: Bearer) -> Caller | None:
+        """The caller (401 without a valid credential, 403 without the operation's scope), or
+        None when the API has no caller authentication (Settings.api_auth "none")."""
+        auth = resources.callers
+        if not auth.enabled:
+            return None
+        bearer = credentials.credentials if credentials is not None else None
+        # In the thread pool: the first token (or one naming a new key) fetches the issuer's keys.
+        return await run_in_threadpool(
+            auth.caller, bearer=bearer, event=_lambda_event(request), operation=operation
+        )
+
+    return caller
 
 
-Caller = Annotated[str | None, Depends(_caller)]
+# One per operation, for its scopes (Settings.jwt_*_scopes); AnyCaller needs none.
+CreatingCaller = Annotated[Caller | None, Depends(_caller_for("create"))]
+ListingCaller = Annotated[Caller | None, Depends(_caller_for("list"))]
+AnyCaller = Annotated[Caller | None, Depends(_caller_for(None))]
 
 
 def _checked_job_id(job_id: str) -> str:
@@ -147,12 +167,13 @@ async def _job_access(
     query_token: str | None,
     job_token_opens: bool,
     scope: Scope,
+    operation: Operation,
 ) -> JobAccess:
     """Who may act on the path's job. Under "none": whoever holds its token with ``scope``
     (401 without one, 403 if refused: a view token does not control, a control token never comes
     in a URL). Under jwt/iam: its view token opens it where ``job_token_opens`` (reading: a shared
     view, native EventSource), else the caller's own credential, for the caller's own jobs only
-    (the service answers 404 for anyone else's).
+    (the service answers 404 for anyone else's), its JWT holding one of ``operation``'s scopes.
 
     Async on purpose: the log key is set in the request's own context, so it is on every later
     line of the request, including those logged from the thread pool.
@@ -162,23 +183,23 @@ async def _job_access(
     auth = resources.callers
     if not auth.enabled:
         signer.verify(bearer or query_token, job_id, scope=scope, in_url=bearer is None)
-        return JobAccess(job_id=job_id, owner=None)
+        return JobAccess(job_id=job_id, caller=None)
     bearer_is_job_token = bearer is not None and is_job_token(bearer)
     job_token = query_token or (bearer if bearer_is_job_token else None)
     caller_bearer = None if bearer_is_job_token else bearer
     if job_token is not None and job_token_opens:
         try:
             signer.verify(job_token, job_id, scope=scope, in_url=bool(query_token))
-            return JobAccess(job_id=job_id, owner=None)
+            return JobAccess(job_id=job_id, caller=None)
         except TokenError:
             # With a caller credential as well, the caller's own jobs still open; without one the
             # refusal is a 401, like any other request without a valid credential.
             if caller_bearer is None and auth.mode == "jwt":
                 raise CallerRefused("the job's token is not valid for this job") from None
     caller = await run_in_threadpool(
-        auth.caller, bearer=caller_bearer, event=_lambda_event(request)
+        auth.caller, bearer=caller_bearer, event=_lambda_event(request), operation=operation
     )
-    return JobAccess(job_id=job_id, owner=caller)
+    return JobAccess(job_id=job_id, caller=caller)
 
 
 async def _read_access(
@@ -198,29 +219,36 @@ async def _read_access(
         query_token=query_token,
         job_token_opens=True,
         scope="view",
+        operation="read",
     )
 
 
-async def _owner_access(
-    request: Request,
-    job_id: Annotated[str, Path(description="The job's id, as returned by POST /jobs.")],
-    resources: Resources,
-    signer: Signer,
-    credentials: Bearer,
-    query_token: QueryToken,
-) -> JobAccess:
-    # Under "none" there is no owner: the job's control token stands for its creator.
-    return await _job_access(
-        request,
-        job_id,
-        resources=resources,
-        signer=signer,
-        credentials=credentials,
-        query_token=query_token,
-        job_token_opens=not resources.callers.enabled,
-        scope="control",
-    )
+def _owner_access_for(operation: Operation) -> Callable[..., Awaitable[JobAccess]]:
+    async def owner_access(
+        request: Request,
+        job_id: Annotated[str, Path(description="The job's id, as returned by POST /jobs.")],
+        resources: Resources,
+        signer: Signer,
+        credentials: Bearer,
+        query_token: QueryToken,
+    ) -> JobAccess:
+        # Under "none" there is no owner: the job's control token stands for its creator.
+        return await _job_access(
+            request,
+            job_id,
+            resources=resources,
+            signer=signer,
+            credentials=credentials,
+            query_token=query_token,
+            job_token_opens=not resources.callers.enabled,
+            scope="control",
+            operation=operation,
+        )
+
+    return owner_access
 
 
 ReadAccess = Annotated[JobAccess, Depends(_read_access)]
-OwnerAccess = Annotated[JobAccess, Depends(_owner_access)]
+# The owner's own credential: a job's cancel, and a fresh token for it (a read).
+CancelAccess = Annotated[JobAccess, Depends(_owner_access_for("cancel"))]
+OwnerAccess = Annotated[JobAccess, Depends(_owner_access_for("read"))]

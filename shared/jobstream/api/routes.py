@@ -13,7 +13,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from jobstream.api.dependencies import Caller, OwnerAccess, ReadAccess, Resources, Service, Signer
+from jobstream.api.dependencies import (
+    AnyCaller,
+    CancelAccess,
+    CreatingCaller,
+    ListingCaller,
+    OwnerAccess,
+    ReadAccess,
+    Resources,
+    Service,
+    Signer,
+)
 from jobstream.api.idempotency import MAX_KEY_CHARS, scoped_key
 from jobstream.api.invocation import request_remaining_time
 from jobstream.api.log import log_job_id, logger
@@ -39,8 +49,9 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     # 401: under caller authentication (jwt, iam) any route refuses a request without a valid
-    # credential. 500 (unexpected, logged) and 503 (the table or the identity provider is
-    # unavailable: retry) can answer any route.
+    # credential (403: a JWT without any of the operation's scopes, JOBSTREAM_JWT_*_SCOPES).
+    # 500 (unexpected, logged) and 503 (the table or the identity provider is unavailable:
+    # retry) can answer any route.
     return {status: {"model": ErrorResponse} for status in (*statuses, 401, 500, 503)}
 
 
@@ -52,7 +63,7 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
     name="create_job",
     status_code=201,
     response_model=CreateJobResponse,
-    responses=_errors(400, 409, 413, 422, 429),
+    responses=_errors(400, 403, 409, 413, 422, 429),
     summary="Create a job and get its token and stream URL",
     description=(
         "Returns the job's view token (minutes; expires_in) and, under ApiAuth none, its "
@@ -73,24 +84,25 @@ async def create_job(
     resources: Resources,
     service: Service,
     signer: Signer,
-    caller: Caller,
+    caller: CreatingCaller,
     idempotency_key: Annotated[
         str | None,
         Header(
             alias="Idempotency-Key",
             pattern=rf"^[!-~]{{1,{MAX_KEY_CHARS}}}$",
-            description="Retries with the same key (and body) return the same job and token.",
+            description="Retries with the same key (and body) return the same job (fresh tokens).",
         ),
     ] = None,
 ) -> CreateJobResponse:
     settings = resources.settings
+    owner = None if caller is None else caller.owner
     # Where there is no caller (ApiAuth=none), creates are counted and idempotency keys scoped per
     # source address: the Function URL's requestContext.http.sourceIp (Mangum's client), the peer
     # locally.
     address = request.client.host if request.client is not None else None
 
     def create() -> JSONObject:
-        job = service.create(body.type, body.params, owner=caller, address=address)
+        job = service.create(body.type, body.params, owner=owner, address=address)
         # No token in what the idempotency store keeps: a replay gets freshly minted ones below
         # (a stored token would be handed out again for as long as the record lives).
         return {"job_id": job.job_id, "status": job.status.value}
@@ -107,7 +119,7 @@ async def create_job(
         created = await run_in_threadpool(
             resources.idempotency.run,
             # Per caller (per address under none): another's request with this key is another.
-            key=scoped_key(idempotency_key, caller=caller, address=address),
+            key=scoped_key(idempotency_key, caller=owner, address=address),
             body=body.model_dump(mode="json"),
             remaining_time=request_remaining_time(
                 scope=request.scope, timeout_seconds=settings.api_timeout_seconds
@@ -141,7 +153,7 @@ async def create_job(
     "",
     name="list_jobs",
     response_model=JobListResponse,
-    responses=_errors(400, 404),
+    responses=_errors(400, 403, 404),
     summary="The caller's jobs, newest first, a page at a time",
     description=(
         "Needs caller authentication (JOBSTREAM_API_AUTH jwt or iam): under 'none' jobs have no "
@@ -153,7 +165,7 @@ async def list_jobs(
     resources: Resources,
     service: Service,
     signer: Signer,
-    caller: Caller,
+    caller: ListingCaller,
     limit: Annotated[int, Query(ge=1, le=100, description="Jobs per page.")] = 20,
     cursor: Annotated[
         str | None,
@@ -171,7 +183,13 @@ async def list_jobs(
             "listing jobs needs caller authentication (JOBSTREAM_API_AUTH=jwt or iam); without "
             "it jobs have no owner",
         )
-    page = await run_in_threadpool(service.list_jobs, caller, limit=limit, cursor=cursor)
+    page = await run_in_threadpool(
+        service.list_jobs,
+        caller.owner,
+        limit=limit,
+        cursor=cursor,
+        former_owner=caller.former_owner,
+    )
     settings = resources.settings
     return JobListResponse(
         jobs=[
@@ -201,7 +219,7 @@ async def list_jobs(
     description="No job token needed: it describes the deployment, not any job (under caller "
     "authentication the caller's credential is, as on every route).",
 )
-async def list_job_types(service: Service, caller: Caller) -> JobTypesResponse:
+async def list_job_types(service: Service, caller: AnyCaller) -> JobTypesResponse:
     del caller  # authenticated, not used
     return job_types(service.registry)
 
@@ -219,7 +237,9 @@ async def get_job(
     access: ReadAccess, service: Service, resources: Resources, request: Request
 ) -> JobStatusResponse:
     job_id = access.job_id
-    job = await run_in_threadpool(service.status, job_id, owner=access.owner)
+    job = await run_in_threadpool(
+        service.status, job_id, owner=access.owner, former_owner=access.former_owner
+    )
     return job_status(
         job=job,
         events_url=events_url(settings=resources.settings, request=request, job_id=job_id),
@@ -238,10 +258,12 @@ async def get_job(
     "holds its token.",
 )
 async def cancel_job(
-    access: OwnerAccess, service: Service, resources: Resources, request: Request
+    access: CancelAccess, service: Service, resources: Resources, request: Request
 ) -> JobStatusResponse:
     job_id = access.job_id
-    job = await run_in_threadpool(service.cancel, job_id, owner=access.owner)
+    job = await run_in_threadpool(
+        service.cancel, job_id, owner=access.owner, former_owner=access.former_owner
+    )
     logger.info("cancellation requested", extra={"status": job.status.value})
     return job_status(
         job=job,
@@ -269,7 +291,9 @@ async def job_token(
 ) -> JobTokenResponse:
     job_id = access.job_id
     # Read first: a job that does not exist (or is not the caller's) gets no token.
-    await run_in_threadpool(service.status, job_id, owner=access.owner)
+    await run_in_threadpool(
+        service.status, job_id, owner=access.owner, former_owner=access.former_owner
+    )
     ttl = resources.settings.token_ttl_seconds
     logger.info("job token issued")
     return JobTokenResponse(

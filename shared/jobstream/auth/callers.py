@@ -1,8 +1,8 @@
 """Who is calling the jobs API: the errors of caller authentication and the caller id's rules.
 
-The caller is a plain string (a JWT's ``sub``, an IAM principal's ARN) decided at the transport
-(jobstream.api.callers); the services and the store only ever see that string, as a job's owner.
-Messages are safe to show a client: they never echo a credential.
+The caller is a plain string (a JWT's issuer and ``sub``, an IAM principal's ARN) decided at the
+transport (jobstream.api.callers); the services and the store only ever see that string, as a
+job's owner. Messages are safe to show a client: they never echo a credential.
 """
 
 from __future__ import annotations
@@ -25,6 +25,17 @@ class CallerMissing(CallerError):
 class CallerRefused(CallerError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
+
+
+class CallerLacksScope(CallerError):
+    """A valid credential that was not granted this operation (a 403, as API Gateway's JWT
+    authorizers answer a token without any of the route's scopes)."""
+
+    def __init__(self, operation: str, required: frozenset[str]) -> None:
+        super().__init__(
+            f"to {operation} here the token needs one of these scopes: {' '.join(sorted(required))}"
+        )
+        self.required = required
 
 
 class IdentityProviderUnavailable(CallerError):

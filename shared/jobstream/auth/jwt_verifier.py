@@ -12,6 +12,7 @@ RFC 9068's ``typ``), which the caller must choose, as AWS's aws-jwt-verify makes
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -50,12 +51,24 @@ class JwtKeysUnusable(ConfigurationError):
         self.url = url
 
 
+@dataclass(frozen=True, slots=True)
+class JwtClaims:
+    """What a verified JWT says about its caller: who (``issuer`` and ``subject``) and what it
+    was granted (``scopes``: its ``scope`` claim, space-separated as OAuth writes it, and its
+    ``scp`` claim, a list or a string, where Okta and Microsoft put them: API Gateway's JWT
+    authorizers read either)."""
+
+    issuer: str
+    subject: str
+    scopes: frozenset[str]
+
+
 def default_jwks_url(issuer: str) -> str:
     return issuer.rstrip("/") + "/.well-known/jwks.json"
 
 
 class JwtVerifier:
-    """Turns a bearer JWT into its caller (``sub``) or raises CallerRefused; thread-safe."""
+    """Turns a bearer JWT into its caller (JwtClaims) or raises CallerRefused; thread-safe."""
 
     def __init__(
         self,
@@ -123,8 +136,8 @@ class JwtVerifier:
             typ=settings.jwt_typ,
         )
 
-    def caller(self, token: str) -> str:
-        """The ``sub`` of a valid token. CallerRefused says why not (safe to show);
+    def caller(self, token: str) -> JwtClaims:
+        """The caller of a valid token. CallerRefused says why not (safe to show);
         IdentityProviderUnavailable if the key set cannot be fetched."""
         if len(token) > MAX_TOKEN_CHARS:
             raise CallerRefused("the bearer token is too long to be a JWT")
@@ -174,7 +187,11 @@ class JwtVerifier:
             raise CallerRefused(f"this API accepts Cognito {self._token_use} tokens only")
         if self._typ is not None and _media_type(header.get("typ")) != self._typ:
             raise CallerRefused(f"this API accepts JWTs of typ {self._typ} only (RFC 9068)")
-        return checked_caller_id(claims.get("sub"), what="JWT's sub claim")
+        return JwtClaims(
+            issuer=self._issuer,
+            subject=checked_caller_id(claims.get("sub"), what="JWT's sub claim"),
+            scopes=_scopes(claims.get("scope"), lists=False) | _scopes(claims.get("scp")),
+        )
 
     def _audience_matches(self, claims: dict[str, Any]) -> bool:
         audience = claims.get("aud")
@@ -191,3 +208,13 @@ def _media_type(typ: object) -> str | None:
     if not isinstance(typ, str):
         return None
     return typ.lower().removeprefix("application/")
+
+
+def _scopes(claim: object, *, lists: bool = True) -> frozenset[str]:
+    """A scope claim's scopes: a space-separated string or (``lists``: ``scp``, not ``scope``,
+    which RFC 8693, 4.2 makes a string) a list of strings; nothing else grants any."""
+    if isinstance(claim, str):
+        return frozenset(claim.split(" ")) - {""}
+    if lists and isinstance(claim, list):
+        return frozenset(scope for scope in claim if isinstance(scope, str) and scope)
+    return frozenset()

@@ -186,31 +186,44 @@ class JobService:
             kick(self._invoker, job, "start")
         return job
 
-    def status(self, job_id: str, *, owner: str | None = None) -> Job:
+    def status(
+        self, job_id: str, *, owner: str | None = None, former_owner: str | None = None
+    ) -> Job:
         """The job as stored (JobNotFound); re-starts it if it stalled. With ``owner``, another
-        owner's job is JobNotFound as well: whether it exists is not the caller's to know."""
+        owner's job is JobNotFound as well: whether it exists is not the caller's to know.
+        ``former_owner``: the name the same owner's older jobs were stored under, theirs too."""
         job = self._store.get_job(job_id)
-        if owner is not None and job.owner != owner:
+        if owner is not None and job.owner not in (owner, former_owner or owner):
             raise JobNotFound(job_id)
         if job.status.is_terminal:
             return job
         return self._driver.look_after(job)
 
-    def cancel(self, job_id: str, *, owner: str | None = None) -> Job:
+    def cancel(
+        self, job_id: str, *, owner: str | None = None, former_owner: str | None = None
+    ) -> Job:
         """Ask the job to stop at its next step boundary (JobNotFound; idempotent).
 
         A finished job is returned as it is. A job nobody is driving gets a worker to write its
         ``cancelled`` event; a running driver sees the request within cancel_check_seconds. With
-        ``owner``, another owner's job is JobNotFound.
+        ``owner``, another owner's job is JobNotFound (``former_owner`` as in status).
         """
-        job = self._store.request_cancel(job_id, owner=owner)
+        job = self._store.request_cancel(job_id, owner=owner, former_owner=former_owner)
         if not job.status.is_terminal and not leased(job, self._store.now()):
             return self._driver.cancel_unattended(job)
         return job
 
-    def list_jobs(self, owner: str, *, limit: int, cursor: str | None = None) -> JobPage:
-        """``owner``'s jobs, newest first (InvalidCursor for a cursor list_jobs did not return)."""
-        return self._store.list_jobs(owner, limit=limit, cursor=cursor)
+    def list_jobs(
+        self,
+        owner: str,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        former_owner: str | None = None,
+    ) -> JobPage:
+        """``owner``'s jobs, newest first, then those stored under ``former_owner`` (InvalidCursor
+        for a cursor list_jobs did not return)."""
+        return self._store.list_jobs(owner, limit=limit, cursor=cursor, former_owner=former_owner)
 
     def _quota(self) -> CallerQuota:
         return CallerQuota(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from jobstream.store import attribute_values as av
 from jobstream.store import quotas, schema, write_items
 from jobstream.store.dynamo_calls import ConditionFailed
-from jobstream.store.errors import JobAlreadyExists, JobNotFound
+from jobstream.store.errors import InvalidCursor, JobAlreadyExists, JobNotFound
 from jobstream.store.event_codec import utf8_len
 from jobstream.store.expressions import Expression
 from jobstream.store.job_codec import (
@@ -19,7 +19,12 @@ from jobstream.store.job_codec import (
     job_from_item,
     new_job_item,
 )
-from jobstream.store.list_cursor import encode_cursor, start_key
+from jobstream.store.list_cursor import (
+    ListPosition,
+    encode_cursor,
+    former_start_cursor,
+    read_cursor,
+)
 from jobstream.store.models import (
     CallerQuota,
     Job,
@@ -151,8 +156,17 @@ class Jobs(TableAccess):
         except ConditionFailed:
             raise quotas.rate_limit_reached(quota, window, now) from None
 
-    def list_jobs(self, owner: str, *, limit: int, cursor: str | None = None) -> JobPage:
-        """``owner``'s jobs, newest first, at most ``limit`` (InvalidCursor for a bad cursor).
+    def list_jobs(
+        self,
+        owner: str,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        former_owner: str | None = None,
+    ) -> JobPage:
+        """``owner``'s jobs, newest first, at most ``limit`` (InvalidCursor for a bad cursor);
+        then, with ``former_owner``, the jobs stored under that name (the owner's before it had
+        this one: older than all of its own, so the order holds).
 
         From the owner index, so a job's status may lag its item by a moment (the index is
         eventually consistent); expired jobs are left out, so a page may hold fewer than ``limit``
@@ -160,6 +174,32 @@ class Jobs(TableAccess):
         """
         if not 1 <= limit <= 1000:
             raise ValueError("limit must be 1..1000")
+        position = read_cursor(cursor) if cursor is not None else ListPosition(False, None)
+        if position.former and former_owner is None:
+            raise InvalidCursor()
+        jobs: list[JobSummary] = []
+        if not position.former:
+            items, last_key = self._owner_page(owner, limit, position)
+            jobs = self._listed(items)
+            if last_key:
+                return JobPage(jobs=jobs, cursor=encode_cursor(last_key))
+            if former_owner is None:
+                return JobPage(jobs=jobs, cursor=None)
+            # The own jobs are done: the rest of the page comes from the former name's.
+            limit -= len(items)
+            position = ListPosition(former=True, after=None)
+            if limit == 0:
+                return JobPage(jobs=jobs, cursor=former_start_cursor())
+        assert former_owner is not None
+        items, last_key = self._owner_page(former_owner, limit, position)
+        jobs += self._listed(items)
+        cursor = encode_cursor(last_key, former=True) if last_key else None
+        return JobPage(jobs=jobs, cursor=cursor)
+
+    def _owner_page(
+        self, owner: str, limit: int, position: ListPosition
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One Query of the owner index: the items and the LastEvaluatedKey."""
         expression = Expression()
         request: dict[str, Any] = {
             "TableName": self._settings.table,
@@ -172,22 +212,24 @@ class Jobs(TableAccess):
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if cursor is not None:
-            request["ExclusiveStartKey"] = start_key(cursor, owner)
+        start = position.start_key(owner)
+        if start is not None:
+            request["ExclusiveStartKey"] = start
         page = self._request("Query", partial(self.client.query, **request))
+        return list(page.get("Items", [])), page.get("LastEvaluatedKey") or None
+
+    def _listed(self, items: list[dict[str, Any]]) -> list[JobSummary]:
         now = self._clock.time()
-        jobs = [
+        return [
             JobSummary(
                 job_id=av.require_s(item, schema.JOB_ID),
                 type=av.get_s(item, schema.JOB_TYPE) or "",
                 status=JobStatus(av.require_s(item, schema.STATUS)),
                 created_at=av.get_n(item, schema.CREATED_AT) or 0.0,
             )
-            for item in page.get("Items", [])
+            for item in items
             if not is_expired(item, now)
         ]
-        last_key = page.get("LastEvaluatedKey")
-        return JobPage(jobs=jobs, cursor=None if not last_key else encode_cursor(last_key))
 
     def get_job(self, job_id: str) -> Job:
         reply = self._request(
@@ -203,16 +245,24 @@ class Jobs(TableAccess):
             raise JobNotFound(job_id)
         return job_from_item(item)
 
-    def request_cancel(self, job_id: str, *, owner: str | None = None) -> Job:
+    def request_cancel(
+        self, job_id: str, *, owner: str | None = None, former_owner: str | None = None
+    ) -> Job:
         """Mark the job for cancellation (JobNotFound). With ``owner``, another owner's job is
-        JobNotFound too, decided by the write's own condition."""
+        JobNotFound too, decided by the write's own condition; one stored under ``former_owner``
+        (the owner's former name) is the owner's."""
         now = self._clock.time()
         expression = Expression()
         expression.set(schema.CANCEL_REQUESTED, av.boolean(True))
         expression.set(schema.UPDATED_AT, av.n(now))
         require_live_job(expression, now)
         if owner is not None:
-            expression.require(f"{expression.name(schema.OWNER)} = {expression.value(av.s(owner))}")
+            owned = f"{expression.name(schema.OWNER)} = {expression.value(av.s(owner))}"
+            if former_owner is not None:
+                former = expression.value(av.s(former_owner))
+                # require() parenthesizes each clause (DynamoDB refuses redundant parentheses).
+                owned = f"{owned} OR {expression.name(schema.OWNER)} = {former}"
+            expression.require(owned)
         try:
             item = self._update_job("UpdateItem", job_id, expression, return_new=True)
         except ConditionFailed:

@@ -44,14 +44,26 @@ class BrokenStatus:
     ) -> Job:
         return self._service.create(type, params, owner=owner)
 
-    def status(self, job_id: str, /, *, owner: str | None = None) -> Job:
+    def status(
+        self, job_id: str, /, *, owner: str | None = None, former_owner: str | None = None
+    ) -> Job:
         raise self._error
 
-    def cancel(self, job_id: str, /, *, owner: str | None = None) -> Job:
-        return self._service.cancel(job_id, owner=owner)
+    def cancel(
+        self, job_id: str, /, *, owner: str | None = None, former_owner: str | None = None
+    ) -> Job:
+        return self._service.cancel(job_id, owner=owner, former_owner=former_owner)
 
-    def list_jobs(self, owner: str, /, *, limit: int, cursor: str | None = None) -> JobPage:
-        return self._service.list_jobs(owner, limit=limit, cursor=cursor)
+    def list_jobs(
+        self,
+        owner: str,
+        /,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        former_owner: str | None = None,
+    ) -> JobPage:
+        return self._service.list_jobs(owner, limit=limit, cursor=cursor, former_owner=former_owner)
 
 
 @pytest.fixture

@@ -187,14 +187,26 @@ async def test_a_retry_while_the_first_runs_is_a_409_over_http(
             retries.append(anyio.from_thread.run(post))
             return service.create(type, params, owner=owner)
 
-        def status(self, job_id: str, /, *, owner: str | None = None) -> Job:
-            return service.status(job_id, owner=owner)
+        def status(
+            self, job_id: str, /, *, owner: str | None = None, former_owner: str | None = None
+        ) -> Job:
+            return service.status(job_id, owner=owner, former_owner=former_owner)
 
-        def cancel(self, job_id: str, /, *, owner: str | None = None) -> Job:
-            return service.cancel(job_id, owner=owner)
+        def cancel(
+            self, job_id: str, /, *, owner: str | None = None, former_owner: str | None = None
+        ) -> Job:
+            return service.cancel(job_id, owner=owner, former_owner=former_owner)
 
-        def list_jobs(self, owner: str, /, *, limit: int, cursor: str | None = None) -> JobPage:
-            return service.list_jobs(owner, limit=limit, cursor=cursor)
+        def list_jobs(
+            self,
+            owner: str,
+            /,
+            *,
+            limit: int,
+            cursor: str | None = None,
+            former_owner: str | None = None,
+        ) -> JobPage:
+            return service.list_jobs(owner, limit=limit, cursor=cursor, former_owner=former_owner)
 
     app = create_app(api_settings, service=RetryDuringCreate(), dynamodb=ddb)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL) as client:

@@ -4,8 +4,9 @@ provider serves it, and the API under JOBSTREAM_API_AUTH=jwt trusting it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -90,3 +91,26 @@ async def jwt_client(
     jwt_app = create_app(jwt_settings, service=jwt_service, dynamodb=ddb)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(jwt_app), base_url=BASE_URL) as c:
         yield c
+
+
+ClientFor = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def client_for(jwt_settings: Settings, ddb: DynamoDBClient, monotonic: FakeMonotonic) -> ClientFor:
+    """The API under JOBSTREAM_API_AUTH=jwt with the given settings changed."""
+
+    @asynccontextmanager
+    async def client_with(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+        settings = jwt_settings.with_changes(changes)
+        changed = JobService(
+            store=JobStore(settings, client=ddb),
+            registry=registry(),
+            invoker=RecordingInvoker(),
+            settings=settings,
+        )
+        api = create_app(settings, service=changed, dynamodb=ddb)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(api), base_url=BASE_URL) as c:
+            yield c
+
+    return client_with

@@ -4,50 +4,19 @@ every forgery refused without the rule stays refused with it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
-from jobstream.api import create_app
-from jobstream.examples.demo import registry
-from jobstream.jobs import JobService
-from jobstream.settings import Settings
-from jobstream.store import JobStore
-from jobstream_sandbox.invokers import RecordingInvoker
-from tests.functional.api.conftest import BASE_URL
-from tests.integration.api.conftest import FakeMonotonic
+from tests.integration.api.conftest import ClientFor
 from tests.integration.api.test_caller_auth import CREATE, assert_refused, bearer
 from tests.oidc_issuer import AUDIENCE, Issuer, hs256_with_public_key, tampered, unsigned_token
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    pass
 
 pytestmark = pytest.mark.anyio
-
-ClientFor = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture
-def client_for(jwt_settings: Settings, ddb: DynamoDBClient, monotonic: FakeMonotonic) -> ClientFor:
-    """The API under JOBSTREAM_API_AUTH=jwt with the given settings changed."""
-
-    @asynccontextmanager
-    async def client(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
-        settings = jwt_settings.with_changes(changes)
-        service = JobService(
-            store=JobStore(settings, client=ddb),
-            registry=registry(),
-            invoker=RecordingInvoker(),
-            settings=settings,
-        )
-        app = create_app(settings, service=service, dynamodb=ddb)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL) as c:
-            yield c
-
-    return client
 
 
 def cognito_access_token(issuer: Issuer, subject: str = "u1") -> str:

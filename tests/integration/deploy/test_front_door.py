@@ -148,6 +148,8 @@ def test_only_the_worker_is_invocable_and_by_its_exact_arn(driver: str) -> None:
         # The chain's worker invokes itself (unqualified: it has no alias); the durable one nothing.
         "WorkerFunctionRole": [{"Fn::Sub": arn}],
         "DurableWorkerFunctionRole": [],
+        # Rotating the token key touches its secret only.
+        "TokenKeyRotationFunctionRole": [],
     }
     roles = {n: r for n, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
     assert set(roles) == {n for n in expected if n in resources}
@@ -186,3 +188,50 @@ def test_the_jwt_kind_parameters_reach_the_api_as_settings_it_accepts(parameter:
         field = variable.removeprefix("JOBSTREAM_").lower()
         settings = Settings(token_key="k" * 40, worker_function="w", **{field: value})
         assert getattr(settings, field) == value
+
+
+# --- The scopes per operation ---------------------------------------------------------------------
+SCOPE_SETTINGS = {
+    "JwtCreateScopes": "JOBSTREAM_JWT_CREATE_SCOPES",
+    "JwtReadScopes": "JOBSTREAM_JWT_READ_SCOPES",
+    "JwtCancelScopes": "JOBSTREAM_JWT_CANCEL_SCOPES",
+    "JwtListScopes": "JOBSTREAM_JWT_LIST_SCOPES",
+}
+
+
+@pytest.mark.parametrize("parameter", sorted(SCOPE_SETTINGS))
+def test_the_scope_parameters_reach_the_api_as_settings_it_reads(
+    parameter: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    variable = SCOPE_SETTINGS[parameter]
+    spec = translated()["Parameters"][parameter]
+    assert (spec["Type"], spec["Default"]) == ("CommaDelimitedList", "")
+    field = variable.removeprefix("JOBSTREAM_").lower()
+    for value, scopes in [("jobs/create,jobs:write", ["jobs/create", "jobs:write"]), ("", [])]:
+        api = _stack(**{parameter: value})["ApiFunction"]["Properties"]["Environment"]
+        separator, items = api["Variables"][variable]["Fn::Join"]
+        # CloudFormation's Ref of a CommaDelimitedList is its list; the template joins it back.
+        monkeypatch.setenv(variable, separator.join(items.split(",")))
+        assert (
+            getattr(Settings(api_auth="jwt", token_key="k" * 40, worker_function="w"), field)
+            == scopes
+        )
+
+
+def test_scopes_are_refused_at_deploy_time_without_jwts() -> None:
+    """Under iam or none nothing carries a scope: the stack does not deploy (the API would not
+    start: tests/integration/api/test_jwt_scopes.py)."""
+    rule = translated()["Rules"]["ScopesNeedJwt"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ApiAuth"}, "jwt"]}]}
+    [assertion] = rule["Assertions"]
+    assert assertion["Assert"] == {
+        "Fn::And": [
+            {"Fn::EachMemberEquals": [{"Ref": parameter}, ""]}
+            for parameter in [
+                "JwtCreateScopes",
+                "JwtReadScopes",
+                "JwtCancelScopes",
+                "JwtListScopes",
+            ]
+        ]
+    }

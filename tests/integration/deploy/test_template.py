@@ -432,7 +432,13 @@ def test_a_durable_worker_needs_python_3_13_or_later() -> None:
     assert not {"python3.11", "python3.12"} & set(allowed)
 
 
-FUNCTIONS = ("ApiFunction", "StreamFunction", "WorkerFunction", "DurableWorkerFunction")
+FUNCTIONS = (
+    "ApiFunction",
+    "StreamFunction",
+    "WorkerFunction",
+    "DurableWorkerFunction",
+    "TokenKeyRotationFunction",
+)
 
 
 def _adot_condition() -> str:

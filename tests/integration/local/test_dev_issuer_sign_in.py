@@ -96,7 +96,9 @@ def test_a_web_app_signs_a_caller_in_and_calls_the_api_with_the_access_token(
             headers={"Authorization": f"Bearer {body['access_token']}"},
         )
         assert created.status_code == 201, created.text
-        assert stack.jobs.store.get_job(created.json()["job_id"]).owner == "alice"
+        # alice's job: its owner is the issuer's alice (issuer and subject).
+        owner = stack.jobs.store.get_job(created.json()["job_id"]).owner
+        assert owner == f"{issuer.url}#alice"
 
         # The ID token is for the app, not the API: the API refuses it.
         refused = http.get(
