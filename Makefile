@@ -216,7 +216,7 @@ bench: $(STAMP) $(SAM_STAMP)
 # One handler run locally without Docker, its response printed as it streams (see events/README.md):
 #   make invoke FN=stream EVENT=events/stream_from_start.json [ARGS='--seed-params {"n": 50}']
 invoke: $(STAMP)
-	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=api|stream|worker EVENT=events/<file>.json [ARGS=...]"; exit 2; }
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=api|stream|worker|sweep EVENT=events/<file>.json [ARGS=...]"; exit 2; }
 	@# ARGS reaches the command untouched, through the environment: pasted into the shell line,
 	@# a JSON object in it would lose its quotes (jobstream_local/invoke/extra_args.py splits it).
 	$(BIN)/python -m jobstream_local.invoke --function $(FN) --event $(EVENT) --args "$$ARGS"

@@ -64,7 +64,7 @@ COMPILE = $(RUNTIME_PYTHON) -m compileall -q -f -j 0 --invalidation-mode
 endif
 
 .PHONY: build-SharedLayer build-ApiFunction build-StreamFunction build-WorkerFunction \
-  build-DurableWorkerFunction build-TokenKeyRotationFunction runtime-python
+  build-DurableWorkerFunction build-TokenKeyRotationFunction build-SweepFunction runtime-python
 
 # The layer: the lock and the jobstream package under python/ (where Lambda's Python runtime looks
 # in /opt). unchecked-hash: a layer version never changes, so the interpreter need not even read
@@ -80,7 +80,7 @@ build-SharedLayer: runtime-python
 # console's code editor can change a function's source in place, and the old bytecode must then
 # not win.
 build-ApiFunction build-StreamFunction build-WorkerFunction build-DurableWorkerFunction \
-  build-TokenKeyRotationFunction: runtime-python
+  build-TokenKeyRotationFunction build-SweepFunction: runtime-python
 	$(call copy_tree,.,$(ARTIFACTS_DIR))
 	if grep -qs '^[^#[:space:]]' requirements.txt; then \
 	  $(INSTALL) "$(ARTIFACTS_DIR)" -r requirements.txt && rm -rf "$(ARTIFACTS_DIR)/bin"; fi

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from jobstream.jobs.invokers import WorkerInvoker, WorkerRequest
     from jobstream.jobs.service import JobService
+    from jobstream.jobs.sweep import Sweeper
     from jobstream.store.models import Job
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,13 @@ def lambda_job_service(
     return JobService.on_lambda(
         settings, worker_function=worker_function, store=store, dynamodb=dynamodb
     )
+
+
+def sweeper(settings: Settings, *, store: JobStore | None = None) -> Sweeper:
+    """The scheduled sweep of abandoned jobs (jobstream.jobs.sweep) on ``settings``' table."""
+    from jobstream.jobs.sweep import Sweeper
+
+    return Sweeper(store=store if store is not None else JobStore(settings), settings=settings)
 
 
 def run_worker_hop(

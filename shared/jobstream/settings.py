@@ -73,6 +73,10 @@ class Settings(EnvSettings):
     # A job neither leased nor finished for this long is re-started by JobService.status(); a lease
     # that has expired is re-started at once.
     stall_after_seconds: float = setting(default=30, gt=0)
+    # The scheduled sweep (jobs/sweep.py) ends with an ``error`` event an unfinished job that
+    # nothing has driven for this long (no lease, no write): an inline job nobody opened, a chain
+    # whose worker died. Far above stall_after_seconds: a status read restarts a stalled job first.
+    abandon_after_seconds: float = setting(default=900, ge=60, le=7 * 24 * 3600)
     # Name or ARN of the worker function, for the API and stream functions to start it (the worker
     # continues itself on its own invoked ARN).
     worker_function: str | None = None
@@ -176,11 +180,13 @@ class Settings(EnvSettings):
     # most once per jwks_refresh_seconds (a flood of made-up key ids costs one fetch per interval).
     jwks_cache_seconds: float = setting(default=300, gt=0, le=86_400)
     jwks_refresh_seconds: float = setting(default=30, ge=0, le=3_600)
-    # Per caller (jwt, iam): jobs created and not yet finished, and jobs created per window.
+    # Per caller (jwt, iam): jobs created and not yet finished, and the create rate: a token
+    # bucket (store/quotas.py) of bursts of up to max_creates, refilled at that many per
+    # create_rate_window_seconds (never twice the limit across a window's boundary).
     max_active_jobs_per_caller: int = setting(default=10, ge=1, le=1_000)
     max_creates_per_caller: int = setting(default=60, ge=1, le=100_000)
     # Under "none" there is no caller, and anyone who can reach the API can create a job to get a
     # fresh job token (and so streams beyond any one job's cap): creates are counted per source
-    # address instead, this many per create_rate_window_seconds (0: unbounded).
+    # address instead, at this rate per create_rate_window_seconds (0: unbounded).
     max_creates_per_address: int = setting(default=60, ge=0, le=100_000)
     create_rate_window_seconds: int = setting(default=60, ge=1, le=86_400)

@@ -176,6 +176,36 @@ def test_server_retry_field_sets_the_reconnection_delay(blank_page: Page, stack:
     assert [e["delayMs"] for e in outcome["errors"]] == [79, 79]
 
 
+# Records every setTimeout delay the page asks for (the waits subscribe() sleeps between attempts).
+RECORD_TIMERS = """
+() => {
+  window.askedTimers = [];
+  const original = window.setTimeout.bind(window);
+  window.setTimeout = (fn, ms, ...rest) => {
+    window.askedTimers.push(ms);
+    return original(fn, ms, ...rest);
+  };
+}
+"""
+
+
+@pytest.mark.parametrize(("drop", "waits"), [("end", False), ("abort", True)])
+def test_retry_zero_after_a_clean_end_with_new_events_reconnects_at_once(
+    blank_page: Page, stack: FakeStack, drop: str, waits: bool
+) -> None:
+    # A stream window's end: events, `retry: 0`, a clean end: no floor, no jitter, no wait at
+    # all. A drop with the same `retry: 0` still waits the floor's jittered 0-50 ms (49 here).
+    job = stack.add_job(progress_events(6), drops={2: drop, 4: drop}, retry_ms=0)  # type: ignore[dict-item]
+    blank_page.evaluate(RECORD_TIMERS)
+    outcome = run_subscribe(
+        blank_page, stack.events_url(job), {"token": job.token, "retryMs": 5000}, random=0.99
+    )
+    assert ids(outcome) == list(range(1, 8))
+    assert sent_last_event_ids(job) == [None, "2", "4"]
+    asked: list[int] = blank_page.evaluate("window.askedTimers")
+    assert (49 in asked) is waits, asked
+
+
 def test_backoff_doubles_between_failed_attempts_up_to_the_ceiling(
     blank_page: Page, stack: FakeStack
 ) -> None:

@@ -17,7 +17,12 @@ from jobstream_sandbox.sam_build import SamBuildFailed, sam_build
 
 from ..conftest import REPO_ROOT
 
-FUNCTIONS = {"ApiFunction": "api", "StreamFunction": "stream", "WorkerFunction": "worker"}
+FUNCTIONS = {
+    "ApiFunction": "api",
+    "StreamFunction": "stream",
+    "WorkerFunction": "worker",
+    "SweepFunction": "sweep",
+}
 
 
 def sam_cli() -> str:

@@ -75,3 +75,11 @@ def test_the_api_handler_loads_no_xray_sdk() -> None:
 
     assert {"jobstream.api.app", "mangum"} <= modules
     assert "aws_xray_sdk" not in packages(modules)
+
+
+def test_the_sweep_handler_loads_the_sweep_and_no_api_framework_or_xray_sdk() -> None:
+    # As on Lambda: its settings and store are built during init.
+    modules = loaded_modules("sweep", AWS_LAMBDA_RUNTIME_API="127.0.0.1:9")
+
+    assert {"jobstream.jobs.sweep", "jobstream.store.sweep_index"} <= modules
+    assert packages(modules).isdisjoint({"fastapi", "mangum", "starlette", "aws_xray_sdk"})

@@ -73,3 +73,29 @@ def test_the_section_shows_the_measured_figures() -> None:
     assert "| 10 | 200 | 10 x 200, 190 x 429 | 0 | 44.0 s |" in text
     assert "| 10 | 100 ms | 120 ms | 1.20x | 4 | 21 / 30 ms |" in text
     assert "5 connections in 3 min" in text
+
+
+def test_the_latency_tables_say_their_window_and_what_a_reconnect_did() -> None:
+    measured = result()
+    stressed = StreamsResult(
+        **{
+            **{name: getattr(measured, name) for name in StreamsResult.__dataclass_fields__},
+            "latency": [
+                WindowLatency(10.0, 0.0, [50.0] * 3, [30.0] * 3, [1] * 3, []),
+                WindowLatency(
+                    10.0, 45.0, [52.0, 60.0, 55.0], [31.0] * 3, [4] * 3, [3.0, 9.0], [20.0, 70.0]
+                ),
+            ],
+            "latency_window_s": 45.0,
+            "stress_latency": measured.latency,
+            "stress_window_s": 6.0,
+        }
+    )
+    text = "\n".join(render(stressed))
+    assert "at the default window, 45 s" in text
+    assert "| 10 | 50 ms | 55 ms | 1.10x | 4 | 6 / 9 ms | 45 / 70 ms |" in text
+    # The shortened window's run has its own table, said to be shortened.
+    assert "windows shortened to 6 s" in text
+    assert "| 10 | 100 ms | 120 ms | 1.20x | 4 | 21 / 30 ms | - |" in text
+    judged = {target: figure for target, figure, _ in verdicts(stressed)}
+    assert judged["p99 at 10 events/s with windows on: <= 1.2x without"] == "55 / 50 ms = 1.10x"

@@ -26,6 +26,7 @@ from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream.store.errors import JobNotFound, StoreRequestFailed
 from jobstream.store.models import Job
+from jobstream.store.stream_slots import SlotsSeen
 from jobstream_sandbox.invokers import RecordingInvoker
 from tests.clock import FakeClock
 from tests.unit.tail.function_url import function_url_event
@@ -46,6 +47,10 @@ class RefusingStore(JobStore):
         self.error = error
 
     def get_job(self, job_id: str) -> Job:
+        raise self.error
+
+    def read_job_and_slots(self, job_id: str) -> tuple[Job, SlotsSeen]:
+        # The stream's job read (with the job's stream slots, in one request).
         raise self.error
 
 

@@ -105,7 +105,7 @@ class CallbackError extends Error {
  * @typedef {{ stop: StopReason, extra?: Partial<SubscribeResult> }
  *   | { retry: unknown, status?: number, atLeastMs?: number }
  *   | { refused: number, error: ErrorBody | undefined }
- *   | { resume: true }} Step
+ *   | { resume: true, atOnce: boolean }} Step
  */
 
 /**
@@ -218,19 +218,25 @@ export async function subscribe(url, options = {}) {
         return finish("retries-exhausted", { error });
       }
     }
-    const delayMs = backoffDelay({
-      failures,
-      baseMs: run.baseDelayMs,
-      maxMs: maxRetryMs,
-      random,
-      atLeastMs: "atLeastMs" in step ? step.atLeastMs : 0,
-    });
+    // A stream window's end: the server ended, cleanly, a connection that delivered new events
+    // and sent `retry: 0`, timed so that the job's next event is not due yet. The backoff's floor
+    // and jitter (which protect a failing server) would only delay that event: come back at once.
+    const atOnce = "resume" in step && step.atOnce && run.baseDelayMs === 0;
+    const delayMs = atOnce
+      ? 0
+      : backoffDelay({
+          failures,
+          baseMs: run.baseDelayMs,
+          maxMs: maxRetryMs,
+          random,
+          atLeastMs: "atLeastMs" in step ? step.atLeastMs : 0,
+        });
     if (failure !== null) {
       const info = { attempt: run.requests, willRetry: true, delayMs, status };
       notify(onError, failure, info);
     }
     setState("reconnecting");
-    await sleep(delayMs, signal);
+    if (delayMs > 0) await sleep(delayMs, signal);
   }
 }
 
@@ -358,6 +364,7 @@ async function readEvents(stream, attempt, options, run) {
   const terminalEvents = options.terminalEvents ?? TERMINAL_EVENTS;
   /** @type {StreamEvent | undefined} */
   let terminal;
+  let fresh = 0;
   try {
     const how = await readBody(stream, {
       lastEventId: run.lastId,
@@ -372,6 +379,7 @@ async function readEvents(stream, attempt, options, run) {
           return false;
         }
         if (parsed.hasId) run.lastId = parsed.id;
+        fresh += 1;
         const event = toStreamEvent(parsed);
         run.delivered += 1;
         if (terminalEvents.includes(event.type)) terminal = event;
@@ -386,7 +394,7 @@ async function readEvents(stream, attempt, options, run) {
     if (how === "stopped" && terminal) return { stop: "terminal", extra: { event: terminal } };
     // A clean end without a terminal event is the server's time bound, and the in-band failure
     // notice ("failed") is the server saying it broke after the last event it sent: resume both.
-    return { resume: true };
+    return { resume: true, atOnce: how === "ended" && fresh > 0 };
   } catch (error) {
     if (error instanceof CallbackError) throw error;
     return { retry: error };

@@ -92,10 +92,12 @@ class EventStream:
     Every way a connection can stop short (connection error, read timeout, the body ending without
     a terminal event, 5xx/408/429) leads to a reconnect after ``backoff.delay(...)`` seconds,
     based on the server's ``retry:``. An attempt that yields at least one new event resets the
-    failure streak; ``max_attempts`` failures in a row raise ``GaveUp`` (``None``: never give
-    up). A 4xx raises a ``ServerRejected`` subclass; a wrong content type, an unexpected status or
-    an event without an integer id raise ``ProtocolViolation``. A 429 (the job's cap on live
-    streams) is retried no sooner than its ``Retry-After``.
+    failure streak, and so does a stream window's end (``retry: 0``, then a clean end: the
+    server asks for the client back, at once when the window brought new events);
+    ``max_attempts`` failures in a row raise ``GaveUp`` (``None``: never give up). A 4xx raises
+    a ``ServerRejected`` subclass; a wrong content type, an unexpected status or an event without
+    an integer id raise ``ProtocolViolation``. A 429 (the job's cap on live streams) is retried
+    no sooner than its ``Retry-After``.
 
     ``viewer_id`` is sent as ``Viewer-Id``: the server keeps one live stream per viewer, so a
     reconnect ends the connection it replaces. The default ("") makes a fresh id for this
@@ -183,6 +185,8 @@ class EventStream:
             while True:
                 new_events = 0
                 failure: str | None = None
+                # The body ended normally (the server's own end, not a drop or an error status).
+                clean_end = False
                 self.attempts += 1
                 if self.attempts > 1:
                     self.reconnects += 1
@@ -201,11 +205,21 @@ class EventStream:
                                 if self.end is not None:
                                     return
                             failure = "stream ended" if new_events else "stream ended empty"
+                            clean_end = True
                 except (httpx.TransportError, httpx.DecodingError) as exc:
                     failure = _describe_transport_error(exc)
                 if self.end is not None:
                     return
-                self._wait_before_retry(failure or "stream ended", new_events)
+                # ``retry: 0`` before a clean end is a stream window's end: the server is fine and
+                # asks for the client back, also when the window brought only heartbeats (a quiet
+                # job), so that is no failure: ten quiet windows in a row must not give up.
+                window_end = clean_end and self.retry_ms == 0
+                self._wait_before_retry(
+                    failure or "stream ended",
+                    new_events,
+                    at_once=window_end and new_events > 0,
+                    healthy=window_end,
+                )
         finally:
             if self._owns_client and self._client is not None:
                 self._client.close()
@@ -345,15 +359,23 @@ class EventStream:
 
     # --- between attempts ---------------------------------------------------------------------
 
-    def _wait_before_retry(self, reason: str, new_events: int) -> None:
-        if new_events:
+    def _wait_before_retry(
+        self, reason: str, new_events: int, *, at_once: bool = False, healthy: bool = False
+    ) -> None:
+        if new_events or healthy:
             self._failures = 0
         else:
             self._failures += 1
             if self.max_attempts is not None and self._failures >= self.max_attempts:
                 raise GaveUp(attempts=self._failures, last_failure=reason)
         base_s = None if self.retry_ms is None else self.retry_ms / 1000
-        delay = self.backoff.delay(max(self._failures - 1, 0), base_s=base_s)
+        # ``at_once``: the server ended, cleanly, a connection that delivered new events and asked
+        # for an immediate return (``retry: 0``: a stream window's end, timed so that the job's
+        # next event is not due yet). The backoff's floor and jitter, which protect a failing
+        # server, would only delay that event. A drop, an error status or a connection without
+        # new events still backs off.
+        retry_number = max(self._failures - 1, 0)
+        delay = 0.0 if at_once else self.backoff.delay(retry_number, base_s=base_s)
         # Never sooner than the server asked (capped like the backoff).
         delay = max(delay, min(self._retry_after_s, self.backoff.max_s))
         self._retry_after_s = 0.0

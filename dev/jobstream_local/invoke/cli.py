@@ -64,11 +64,14 @@ EXIT_OK: Final = 0
 EXIT_FUNCTION_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 
-# Each function's timeout is the template's parameter default, so a local run is bounded alike.
+# Each function's timeout is the template's parameter default (or its resource's Timeout), so a
+# local run is bounded alike.
 TIMEOUT_PARAMETERS: Final = {
     "api": "ApiTimeout",
     "stream": "StreamTimeout",
     "worker": "WorkerTimeout",
+    # No parameter of its own: the function's Timeout.
+    "sweep": "SweepFunction",
 }
 LOCAL_TABLE: Final = "jobstream-local"
 LOCAL_WORKER: Final = "jobstream-local-worker"
@@ -193,8 +196,11 @@ def _read_event(path: Path) -> object:
 
 
 def _template_timeout(template: Path, function: str) -> float:
-    parameter = load_template(template)["Parameters"][TIMEOUT_PARAMETERS[function]]
-    return float(parameter["Default"])
+    loaded = load_template(template)
+    name = TIMEOUT_PARAMETERS[function]
+    if name in loaded["Parameters"]:
+        return float(loaded["Parameters"][name]["Default"])
+    return float(loaded["Resources"][name]["Properties"]["Timeout"])
 
 
 def _template_memory(template: Path, function: str) -> int:

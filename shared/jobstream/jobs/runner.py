@@ -146,6 +146,38 @@ class _Housekeeping:
         return job.cancel_requested
 
 
+def end_job(
+    store: JobStore,
+    lease: Lease,
+    job: Job,
+    event: NewEvent,
+    status: JobStatus,
+    *,
+    error: str | None,
+    settings: Settings,
+    clock: Clock,
+    background_flush: bool = False,
+) -> ChunkResult:
+    """Write a job's terminal event under ``lease``, through the step committer's one fenced
+    append (which also frees the owner's quota slot): what every end outside a step goes through,
+    the runner's and the sweep's."""
+    committer = StepCommitter(
+        store,
+        lease,
+        last_event_id=job.last_event_id,
+        flush_interval_s=settings.flush_interval_ms / 1000,
+        clock=clock,
+        background=background_flush,
+    )
+    try:
+        committer.finish([event], status=status, error=error)
+    except (LeaseLost, JobFinished, JobNotFound):
+        return ChunkResult(ChunkEnd.LEASE_LOST, last_event_id=job.last_event_id)
+    finally:
+        committer.close()
+    return ChunkResult(ChunkEnd.FINISHED, status=status, last_event_id=committer.durable_event_id)
+
+
 class ChunkRunner:
     def __init__(
         self,
@@ -185,15 +217,16 @@ class ChunkRunner:
         error: str | None = None,
     ) -> ChunkResult:
         """Write a terminal event outside of any step (budget exhausted, cancelled before start)."""
-        committer = self._committer(lease, job)
-        try:
-            committer.finish([event], status=status, error=error)
-        except (LeaseLost, JobFinished, JobNotFound):
-            return ChunkResult(ChunkEnd.LEASE_LOST, last_event_id=job.last_event_id)
-        finally:
-            committer.close()
-        return ChunkResult(
-            ChunkEnd.FINISHED, status=status, last_event_id=committer.durable_event_id
+        return end_job(
+            self._store,
+            lease,
+            job,
+            event,
+            status,
+            error=error,
+            settings=self._settings,
+            clock=self._clock,
+            background_flush=self._background_flush,
         )
 
     def run(

@@ -6,6 +6,7 @@ it out (the Lambda runtime in ``jobstream.lambda_runtime``, the local server in
 """
 
 from jobstream.response_stream.response import (
+    LastChunk,
     StreamingResponse,
     empty_response,
     is_streaming_handler,
@@ -15,6 +16,7 @@ from jobstream.response_stream.response import (
 )
 
 __all__ = [
+    "LastChunk",
     "StreamingResponse",
     "empty_response",
     "is_streaming_handler",

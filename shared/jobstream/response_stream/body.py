@@ -23,6 +23,8 @@ class ResponseBody:
         """The next non-empty chunk, or None at the end. Raises whatever the body raises.
 
         Empty chunks are skipped: in chunked transfer encoding a zero-length chunk ends the body.
+        A LastChunk (jobstream.response_stream.response) comes back as one: the writer ends the
+        body after it.
         """
         if self._closed:
             return None
@@ -32,7 +34,7 @@ class ResponseBody:
             if not isinstance(chunk, bytes | bytearray | memoryview):
                 raise TypeError(f"response body chunks must be bytes, not {type(chunk).__name__}")
             if chunk:
-                return bytes(chunk)
+                return chunk if isinstance(chunk, bytes) else bytes(chunk)
         return None
 
     def close(self) -> None:

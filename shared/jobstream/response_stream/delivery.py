@@ -8,7 +8,9 @@ exactly the way Lambda does:
   sent yet: Lambda's ``/error``, a 502 from the Function URL);
 - the handler returns something else than a ``StreamingResponse`` -> ``send_result`` (buffered);
 - the body raises after the stream began -> the in-band notice (SSE ``error`` event) as a last
-  chunk, then ``end_stream(error)`` (error trailers on Lambda).
+  chunk, then ``end_stream(error)`` (error trailers on Lambda);
+- the body yields a ``LastChunk`` -> it is sent, the body ends on the wire, and only then is the
+  body's generator closed (its clean-up runs while the client already has the end).
 
 The first chunk is pulled *before* the stream is started so that a body failing at once still
 gets a real error status instead of a 200 with an error inside.
@@ -23,7 +25,7 @@ from typing import Any, Protocol
 from jobstream.invocation_context import InvocationContext
 from jobstream.response_stream.body import ResponseBody
 from jobstream.response_stream.failure import stream_failure_bytes
-from jobstream.response_stream.response import StreamingResponse
+from jobstream.response_stream.response import LastChunk, StreamingResponse
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ def _stream(response: StreamingResponse, sink: ResponseSink) -> None:
         while chunk is not None:
             if not sink.send_chunk(chunk):
                 return
+            if isinstance(chunk, LastChunk):
+                break
             try:
                 chunk = body.next_chunk()
             except Exception as exc:

@@ -29,6 +29,16 @@ _STREAMING_MARK = "__jobstream_streaming__"
 INTERNAL_ERROR_MESSAGE = "Internal server error"
 
 
+class LastChunk(bytes):
+    """A body chunk that ends the response: the writer sends it, ends the body on the wire, and
+    only then closes the body's generator (which runs its ``finally`` blocks, the stream's own
+    clean-up). A client waiting for the end (to reconnect, say) is then not kept waiting for
+    that clean-up. Nothing the body would yield after it is sent. It is ``bytes``, so a reader
+    that only joins the chunks sees the same body."""
+
+    __slots__ = ()
+
+
 @dataclass
 class StreamingResponse:
     status_code: int = 200
@@ -36,7 +46,8 @@ class StreamingResponse:
     # Full Set-Cookie values, one per cookie (Function URL prelude "cookies").
     cookies: list[str] = field(default_factory=list)
     # Consumed lazily, after status and headers are sent; every yielded chunk is flushed at once.
-    # A generator here is closed when the client goes away (locally) or the stream ends.
+    # A generator here is closed when the client goes away (locally) or the stream ends (right
+    # after the body ended on the wire when its last chunk is a LastChunk).
     body: Iterable[bytes] = ()
 
 

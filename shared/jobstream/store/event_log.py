@@ -342,6 +342,9 @@ class _JobChanges:
             if status.is_terminal:
                 expression.remove(schema.LEASE_OWNER)
                 expression.remove(schema.LEASE_EXPIRES_AT)
+                # Out of the sweep's index: a finished job is nothing to look after.
+                expression.remove(schema.SWEEP_SHARD)
+                expression.remove(schema.SWEEP_AT)
 
 
 def _encoded(event: NewEvent | EncodedEvent, now: float) -> EncodedEvent:

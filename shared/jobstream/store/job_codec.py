@@ -48,8 +48,11 @@ def new_job_item(
     mode: JobMode,
     now: float,
     expires_at: float,
+    sweep_at: float,
     owner: str | None = None,
 ) -> dict[str, AttributeValueTypeDef]:
+    """A new job item; ``sweep_at``: when the scheduled sweep should first look at it
+    (sweep_index.py), which puts it in the sweep's index until it ends."""
     item: dict[str, AttributeValueTypeDef] = {
         schema.PK: av.s(schema.job_pk(job_id)),
         schema.SK: av.s(schema.JOB_SK),
@@ -65,6 +68,8 @@ def new_job_item(
         schema.HOPS: av.n(0),
         schema.CANCEL_REQUESTED: av.boolean(False),
         schema.EXPIRES_AT: av.ttl(expires_at),
+        schema.SWEEP_SHARD: av.s(schema.sweep_shard_of(job_id)),
+        schema.SWEEP_AT: av.n(sweep_at),
     }
     if owner is not None:
         item[schema.OWNER] = av.s(owner)

@@ -14,7 +14,8 @@ The store's parts, one job each, all over table_access.TableAccess (the client, 
 - jobs.py: job items (create, read, list, cancel), with the owner's quotas (quotas.py);
 - leases.py: who drives a job, and the fence every driver's write carries;
 - event_log.py: append and read the log, and the commit feed's wiring;
-- stream_slots.py: the streams reading a job (the per-job cap, one live stream per viewer).
+- stream_slots.py: the streams reading a job (the per-job cap, one live stream per viewer);
+- sweep_index.py: unfinished jobs by when the scheduled sweep should look at them next.
 
 Every write request is built by write_items.py. A new part (another kind of item) is one more
 module with a ``TableAccess`` subclass, added to ``JobStore``'s bases below.
@@ -26,9 +27,10 @@ from jobstream.store.event_log import EventLog
 from jobstream.store.jobs import Jobs
 from jobstream.store.leases import Leases
 from jobstream.store.stream_slots import StreamSlots
+from jobstream.store.sweep_index import SweepIndex
 
 
-class JobStore(Jobs, Leases, EventLog, StreamSlots):
+class JobStore(Jobs, Leases, EventLog, StreamSlots, SweepIndex):
     """The store: every part's methods on one object, built once per container with its
     dependencies: ``JobStore(settings, client=..., clock=..., observer=...,
     commit_feed=...)`` (all but ``settings`` optional; see ``TableAccess``)."""

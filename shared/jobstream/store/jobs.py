@@ -77,6 +77,7 @@ class Jobs(TableAccess):
             mode=JobMode(mode),
             now=now,
             expires_at=self._expires_at(now),
+            sweep_at=now + self._settings.abandon_after_seconds,
             owner=owner,
         )
         if quota is not None and owner is not None:
@@ -109,21 +110,16 @@ class Jobs(TableAccess):
         now: float,
     ) -> Job:
         job = job_from_item(item)
-        window = quotas.QuotaWindow.at(now, quota)
+        rate = quotas.CreateRate.at(now, quota)
         table = self._settings.table
-        actions: list[TransactWriteItemTypeDef] = [
-            {"Put": self._put_new_job(item)},
-            *quotas.take_slot(table, owner, job, quota, window),
-        ]
         pruned = False
-        while True:
+        for _ in range(quotas.RATE_ATTEMPTS):
+            actions: list[TransactWriteItemTypeDef] = [
+                {"Put": self._put_new_job(item)},
+                *quotas.take_slot(table, owner, job, quota, rate),
+            ]
             try:
-                self._request(
-                    "TransactWriteItems",
-                    lambda: self.client.transact_write_items(
-                        TransactItems=actions, ClientRequestToken=str(uuid.uuid4())
-                    ),
-                )
+                self._transact(actions)
                 return job
             except ConditionFailed as failed:
                 old_job, old_active = failed.old_items[0], failed.old_items[1]
@@ -139,7 +135,21 @@ class Jobs(TableAccess):
                         pruned = True
                         continue
                     raise quotas.active_limit_reached(quota) from None
-                raise quotas.rate_limit_reached(quota, window, now) from None
+                old_rate = failed.old_items[2]
+                retry = rate.after_failure(old_rate)
+                if retry is None:
+                    raise quotas.rate_limit_reached(rate, old_rate) from None
+                # Another create of this owner moved the bucket: try the update it now needs.
+                rate = retry
+        raise quotas.rate_limit_reached(rate, None)
+
+    def _transact(self, actions: list[TransactWriteItemTypeDef]) -> None:
+        self._request(
+            "TransactWriteItems",
+            lambda: self.client.transact_write_items(
+                TransactItems=actions, ClientRequestToken=str(uuid.uuid4())
+            ),
+        )
 
     def count_address_create(self, address: str, *, max_creates: int, window_seconds: int) -> None:
         """Count a create from source ``address`` in its rate window (one conditional UpdateItem);
@@ -147,14 +157,20 @@ class Jobs(TableAccess):
         creation where there are no callers (ApiAuth=none) and anyone can get a fresh job token."""
         now = self._clock.time()
         quota = CallerQuota(max_active=0, max_creates=max_creates, window_seconds=window_seconds)
-        window = quotas.QuotaWindow.at(now, quota)
-        update = quotas.count_create(
-            self._settings.table, quotas.address_owner(address), max_creates, window
-        )
-        try:
-            self._request("UpdateItem", partial(self.client.update_item, **update))
-        except ConditionFailed:
-            raise quotas.rate_limit_reached(quota, window, now) from None
+        rate = quotas.CreateRate.at(now, quota)
+        for _ in range(quotas.RATE_ATTEMPTS):
+            update = rate.update(self._settings.table, quotas.address_owner(address))
+            try:
+                self._request("UpdateItem", partial(self.client.update_item, **update))
+            except ConditionFailed as failed:
+                old = failed.old_items[0] if failed.old_items else None
+                retry = rate.after_failure(old)
+                if retry is None:
+                    raise quotas.rate_limit_reached(rate, old) from None
+                rate = retry
+                continue
+            return
+        raise quotas.rate_limit_reached(rate, None)
 
     def list_jobs(
         self,

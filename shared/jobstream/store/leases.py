@@ -19,13 +19,20 @@ from jobstream.store.table_access import TableAccess, require_lease_owner, requi
 
 class Leases(TableAccess):
     def acquire_lease(
-        self, job_id: str, *, duration_s: float, owner: str | None = None
+        self,
+        job_id: str,
+        *,
+        duration_s: float,
+        owner: str | None = None,
+        unchanged_since: float | None = None,
     ) -> tuple[Lease, Job]:
         """Take the job if nobody holds it (or the holder's lease expired).
 
         ``owner``: a caller-chosen, stable owner (the durable driver's: one per durable step) that
         may also re-take a lease it already holds: a replayed durable step is the same owner as its
         crashed first run, and must not wait for that run's lease to expire. None: a fresh uuid.
+        ``unchanged_since``: only if the job's ``updated_at`` is still exactly this (the sweep's
+        judgement of a job holds only for the job it read); LeaseHeld if it moved.
         """
         if duration_s <= 0:
             raise ValueError("lease duration must be positive")
@@ -50,6 +57,9 @@ class Leases(TableAccess):
         if reentrant:
             free += f" OR {lease_owner} = {expression.value(av.s(owner))}"
         expression.require(free)
+        if unchanged_since is not None:
+            updated = expression.name(schema.UPDATED_AT)
+            expression.require(f"{updated} = {expression.value(av.n(unchanged_since))}")
         try:
             item = self._update_job("UpdateItem", job_id, expression, return_new=True)
         except ConditionFailed as failed:

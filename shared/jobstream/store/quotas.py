@@ -1,9 +1,21 @@
-"""An owner's quota items: the set of its unfinished jobs (``ACTIVE``) and a create counter per
-rate window (``RATE#<start>``), written in the same transactions as the job items they count.
+"""An owner's quota items: the set of its unfinished jobs (``ACTIVE``) and its create rate
+(``RATE``), written in the same transactions as the job items they count.
 
 A create within quota takes the job's slot in the transaction that puts the job (two racing
 creates never share a slot); the append that ends the job frees it in the append's transaction
 (the job ends once, so the slot is freed once).
+
+The create rate is a token bucket: a burst of up to ``max_creates``, refilled at ``max_creates``
+per ``window_seconds``, so no interval of t seconds holds more than ``max_creates`` plus what t
+refills. It replaced fixed windows, which let a caller create twice the limit within a second
+across a window boundary (issue 22). Kept as GCRA (the generic cell rate algorithm, RFC 2697's
+relative): one number per owner, its theoretical arrival time ``tat`` (milliseconds), and a create
+at ``now`` conforms if ``tat - now <= (max_creates - 1) * interval``, then moves ``tat`` to
+``max(tat, now) + interval``. DynamoDB's update expressions have no max(), so each create writes
+one of two conditional updates: *fresh* (``tat <= now``: ``tat = now + interval``) or *busy*
+(``now < tat <= now + tolerance``: ``tat = tat + interval``, added by DynamoDB itself, so racing
+creates each add theirs). A failed condition returns the item as it is (ALL_OLD), which says which
+update applies now, or how long until the next create conforms (Retry-After, exact).
 """
 
 from __future__ import annotations
@@ -26,28 +38,78 @@ if TYPE_CHECKING:
 # When a caller at its active-jobs limit may try again: no one knows when a job will end, so this is
 # a polling interval, not a promise.
 ACTIVE_LIMIT_RETRY_AFTER_SECONDS = 5
-# A rate window's counter outlives its window by this much before TTL may delete it.
+# The rate item outlives the moment its bucket is full again by this much before TTL may delete
+# it (a missing item is a full bucket, so deleting it late or early changes nothing).
 RATE_ITEM_SLACK_SECONDS = 60
+# Conditional attempts of one create against its rate item before it gives up as refused: each
+# lost attempt means another create of the same owner moved the bucket meanwhile.
+RATE_ATTEMPTS = 8
 
 
 @dataclass(frozen=True, slots=True)
-class QuotaWindow:
-    """The rate window a create at ``now`` counts in."""
+class CreateRate:
+    """The token bucket of one owner's creates at one moment ``now_ms``, and the update to try."""
 
-    start: int
-    end: int
+    max_creates: int
+    window_seconds: int
+    now_ms: int
+    # None: the bucket is full (or the item is missing): try the fresh update. Else the ``tat``
+    # the item held when a condition last failed.
+    seen_tat_ms: int | None = None
 
     @classmethod
-    def at(cls, now: float, quota: CallerQuota) -> QuotaWindow:
-        start = int(now // quota.window_seconds) * quota.window_seconds
-        return cls(start=start, end=start + quota.window_seconds)
+    def at(cls, now: float, quota: CallerQuota) -> CreateRate:
+        return cls(quota.max_creates, quota.window_seconds, math.floor(now * 1000))
+
+    @property
+    def interval_ms(self) -> int:
+        """One create's share of the window (rounded up: never faster than the limit)."""
+        return max(1, math.ceil(self.window_seconds * 1000 / self.max_creates))
+
+    @property
+    def tolerance_ms(self) -> int:
+        """How far ahead of now ``tat`` may be for a create to conform: a burst of max_creates."""
+        return (self.max_creates - 1) * self.interval_ms
+
+    def after_failure(self, old: Mapping[str, Any] | None) -> CreateRate | None:
+        """The attempt to make after the rate condition failed with ``old`` as the item, or None
+        if the bucket is empty (refuse; ``retry_after`` says for how long)."""
+        tat = av.get_int(old or {}, schema.RATE_TAT)
+        if tat is not None and tat - self.now_ms > self.tolerance_ms:
+            return None
+        return CreateRate(self.max_creates, self.window_seconds, self.now_ms, tat)
+
+    def retry_after(self, old: Mapping[str, Any] | None) -> int:
+        """Whole seconds until a create conforms, at least one."""
+        tat = av.get_int(old or {}, schema.RATE_TAT) or self.now_ms
+        return max(1, math.ceil((tat - self.tolerance_ms - self.now_ms) / 1000))
+
+    def update(self, table: str, owner: str) -> UpdateTypeDef:
+        """The conditional update of ``owner``'s rate item that counts one create."""
+        rate = Expression()
+        tat = rate.name(schema.RATE_TAT)
+        now = rate.value(av.n(self.now_ms))
+        if self.seen_tat_ms is None or self.seen_tat_ms <= self.now_ms:
+            rate.set(schema.RATE_TAT, av.n(self.now_ms + self.interval_ms))
+            rate.require(f"attribute_not_exists({tat}) OR {tat} <= {now}")
+        else:
+            step = rate.value(av.n(self.interval_ms))
+            rate.set_expression(f"{tat} = {tat} + {step}")
+            rate.require(f"{tat} > {now}")
+            rate.require(f"{tat} <= {rate.value(av.n(self.now_ms + self.tolerance_ms))}")
+        # The bucket is full again by now + tolerance + interval at the latest.
+        full_at = (self.now_ms + self.tolerance_ms + self.interval_ms) / 1000
+        rate.set(schema.EXPIRES_AT, av.ttl(full_at + RATE_ITEM_SLACK_SECONDS))
+        return write_items.update(
+            table, write_items.key(schema.caller_pk(owner), schema.RATE_SK), rate
+        )
 
 
 def take_slot(
-    table: str, owner: str, job: Job, quota: CallerQuota, window: QuotaWindow
+    table: str, owner: str, job: Job, quota: CallerQuota, rate: CreateRate
 ) -> list[TransactWriteItemTypeDef]:
     """The two actions that go with the job's put: take a slot among the owner's unfinished jobs
-    and count the create in its window, each conditional on room being left."""
+    and count the create in its rate, each conditional on room being left."""
     pk = schema.caller_pk(owner)
     active = Expression()
     active.add(schema.ACTIVE_JOBS, av.string_set([schema.active_entry(job.job_id, job.expires_at)]))
@@ -59,20 +121,8 @@ def take_slot(
     active.require(f"attribute_not_exists({slots}) OR size({slots}) < {room}")
     return [
         {"Update": write_items.update(table, write_items.key(pk, schema.ACTIVE_SK), active)},
-        {"Update": count_create(table, owner, quota.max_creates, window)},
+        {"Update": rate.update(table, owner)},
     ]
-
-
-def count_create(table: str, owner: str, max_creates: int, window: QuotaWindow) -> UpdateTypeDef:
-    """Count one create in ``owner``'s rate window, on condition that the window has room."""
-    rate = Expression()
-    rate.add(schema.CREATES, av.n(1))
-    rate.set(schema.EXPIRES_AT, av.ttl(window.end + RATE_ITEM_SLACK_SECONDS))
-    creates = rate.name(schema.CREATES)
-    rate.require(f"attribute_not_exists({creates}) OR {creates} < {rate.value(av.n(max_creates))}")
-    return write_items.update(
-        table, write_items.key(schema.caller_pk(owner), schema.rate_sk(window.start)), rate
-    )
 
 
 def address_owner(address: str) -> str:
@@ -90,13 +140,13 @@ def active_limit_reached(quota: CallerQuota) -> QuotaExceeded:
     )
 
 
-def rate_limit_reached(quota: CallerQuota, window: QuotaWindow, now: float) -> QuotaExceeded:
+def rate_limit_reached(rate: CreateRate, old: Mapping[str, Any] | None) -> QuotaExceeded:
     return QuotaExceeded(
         "create_rate",
-        quota.max_creates,
-        max(1, math.ceil(window.end - now)),
-        f"you created {quota.max_creates} jobs in the last "
-        f"{quota.window_seconds} s window, the most allowed",
+        rate.max_creates,
+        rate.retry_after(old),
+        f"you created jobs faster than {rate.max_creates} per {rate.window_seconds} s (in "
+        f"bursts of up to {rate.max_creates}), the most allowed",
     )
 
 

@@ -13,6 +13,7 @@ log expire together: a reader never sees a log whose head has expired before its
 
 from __future__ import annotations
 
+import zlib
 from typing import Final
 
 # --- Keys -----------------------------------------------------------------------------------------
@@ -56,17 +57,27 @@ APPEND_TOKEN: Final = "append_token"  # noqa: S105 - an attribute name, not a se
 OWNER: Final = "owner"
 OWNER_INDEX: Final = "OwnerIndex"
 
+# The sweep's index (sweep_index.py): every unfinished job item carries SWEEP_SHARD and SWEEP_AT,
+# when the scheduled sweep should next look at it; the append that ends a job removes both, so the
+# SWEEP_INDEX (template.yaml JobsTable, keys only) holds unfinished jobs alone. SWEEP_SHARDS
+# spread the index's writes over that many partitions; the sweep queries each.
+SWEEP_SHARD: Final = "sweep_shard"
+SWEEP_AT: Final = "sweep_at"
+SWEEP_INDEX: Final = "SweepIndex"
+SWEEP_SHARDS: Final = 4
+
 # --- Caller items (partition ``CALLER#<owner>``): per-caller quotas ----------------------------
 # sk = ACTIVE: a string set of the caller's unfinished jobs, one "<expires_at> <job_id>" entry
 # each. A create adds its entry in the transaction that puts the job item, on condition that the set
 # has room; the append that ends the job deletes it in the same transaction. The expiry in the entry
 # lets a job that expired unfinished (so never ended) be pruned without reading its item.
-# sk = RATE#<window start>: the number of jobs the caller created in that window (CREATES).
+# sk = RATE: the caller's create rate, a token bucket kept as one number (quotas.py): RATE_TAT, the
+# theoretical arrival time of its next create, in epoch milliseconds.
 CALLER_PK_PREFIX: Final = "CALLER#"
 ACTIVE_SK: Final = "ACTIVE"
-RATE_SK_PREFIX: Final = "RATE#"
+RATE_SK: Final = "RATE"
 ACTIVE_JOBS: Final = "active"
-CREATES: Final = "creates"
+RATE_TAT: Final = "tat"
 
 # --- Stream slots (partition ``JOB#<id>``, sk = ``LIVE#<index>``): who is streaming the job -------
 # One item per slot a live stream holds (stream_slots.py): at most the per-job stream cap of them.
@@ -148,12 +159,17 @@ def job_pk(job_id: str) -> str:
     return JOB_PK_PREFIX + job_id
 
 
+def sweep_shard_key(shard: int) -> str:
+    return f"S{shard}"
+
+
+def sweep_shard_of(job_id: str) -> str:
+    """The job's shard of the sweep's index: stable per job, spread evenly over the shards."""
+    return sweep_shard_key(zlib.crc32(job_id.encode()) % SWEEP_SHARDS)
+
+
 def caller_pk(owner: str) -> str:
     return CALLER_PK_PREFIX + owner
-
-
-def rate_sk(window_start: int) -> str:
-    return f"{RATE_SK_PREFIX}{window_start}"
 
 
 def active_entry(job_id: str, expires_at: float) -> str:

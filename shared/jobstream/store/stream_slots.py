@@ -12,10 +12,13 @@ stream per viewer" are kept here, in the table, by the streams themselves:
   a network change): the older stream sees a newer generation in its slot at its next poll (the
   tail's Query reads the slots with the events, EventLog.events_after(live=...)) and ends.
 
-Cost: a claim is one consistent Query of the slots and one conditional put (more only when two
-claims race for one slot); the end is one conditional delete; noticing a newer stream costs no
-request at all: the slots up to the stream's own ride along in the poll's Query (about 90 bytes
-each, so at the default cap of 10 under 1 KB, inside the read unit the Query pays anyway).
+Cost: a stream's open reads its job and the job's slots in one consistent Query (the slots
+``LIVE#<index>`` sort right before the job item ``META`` in its partition: ``read_job_and_slots``),
+then claims with one conditional put (more only when two claims race for one slot); the end is one
+conditional delete; noticing a newer stream costs no request at all: the slots up to the stream's
+own ride along in the poll's Query (about 90 bytes each, so at the default cap of 10 under 1 KB,
+inside the read unit the Query pays anyway). A window's reconnect waits for the open's two
+requests, so the slots come with the job item instead of costing a third.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import contextlib
 import math
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -32,8 +35,10 @@ from typing import Any
 from jobstream.store import attribute_values as av
 from jobstream.store import schema, write_items
 from jobstream.store.dynamo_calls import ConditionFailed
-from jobstream.store.errors import StreamsAtCap
+from jobstream.store.errors import JobNotFound, StreamsAtCap
 from jobstream.store.expressions import Expression
+from jobstream.store.job_codec import is_expired, job_from_item
+from jobstream.store.models import Job
 from jobstream.store.table_access import TableAccess
 
 # Claims racing for the same free slot: each loser reads the slots again and picks another.
@@ -64,6 +69,15 @@ class _Held:
     expires_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class SlotsSeen:
+    """The slots of a job as one consistent read saw them (``read_job_and_slots``): what a
+    claim starts from instead of reading them again."""
+
+    job_id: str
+    held: Mapping[int, _Held]
+
+
 class LiveSlots:
     """What one read of a job's slots saw: each slot's generation (filled by events_after).
 
@@ -87,18 +101,58 @@ class LiveSlots:
 
 
 class StreamSlots(TableAccess):
+    def read_job_and_slots(self, job_id: str) -> tuple[Job, SlotsSeen]:
+        """The job (JobNotFound if there is none, or it expired) and its stream slots, in one
+        strongly consistent Query: the slots' keys (``LIVE#<index>``) sort right before the job
+        item's (``META``) and after every event's (``EV#...``), so the range holds nothing else.
+        """
+        expression = Expression()
+        pk, sk = expression.name(schema.PK), expression.name(schema.SK)
+        request: dict[str, Any] = {
+            "TableName": self._settings.table,
+            "KeyConditionExpression": (
+                f"{pk} = {expression.value(av.s(schema.job_pk(job_id)))} AND {sk} BETWEEN "
+                f"{expression.value(av.s(schema.LIVE_SK_PREFIX))} AND "
+                f"{expression.value(av.s(schema.JOB_SK))}"
+            ),
+            "ExpressionAttributeNames": expression.names,
+            "ExpressionAttributeValues": expression.values,
+            "ConsistentRead": True,
+        }
+        job_item: Mapping[str, Any] | None = None
+        slots: dict[int, _Held] = {}
+        for item in self._query_pages(request):
+            if av.get_s(item, schema.SK) == schema.JOB_SK:
+                job_item = item
+            else:
+                _note_held(slots, item)
+        if job_item is None or is_expired(job_item, self._clock.time()):
+            raise JobNotFound(job_id)
+        return job_from_item(job_item), SlotsSeen(job_id=job_id, held=slots)
+
     def claim_stream_slot(
-        self, job_id: str, *, cap: int, until: float, viewer: str | None = None
+        self,
+        job_id: str,
+        *,
+        cap: int,
+        until: float,
+        viewer: str | None = None,
+        seen: SlotsSeen | None = None,
     ) -> StreamSlot:
         """Claim a slot of ``job_id`` for a stream that ends by ``until`` (epoch seconds): the
-        slot ``viewer``'s older stream holds, else a free one. Raises StreamsAtCap, whose
-        ``retry_after_s`` is when the soonest-ending holder plans to end."""
+        slot ``viewer``'s older stream holds, else a free one. ``seen``: the slots as a read
+        just made saw them (``read_job_and_slots``), for the first try. Raises StreamsAtCap,
+        whose ``retry_after_s`` is when the soonest-ending holder plans to end."""
         if cap < 1:
             raise ValueError("cap must be at least 1")
+        if seen is not None and seen.job_id != job_id:
+            raise ValueError("the slots seen are another job's")
         stream_id = uuid.uuid4().hex
-        for _ in range(_CLAIM_ATTEMPTS):
+        for attempt in range(_CLAIM_ATTEMPTS):
             now = self._clock.time()
-            slots = self._read_slots(job_id)
+            slots = (
+                dict(seen.held) if seen is not None and attempt == 0 else self._read_slots(job_id)
+            )
             live = {i: held for i, held in slots.items() if held.expires_at > now and i < cap}
             own = next(
                 (i for i, held in live.items() if viewer is not None and held.viewer == viewer),
@@ -160,22 +214,17 @@ class StreamSlots(TableAccess):
             "ConsistentRead": True,
         }
         slots: dict[int, _Held] = {}
+        for item in self._query_pages(request):
+            _note_held(slots, item)
+        return slots
+
+    def _query_pages(self, request: dict[str, Any]) -> Iterator[Mapping[str, Any]]:
         while True:
             page = self._request("Query", partial(self.client.query, **request))
-            for item in page.get("Items", []):
-                index = _slot_index(item)
-                stream_id = av.get_s(item, schema.SLOT_STREAM)
-                if index is None or stream_id is None:
-                    continue
-                slots[index] = _Held(
-                    stream_id=stream_id,
-                    viewer=av.get_s(item, schema.SLOT_VIEWER),
-                    generation=av.get_int(item, schema.SLOT_GENERATION) or 0,
-                    expires_at=av.get_n(item, schema.EXPIRES_AT) or 0.0,
-                )
+            yield from page.get("Items", [])
             start_key = page.get("LastEvaluatedKey")
             if not start_key:
-                return slots
+                return
             request["ExclusiveStartKey"] = start_key
 
     def _put_slot(
@@ -216,6 +265,19 @@ class StreamSlots(TableAccess):
                 **write_items.put(self._settings.table, item, expression, return_old=False)
             ),
         )
+
+
+def _note_held(slots: dict[int, _Held], item: Mapping[str, Any]) -> None:
+    index = _slot_index(item)
+    stream_id = av.get_s(item, schema.SLOT_STREAM)
+    if index is None or stream_id is None:
+        return
+    slots[index] = _Held(
+        stream_id=stream_id,
+        viewer=av.get_s(item, schema.SLOT_VIEWER),
+        generation=av.get_int(item, schema.SLOT_GENERATION) or 0,
+        expires_at=av.get_n(item, schema.EXPIRES_AT) or 0.0,
+    )
 
 
 def _slot_index(item: Mapping[str, Any]) -> int | None:

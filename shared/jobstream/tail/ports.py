@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from jobstream.store.models import Job, StoredEvent
-from jobstream.store.stream_slots import LiveSlots, StreamSlot
+from jobstream.store.stream_slots import LiveSlots, SlotsSeen, StreamSlot
 
 
 class EventLog(Protocol):
@@ -27,8 +27,16 @@ class StreamSlotStore(Protocol):
 
     def now(self) -> float: ...
 
+    def read_job_and_slots(self, job_id: str) -> tuple[Job, SlotsSeen]: ...
+
     def claim_stream_slot(
-        self, job_id: str, *, cap: int, until: float, viewer: str | None = None
+        self,
+        job_id: str,
+        *,
+        cap: int,
+        until: float,
+        viewer: str | None = None,
+        seen: SlotsSeen | None = None,
     ) -> StreamSlot: ...
 
     def release_stream_slot(self, slot: StreamSlot) -> None: ...

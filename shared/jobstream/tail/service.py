@@ -33,6 +33,7 @@ from jobstream.clock import SYSTEM_CLOCK, Clock
 from jobstream.errors import JobstreamError
 from jobstream.http_errors import ErrorAnswer, answer_for
 from jobstream.response_stream.response import (
+    LastChunk,
     StreamingResponse,
     empty_response,
     json_response,
@@ -43,7 +44,7 @@ from jobstream.sse.encode import encode_comment, encode_event
 from jobstream.store.commit_feed import CommitFeed, Subscription
 from jobstream.store.errors import StoreError
 from jobstream.store.models import TERMINAL_EVENT_TYPES, Job, JobMode, StoredEvent
-from jobstream.store.stream_slots import LiveSlots, StreamSlot
+from jobstream.store.stream_slots import LiveSlots, SlotsSeen, StreamSlot
 from jobstream.tail.bounds import StreamBounds, quiet_enough
 from jobstream.tail.cadence_memory import CadenceMemory
 from jobstream.tail.errors import StreamRejected
@@ -116,13 +117,15 @@ class StreamService:
         with every slot of the job held by a live stream the answer is 429 with Retry-After.
         """
         try:
-            job, start_id = self._admit(job_id, token, last_event_id, token_in_url=token_in_url)
+            job, start_id, seen = self._admit(
+                job_id, token, last_event_id, token_in_url=token_in_url
+            )
             if job.status.is_terminal and start_id >= job.last_event_id:
                 # Nothing left to send; 204 is how an SSE client is told to stop reconnecting.
                 return empty_response(204)
             bounds = StreamBounds.starting(self._settings, self._clock, remaining_ms)
             # At the job's cap: StreamsAtCap, a 429 with Retry-After (jobstream.http_errors).
-            slot = self._claim(job, bounds, viewer)
+            slot = self._claim(job, bounds, viewer, seen)
         except JobstreamError as refused:
             answer = answer_for(refused)
             if answer is None:
@@ -130,13 +133,19 @@ class StreamService:
             return error_response(answer)
         return sse_response(self._stream(job, start_id, bounds, slot))
 
-    def _claim(self, job: Job, bounds: StreamBounds, viewer: str | None) -> StreamSlot | None:
+    def _claim(
+        self, job: Job, bounds: StreamBounds, viewer: str | None, seen: SlotsSeen | None
+    ) -> StreamSlot | None:
         if self._slots is None:
             return None
         # The slot's lease is on the store's wall clock; the bounds are on the stream's.
         until = self._slots.now() + max(0.0, bounds.ends_at - self._clock.monotonic())
         slot = self._slots.claim_stream_slot(
-            job.job_id, cap=self._settings.stream_max_per_job, until=until, viewer=viewer
+            job.job_id,
+            cap=self._settings.stream_max_per_job,
+            until=until,
+            viewer=viewer,
+            seen=seen,
         )
         if slot.superseded is not None:
             logger.info(
@@ -147,20 +156,25 @@ class StreamService:
 
     def _admit(
         self, job_id: str, token: str | None, raw_last_id: str | None, *, token_in_url: bool
-    ) -> tuple[Job, int]:
+    ) -> tuple[Job, int, SlotsSeen | None]:
         # Token first: it is checked without I/O (a token naming a key this container does not
         # hold yet fetches the keys, rarely), and an unauthenticated caller learns nothing, not
         # even whether the job exists. Every refusal is answered by jobstream.http_errors.
         self._signer.verify(token, job_id, in_url=token_in_url)
         last_id = parse_last_event_id(raw_last_id)
-        job = self._store.get_job(job_id)
+        seen: SlotsSeen | None = None
+        if self._slots is not None:
+            # One request for the job and its slots: every window's reconnect waits for it.
+            job, seen = self._slots.read_job_and_slots(job_id)
+        else:
+            job = self._store.get_job(job_id)
         if last_id is not None and last_id > job.last_event_id:
             raise StreamRejected(
                 400,
                 "invalid_last_event_id",
                 f"Last-Event-ID {last_id} is beyond this job's last event ({job.last_event_id})",
             )
-        return job, last_id or 0
+        return job, last_id or 0, seen
 
     def _stream(
         self, job: Job, start_id: int, bounds: StreamBounds, slot: StreamSlot | None
@@ -300,7 +314,7 @@ class StreamService:
                     created.append(event.created_at)
                     if event.type in TERMINAL_EVENT_TYPES:
                         stats.reason = "terminal"
-                        yield b"".join(chunk)
+                        yield LastChunk(b"".join(chunk))
                         return
                     if size >= _CHUNK_BYTES:
                         yield b"".join(chunk)
@@ -373,7 +387,9 @@ class StreamService:
 
     def _window_end(self, stats: StreamStats) -> Iterator[bytes]:
         stats.reason = "window"
-        yield encode_event(retry=self._settings.stream_window_retry_ms)
+        # The client reconnects when the body ends: end it before the clean-up (the slot's
+        # delete, the driver's stop), which then runs while the next connection is on its way.
+        yield LastChunk(encode_event(retry=self._settings.stream_window_retry_ms))
 
     @staticmethod
     def _deadline_end(stats: StreamStats) -> Iterator[bytes]:

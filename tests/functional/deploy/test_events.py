@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from jobstream.auth.tokens import TokenSigner
 from jobstream.invocation_context import InvocationContext
 from jobstream.response_stream.response import StreamingResponse
+from jobstream.settings import Settings
 from jobstream.store import JobStatus, JobStore
 from jobstream_client.sse import ServerSentEvent, SSEParser
-from jobstream_local.invoke import SeededJob, placeholders_in
+from jobstream_local.invoke import SeededJob, placeholders_in, seed_job
+from tests.clock import FakeClock
 from tests.conftest import load_handler_module
 from tests.functional.deploy.conftest import (
     SMALL_JOB,
@@ -22,6 +25,9 @@ from tests.functional.deploy.conftest import (
     event_files,
     load_event,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 # Ids of SMALL_JOB's log once finished: n progress events, then complete.
 FINISHED_IDS = [str(i) for i in range(1, SMALL_JOB["n"] + 2)]
@@ -107,6 +113,22 @@ def test_worker_continue(queued_job: SeededJob, store: JobStore) -> None:
     assert job.last_event_id == SMALL_JOB["n"] + 1
 
 
+def test_sweep_scheduled(deployed_settings: Settings, ddb: DynamoDBClient, store: JobStore) -> None:
+    """The schedule's event: the sweep ends a job nobody opened long ago (its clock in the past
+    by more than the wait) and leaves a fresh one alone."""
+    wait = deployed_settings.abandon_after_seconds
+    past = JobStore(deployed_settings, client=ddb, clock=FakeClock(time.time() - 2 * wait))
+    old = seed_job(deployed_settings, params=SMALL_JOB, store=past)
+    fresh = seed_job(deployed_settings, params=SMALL_JOB, store=store)
+
+    reply = invoke("sweep", load_event("sweep_scheduled.json"))
+
+    assert reply["ended"] == 1
+    assert store.get_job(old.job_id).status is JobStatus.FAILED
+    assert [e.type for e in store.events_after(old.job_id, 0)] == ["error"]
+    assert store.get_job(fresh.job_id).status is JobStatus.QUEUED
+
+
 # --- the set of files ---
 TESTED: dict[str, Callable[..., None]] = {
     "api_create_job.json": test_api_create_job,
@@ -116,6 +138,7 @@ TESTED: dict[str, Callable[..., None]] = {
     "stream_resume.json": test_stream_resume,
     "stream_bad_last_event_id.json": test_stream_bad_last_event_id,
     "worker_continue.json": test_worker_continue,
+    "sweep_scheduled.json": test_sweep_scheduled,
 }
 
 
@@ -132,7 +155,7 @@ def test_event_files_are_small_and_use_only_known_placeholders(path: Any) -> Non
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in event_files() if not p.name.startswith("worker")],
+    [p for p in event_files() if p.name.startswith(("api", "stream"))],
     ids=lambda path: path.name,
 )
 def test_http_events_have_the_function_url_shape(path: Any) -> None:

@@ -188,9 +188,86 @@ def test_the_create_rate_limit_holds_per_window_and_says_when_to_retry(
     with pytest.raises(QuotaExceeded) as refused:
         create(store, "a3", "alice", quota)
     assert refused.value.limit == "create_rate"
-    assert refused.value.retry_after == window_start + 60 - (START + 5)
+    # Changed on purpose (issue 22: the fixed window became a token bucket): the wait is until one
+    # create's share of the window (60 s / 3) has refilled since the burst, not the window's end.
+    assert refused.value.retry_after == 20 - 5
     clock.now = window_start + 60  # the next window
     create(store, "a3", "alice", quota)
+
+
+def test_a_burst_across_a_window_boundary_is_refused(store: JobStore, clock: FakeClock) -> None:
+    """Issue 22: fixed windows let 2x the limit through within two seconds, the limit just before
+    a boundary and again just after it. The bucket refills at the limit's rate instead."""
+    quota = CallerQuota(max_active=100, max_creates=3, window_seconds=60)
+    boundary = (int(START // 60) + 1) * 60
+    clock.now = boundary - 1
+    for i in range(3):
+        create(store, f"before{i}", "alice", quota)
+    clock.now = boundary + 1
+    with pytest.raises(QuotaExceeded) as refused:
+        create(store, "after0", "alice", quota)
+    assert refused.value.limit == "create_rate"
+    # One create's share (20 s) after the burst at boundary - 1, and not a second earlier.
+    assert refused.value.retry_after == 18
+    clock.now = boundary + 18
+    with pytest.raises(QuotaExceeded):
+        create(store, "after0", "alice", quota)
+    clock.now = boundary + 19
+    create(store, "after0", "alice", quota)
+    with pytest.raises(QuotaExceeded):
+        create(store, "after1", "alice", quota)
+
+
+def test_no_minute_holds_more_than_the_limit_plus_its_refill(
+    store: JobStore, clock: FakeClock
+) -> None:
+    """Creates tried every second for three minutes: no minute lets more through than the burst
+    and what a minute refills while it is spent (3 + 2); once the burst is spent, the rate (3)."""
+    quota = CallerQuota(max_active=1000, max_creates=3, window_seconds=60)
+    accepted: list[float] = []
+    for second in range(180):
+        clock.now = START + second
+        try:
+            create(store, f"j{second}", "alice", quota)
+        except QuotaExceeded:
+            continue
+        accepted.append(second)
+    # The burst, then one create per 20 s (60 s / 3) from when the burst's first share refilled.
+    assert accepted == [0, 1, 2, *range(20, 180, 20)]
+    for start in range(0, 180):
+        in_minute = [t for t in accepted if start <= t < start + 60]
+        assert len(in_minute) <= 3 + 2
+    assert len([t for t in accepted if 60 <= t < 120]) == 3
+
+
+def test_racing_creates_of_one_owner_each_take_their_own_share(
+    settings: Settings, ddb: DynamoDBClient
+) -> None:
+    """12 threads create at once for one owner allowed a burst of 5: each builds its request
+    from the same bucket before any is applied, and exactly 5 get in."""
+    serialized = SerializedClient(ddb, threading.Lock())
+    clock = FakeClock(START)
+    store = JobStore(settings, client=serialized, clock=clock)  # type: ignore[arg-type]
+    quota = CallerQuota(max_active=100, max_creates=5, window_seconds=60)
+    barrier = threading.Barrier(12, timeout=10)
+    outcomes: list[object] = [None] * 12
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            outcomes[i] = create(store, f"job{i}", "alice", quota)
+        except QuotaExceeded as exc:
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    created = [o for o in outcomes if isinstance(o, Job)]
+    refused = [o for o in outcomes if isinstance(o, QuotaExceeded)]
+    assert len(created) == 5
+    assert {r.limit for r in refused} == {"create_rate"}
 
 
 def test_twenty_concurrent_creates_never_share_the_last_slots(

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from jobstream.store import JobStore, StreamsAtCap
+from jobstream.store import JobNotFound, JobStore, StreamsAtCap
+from jobstream.store.models import NewEvent
 from jobstream.store.stream_slots import LEASE_GRACE_S, LiveSlots
 from tests.clock import FakeClock
 
@@ -112,3 +113,58 @@ def test_claims_racing_for_the_last_slots_never_exceed_the_cap(
         thread.join()
     assert len(set(won)) == len(won) <= 4
     assert len(won) + len(refused) == 12
+
+
+def test_a_streams_open_reads_the_job_and_its_slots_in_one_request_and_claims_from_them(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job_id = job(store)
+    lease, _ = store.acquire_lease(job_id, duration_s=60)
+    # Events sort before the slots: the read must skip them, however many there are.
+    store.append(lease, [NewEvent("progress", {"n": i}) for i in range(5)], after_id=0)
+    older = store.claim_stream_slot(job_id, cap=2, until=clock.now + 45, viewer="tab-a")
+    store.claim_stream_slot(job_id, cap=2, until=clock.now + 45, viewer="tab-b")
+    calls: list[str] = []
+    store.client.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: calls.append(model.name)
+    )
+
+    read, seen = store.read_job_and_slots(job_id)
+    assert calls == ["Query"]
+    assert read == store.get_job(job_id)
+    assert read.last_event_id == 5
+    assert sorted(seen.held) == [0, 1]
+    calls.clear()
+    # At the cap, tab-a's reload takes its own slot, from what the read saw: one put, no Query.
+    newer = store.claim_stream_slot(job_id, cap=2, until=clock.now + 45, viewer="tab-a", seen=seen)
+    assert calls == ["PutItem"]
+    assert (newer.index, newer.superseded) == (older.index, older.stream_id)
+
+
+def test_a_claim_from_slots_seen_before_another_claim_reads_again(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job_id = job(store)
+    _, seen = store.read_job_and_slots(job_id)
+    assert seen.held == {}
+    # Someone takes the only slot between the read and the claim: the claim's conditional put
+    # fails, it reads the slots again and finds the job at its cap.
+    store.claim_stream_slot(job_id, cap=1, until=clock.now + 45)
+    with pytest.raises(StreamsAtCap):
+        store.claim_stream_slot(job_id, cap=1, until=clock.now + 45, seen=seen)
+    with pytest.raises(ValueError, match="another job"):
+        store.claim_stream_slot(job(store, "job-2"), cap=1, until=clock.now + 45, seen=seen)
+
+
+def test_reading_a_missing_or_expired_job_with_its_slots_is_not_found(
+    store: JobStore, clock: FakeClock
+) -> None:
+    with pytest.raises(JobNotFound):
+        store.read_job_and_slots("no-such-job")
+    job_id = job(store)
+    store.claim_stream_slot(job_id, cap=2, until=clock.now + 45)
+    clock.advance(store.settings.retention_days * 86_400 + 1)
+    # The job item's TTL has passed (DynamoDB deletes it up to two days later): gone, even with
+    # a slot item still in its partition.
+    with pytest.raises(JobNotFound):
+        store.read_job_and_slots(job_id)

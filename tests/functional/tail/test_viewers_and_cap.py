@@ -131,3 +131,24 @@ def test_a_finished_job_answers_204_without_taking_a_slot(
     for _ in range(5):
         events = SSEParser().feed(b"".join(open_(service, signer).body))
         assert [e.id for e in events] == ["1", "2", "3"]
+
+
+def test_a_viewers_reconnect_makes_two_requests_before_its_first_byte(
+    parts: tuple[JobStore, StreamService, TokenSigner, list[StreamStats]],
+    clock: FakeClock,
+) -> None:
+    # Every window's reconnect waits for these: the job and its slots in one Query, the claim's
+    # put. The older stream's slot is taken over, not read again.
+    store, service, signer, closed = parts
+    older = iter(open_(service, signer, viewer="tab-1").body)
+    next(older)
+    calls: list[str] = []
+    store.client.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: calls.append(model.name)
+    )
+    newer = open_(service, signer, viewer="tab-1", last="0")
+    assert newer.status_code == 200
+    assert calls == ["Query", "PutItem"]
+    for _ in older:
+        pass
+    assert closed[-1].reason == "superseded"

@@ -17,6 +17,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from jobstream.auth.tokens import TokenSigner
+from jobstream.invocation_context import InvocationContext
+from jobstream.response_stream import StreamingResponse
+from jobstream.response_stream.delivery import deliver
 from jobstream.settings import Settings
 from jobstream.store import JobStore
 from jobstream.tail.cadence_memory import CadenceMemory
@@ -170,6 +173,69 @@ def test_an_abandoned_stream_of_an_idle_job_ends_within_its_window(
     # Nothing predicts an event: the window ends at its earliest (two thirds), not its full length.
     assert clock.now - start <= WINDOW * 2 / 3 + 3.0 + 1e-6
     assert closed[0].reason == "window"
+
+
+class EndWatcher:
+    """A transport (ResponseSink) that notes what the stream had already cleaned up when the
+    body's end went out: by then ``closed`` (on_close, the clean-up's last step) was empty."""
+
+    def __init__(self, closed: list[StreamStats]) -> None:
+        self.chunks: list[bytes] = []
+        self.closed_at_end: list[StreamStats] | None = None
+        self._closed = closed
+
+    def send_result(self, result: object) -> None:
+        raise AssertionError("a stream is not a buffered result")
+
+    def send_failure(self, error: Exception) -> None:
+        raise AssertionError(f"the stream failed: {error!r}")
+
+    def start_stream(self, response: StreamingResponse) -> bool:
+        return True
+
+    def send_chunk(self, chunk: bytes) -> bool:
+        self.chunks.append(chunk)
+        return True
+
+    def end_stream(self, error: Exception | None) -> None:
+        self.closed_at_end = list(self._closed)
+
+
+@pytest.mark.parametrize("finished", [False, True])
+def test_the_body_ends_before_the_streams_clean_up_and_the_slot_is_freed_after(
+    ddb: object, settings: Settings, clock: FakeClock, finished: bool
+) -> None:
+    # The client reconnects (or stops) when the body ends: the slot's delete, the driver's stop
+    # and the close report must not stand between its last frame and that end.
+    closed: list[StreamStats] = []
+    store, service, signer = make(ddb, settings, clock, closed, stream_max_per_job=1)
+    job_id = new_job(store)
+    if finished:
+        LogWriter(store, job_id).finish()
+    token = signer.issue(job_id, ttl_seconds=3_600)
+    watcher = EndWatcher(closed)
+
+    deliver(
+        lambda _event, _context: service.open(
+            job_id, token=token, last_event_id=None, remaining_ms=lambda: 900_000, viewer="a"
+        ),
+        {},
+        InvocationContext.for_timeout(900),
+        watcher,
+    )
+
+    assert watcher.closed_at_end == []
+    assert [stats.reason for stats in closed] == ["terminal" if finished else "window"]
+    parser = SSEParser()
+    events = [event for chunk in watcher.chunks for event in parser.feed(chunk)]
+    assert [event.event for event in events] == (["complete"] if finished else [])
+    if not finished:
+        assert parser.retry == 0
+        # The slot was freed afterwards: another viewer gets the job's only one at once.
+        other = service.open(
+            job_id, token=token, last_event_id=None, remaining_ms=lambda: 900_000, viewer="b"
+        )
+        assert other.status_code == 200
 
 
 def test_a_busy_job_ends_its_window_right_after_a_poll_that_delivered_events(

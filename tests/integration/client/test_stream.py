@@ -256,6 +256,53 @@ def test_progress_resets_the_failure_streak(make_server: MakeServer, stream_for:
     assert notices[0].last_event_id == "1"
 
 
+@pytest.mark.parametrize(
+    ("end", "events", "immediate"),
+    [("clean", 3, True), ("drop", 3, False), ("mid_event", 3, False), ("clean", 0, False)],
+)
+def test_retry_zero_after_a_clean_end_with_new_events_reconnects_at_once(
+    make_server: MakeServer, stream_for: StreamFor, end: str, events: int, immediate: bool
+) -> None:
+    # A stream window's end: events, `retry: 0`, a clean end. Only that reconnects with no wait;
+    # a drop, a cut event or an empty connection keep the backoff's floor and jitter.
+    server = make_server(
+        count_log(6),
+        script=lambda n, _lid: (
+            Reply(events=events, end=end, retry_ms=0)  # type: ignore[arg-type]
+            if n < 2
+            else Reply(retry_ms=0)
+        ),
+    )
+    stream = stream_for(server, backoff=Backoff(random=lambda: 0.99, min_base_s=0.05))
+
+    assert ids(list(stream)) == list(range(1, 8))
+    assert len(stream.delays) == 2
+    if immediate:
+        assert stream.delays == [0.0, 0.0]
+    else:
+        assert all(delay >= 0.0495 for delay in stream.delays)
+
+
+def test_quiet_windows_ending_with_retry_zero_are_not_failures(
+    make_server: MakeServer, stream_for: StreamFor
+) -> None:
+    # A quiet job's windows bring only heartbeats, then `retry: 0` and a clean end: the client
+    # comes back within the floor's 50 ms each time, and never gives up.
+    server = make_server(
+        count_log(2),
+        script=lambda n, _lid: (
+            Reply(events=0, end="clean", heartbeat=True, retry_ms=0)
+            if n < 12
+            else Reply(retry_ms=0)
+        ),
+    )
+    stream = stream_for(server, max_attempts=3, backoff=Backoff(random=lambda: 0.99))
+
+    assert ids(list(stream)) == [1, 2, 3]
+    assert stream.attempts == 13
+    assert max(stream.delays) <= 0.05
+
+
 def test_a_stream_of_heartbeats_only_counts_as_a_failure(
     make_server: MakeServer, stream_for: StreamFor
 ) -> None:

@@ -148,6 +148,8 @@ def test_only_the_worker_is_invocable_and_by_its_exact_arn(driver: str) -> None:
         # The chain's worker invokes itself (unqualified: it has no alias); the durable one nothing.
         "WorkerFunctionRole": [{"Fn::Sub": arn}],
         "DurableWorkerFunctionRole": [],
+        # The sweep ends jobs through the table alone.
+        "SweepFunctionRole": [],
         # Rotating the token key touches its secret only.
         "TokenKeyRotationFunctionRole": [],
     }

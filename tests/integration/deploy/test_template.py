@@ -103,7 +103,12 @@ def test_the_stream_streams_through_the_exec_wrapper_shipped_in_the_layer() -> N
 def test_the_worker_may_chain_itself_and_retries_into_a_failure_queue() -> None:
     worker = translated()["Resources"]["WorkerFunction"]["Properties"]
     assert worker["RecursiveLoop"] == "Allow"
-    config = next(iter(resources("AWS::Lambda::EventInvokeConfig").values()))["Properties"]
+    # The worker's (by name: the sweep has one too, test_sweep_template.py).
+    config = next(
+        c["Properties"]
+        for c in resources("AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": "WorkerFunction"}
+    )
     assert config["MaximumRetryAttempts"] == 2
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["WorkerFailureQueue", "Arn"]
@@ -181,8 +186,8 @@ def test_the_api_queries_only_the_owner_index() -> None:
 
 def test_the_owner_index_is_the_one_the_store_queries() -> None:
     table = load_template(TEMPLATE)["Resources"]["JobsTable"]["Properties"]
-    [index] = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == schema.OWNER_INDEX
+    # By name: the table also has the sweep's index (test_sweep_template.py).
+    [index] = [i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] == schema.OWNER_INDEX]
     assert [k["AttributeName"] for k in index["KeySchema"]] == [schema.OWNER, schema.CREATED_AT]
     # Only what a listing shows: nothing an event append rewrites besides status.
     assert set(index["Projection"]["NonKeyAttributes"]) == {
@@ -438,6 +443,7 @@ FUNCTIONS = (
     "WorkerFunction",
     "DurableWorkerFunction",
     "TokenKeyRotationFunction",
+    "SweepFunction",
 )
 
 

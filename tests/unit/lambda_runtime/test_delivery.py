@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from jobstream.invocation_context import InvocationContext
-from jobstream.response_stream import StreamingResponse, json_response, sse_response
+from jobstream.response_stream import LastChunk, StreamingResponse, json_response, sse_response
 from jobstream.response_stream.delivery import deliver
 from jobstream.sse import encode_event
 from jobstream_client.sse import SSEParser
@@ -71,6 +71,40 @@ def test_a_plain_result_is_delivered_buffered() -> None:
     sink = RecordingSink()
     run(lambda event, context: {"got": event, "id": context.aws_request_id}, sink)
     assert sink.calls == [("result", {"got": {"e": 1}, "id": CONTEXT.aws_request_id})]
+
+
+def test_a_last_chunk_ends_the_body_before_the_generators_clean_up_runs() -> None:
+    sink = RecordingSink()
+    seen_at_clean_up: list[list[tuple[str, Any]]] = []
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield b"a"
+            yield LastChunk(b"retry: 0\n\n")
+            yield b"never sent"
+        finally:
+            # What the client had when the stream's clean-up (a slot's delete, say) began.
+            seen_at_clean_up.append(list(sink.calls))
+
+    run(lambda event, context: StreamingResponse(200, body=body()), sink)
+    expected = [("start", 200), ("chunk", b"a"), ("chunk", b"retry: 0\n\n"), ("end", None)]
+    assert sink.calls == expected
+    assert seen_at_clean_up == [expected]
+
+
+def test_without_a_last_chunk_the_clean_up_runs_before_the_end() -> None:
+    sink = RecordingSink()
+    seen_at_clean_up: list[list[tuple[str, Any]]] = []
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield b"a"
+        finally:
+            seen_at_clean_up.append(list(sink.calls))
+
+    run(lambda event, context: StreamingResponse(200, body=body()), sink)
+    assert seen_at_clean_up == [[("start", 200), ("chunk", b"a")]]
+    assert sink.calls[-1] == ("end", None)
 
 
 def test_a_streaming_response_starts_then_sends_each_chunk_then_ends() -> None:
